@@ -1,0 +1,212 @@
+//! Backend selection: the only module that constructs a concrete Burn [`Device`].
+//!
+//! Which backends exist is decided at compile time by Cargo features (`flex`, the default
+//! CPU backend; `ndarray`; `wgpu`; `cuda`); which one a run uses is decided at run time by
+//! [`BackendKind`]. Asking for a backend that was not compiled in is a [`BackendError`] that
+//! names the feature to enable.
+
+use burn::tensor::{DType, Device, FloatDType, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// A backend that resgen can run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendKind {
+    /// Burn's maintained pure-Rust CPU backend (with rayon and SIMD). The default.
+    Flex,
+    /// Burn's ndarray CPU backend (deprecated upstream in 0.22, kept for comparison).
+    Ndarray,
+    /// WebGPU/Vulkan through wgpu (any GPU; lavapipe runs it on a CPU). f32 only.
+    Wgpu,
+    /// NVIDIA CUDA through CubeCL (loads the driver at run time).
+    Cuda,
+}
+
+/// Floating-point precision of the network's tensors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Precision {
+    /// 32-bit floats (the default for training).
+    #[default]
+    F32,
+    /// 64-bit floats (CPU backends and CUDA; not wgpu).
+    F64,
+}
+
+impl Precision {
+    /// Burn's dtype for this precision.
+    pub fn dtype(self) -> DType {
+        match self {
+            Precision::F32 => DType::F32,
+            Precision::F64 => DType::F64,
+        }
+    }
+}
+
+/// Why a backend cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The backend's Cargo feature is off.
+    #[error(
+        "backend '{name}' is not compiled into this build; rebuild with `--features {feature}` (compiled in: {compiled})"
+    )]
+    NotCompiled {
+        /// The backend asked for.
+        name: &'static str,
+        /// The Cargo feature that enables it.
+        feature: &'static str,
+        /// The backends this build has.
+        compiled: String,
+    },
+    /// The backend is compiled in, but no adapter or driver works on this machine.
+    #[error("backend '{name}' is compiled in but no usable device was found: {reason}")]
+    Unavailable {
+        /// The backend asked for.
+        name: &'static str,
+        /// What failed.
+        reason: String,
+    },
+    /// The backend cannot compute in the requested precision.
+    #[error("backend '{name}' does not support {precision:?} arithmetic; use precision = \"f32\" or a CPU backend")]
+    Precision {
+        /// The backend asked for.
+        name: &'static str,
+        /// The precision asked for.
+        precision: Precision,
+    },
+    /// An unknown backend name.
+    #[error("unknown backend '{0}'; expected one of flex, ndarray, wgpu, cuda")]
+    Unknown(String),
+}
+
+impl BackendKind {
+    /// Every backend, compiled in or not.
+    pub const ALL: [BackendKind; 4] = [BackendKind::Flex, BackendKind::Ndarray, BackendKind::Wgpu, BackendKind::Cuda];
+
+    /// The name used on the command line and in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Flex => "flex",
+            BackendKind::Ndarray => "ndarray",
+            BackendKind::Wgpu => "wgpu",
+            BackendKind::Cuda => "cuda",
+        }
+    }
+
+    /// The Cargo feature that compiles this backend in.
+    pub fn feature(self) -> &'static str {
+        self.name()
+    }
+
+    /// Whether this build has the backend.
+    pub fn is_compiled(self) -> bool {
+        match self {
+            BackendKind::Flex => cfg!(feature = "flex"),
+            BackendKind::Ndarray => cfg!(feature = "ndarray"),
+            BackendKind::Wgpu => cfg!(feature = "wgpu"),
+            BackendKind::Cuda => cfg!(feature = "cuda"),
+        }
+    }
+
+    /// Whether the backend runs on the host CPU.
+    pub fn is_cpu(self) -> bool {
+        matches!(self, BackendKind::Flex | BackendKind::Ndarray)
+    }
+
+    /// The backends this build has.
+    pub fn compiled() -> Vec<BackendKind> {
+        Self::ALL.into_iter().filter(|b| b.is_compiled()).collect()
+    }
+
+    /// The default: the first compiled CPU backend (flex before ndarray), else the first GPU one.
+    /// GPU backends are never picked implicitly over a CPU one.
+    pub fn default_compiled() -> BackendKind {
+        let c = Self::compiled();
+        c.iter().copied().find(|b| b.is_cpu()).or(c.first().copied()).unwrap_or(BackendKind::Flex)
+    }
+
+    /// Parses a backend name.
+    pub fn parse(s: &str) -> Result<BackendKind, BackendError> {
+        Self::ALL
+            .into_iter()
+            .find(|b| b.name() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| BackendError::Unknown(s.to_string()))
+    }
+
+    /// The plain (non-autodiff) device of this backend. Autodiff is switched on per tensor
+    /// where gradients are needed, so evaluation passes never build a graph.
+    pub fn device(self) -> Result<Device, BackendError> {
+        if !self.is_compiled() {
+            return Err(BackendError::NotCompiled {
+                name: self.name(),
+                feature: self.feature(),
+                compiled: Self::compiled().iter().map(|b| b.name()).collect::<Vec<_>>().join(", "),
+            });
+        }
+        Ok(self.construct())
+    }
+
+    #[allow(unreachable_code, deprecated)]
+    fn construct(self) -> Device {
+        match self {
+            #[cfg(feature = "flex")]
+            BackendKind::Flex => Device::flex(),
+            #[cfg(feature = "ndarray")]
+            BackendKind::Ndarray => Device::ndarray(),
+            #[cfg(feature = "wgpu")]
+            BackendKind::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+            #[cfg(feature = "cuda")]
+            BackendKind::Cuda => Device::cuda(0),
+            _ => unreachable!("device() checks is_compiled first"),
+        }
+    }
+
+    /// A device that has been checked to work: a GPU backend with no adapter or driver gives
+    /// [`BackendError::Unavailable`] instead of a panic later, and an unsupported precision
+    /// gives [`BackendError::Precision`].
+    pub fn checked_device(self, precision: Precision) -> Result<Device, BackendError> {
+        let device = self.device()?;
+        if !self.is_cpu() {
+            let probe = device.clone();
+            let quiet = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let ok = std::panic::catch_unwind(move || {
+                let t = Tensor::<1>::from_floats([1.0, 2.0], &probe);
+                t.sum().into_scalar::<f32>()
+            });
+            std::panic::set_hook(quiet);
+            match ok {
+                Ok(v) if v == 3.0 => {}
+                Ok(v) => {
+                    return Err(BackendError::Unavailable { name: self.name(), reason: format!("1 + 2 gave {v}") });
+                }
+                Err(e) => {
+                    let reason = e
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_else(|| "initialization panicked".into());
+                    return Err(BackendError::Unavailable { name: self.name(), reason });
+                }
+            }
+        }
+        let wants_f64 = precision == Precision::F64;
+        if wants_f64 && (self == BackendKind::Wgpu || !device.supports_dtype(FloatDType::F64)) {
+            return Err(BackendError::Precision { name: self.name(), precision });
+        }
+        Ok(device)
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = BackendError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        BackendKind::parse(s)
+    }
+}

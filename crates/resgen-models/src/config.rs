@@ -1,0 +1,137 @@
+//! The `[model]` table of a run config, and the residual scaling `theta`.
+
+use serde::{Deserialize, Serialize};
+
+/// Which network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Arch {
+    /// The residual network of Frei, Cao and Gu (one-layer branches scaled by theta).
+    Resnet,
+    /// The fully connected network of Cao and Gu.
+    Fc,
+}
+
+impl Arch {
+    /// Short name used in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::Resnet => "resnet",
+            Arch::Fc => "fc",
+        }
+    }
+}
+
+/// Variance of the residual layers' entries `W_2..W_L` at initialization (ResNet only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum ResidualVariance {
+    /// `N(0, 2/m)`, as for the other hidden layers (default; reconstructed).
+    #[default]
+    #[serde(rename = "2/m")]
+    TwoOverM,
+    /// `N(0, 1/m)`.
+    #[serde(rename = "1/m")]
+    OneOverM,
+}
+
+/// The residual branch scaling, written as in the theory notes.
+///
+/// Accepted forms: `"1/L"` (default), `"c/L"` for a number `c` (e.g. `"2/L"`), `"1/sqrt(L)"`,
+/// `"c/sqrt(L)"`, or a plain number (`"1"`, `"0.05"`). Reconstructed: the paper's exact
+/// choice was not available; `1/L` is the Cao-Gu-style default, and `1/sqrt(L)` is near the
+/// threshold between depth-free and depth-exploding forward passes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Theta(pub String);
+
+impl Default for Theta {
+    fn default() -> Self {
+        Theta("1/L".into())
+    }
+}
+
+impl Theta {
+    /// The value of theta at depth `l` (number of hidden layers), or why the text is invalid.
+    pub fn value(&self, depth: usize) -> Result<f64, String> {
+        let s: String = self.0.chars().filter(|c| !c.is_whitespace()).collect();
+        let l = depth as f64;
+        let num = |t: &str| -> Result<f64, String> {
+            if t.is_empty() {
+                return Ok(1.0);
+            }
+            t.parse::<f64>().map_err(|_| format!("'{}' is not a number", t))
+        };
+        let v = if let Some(c) = s.strip_suffix("/sqrt(L)") {
+            num(c)? / l.sqrt()
+        } else if let Some(c) = s.strip_suffix("/L") {
+            num(c)? / l
+        } else {
+            s.parse::<f64>().map_err(|_| {
+                format!("'{}': expected \"1/L\", \"c/L\", \"1/sqrt(L)\", \"c/sqrt(L)\" or a number", self.0)
+            })?
+        };
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(format!("'{}' gives theta = {v}; it must be finite and >= 0", self.0));
+        }
+        Ok(v)
+    }
+}
+
+/// The `[model]` table: the network and its initialization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelConfig {
+    /// `resnet` or `fc`.
+    pub arch: Arch,
+    /// Width `m` of every hidden layer.
+    pub width: usize,
+    /// Number of hidden layers `L`; the network has `L + 1` weight matrices.
+    pub depth: usize,
+    /// Residual scaling (ResNet only), see [`Theta`].
+    pub theta: Theta,
+    /// Initialization variance of the residual layers (ResNet only; reconstructed option).
+    pub residual_variance: ResidualVariance,
+    /// Keep `W_1` at its initialization (not trained).
+    pub freeze_input: bool,
+    /// Keep `W_{L+1}` at its initialization (not trained).
+    pub freeze_output: bool,
+    /// Seed of the initial weights `W0`.
+    pub seed: u64,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            arch: Arch::Resnet,
+            width: 256,
+            depth: 4,
+            theta: Theta::default(),
+            residual_variance: ResidualVariance::default(),
+            freeze_input: false,
+            freeze_output: false,
+            seed: 0,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// Checks every field; the error names it as `model.<field>`.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.width == 0 {
+            return Err("model.width: must be at least 1".into());
+        }
+        if self.depth == 0 {
+            return Err("model.depth: must be at least 1 hidden layer".into());
+        }
+        self.theta.value(self.depth).map_err(|e| format!("model.theta: {e}"))?;
+        Ok(())
+    }
+
+    /// Theta at this config's depth (0 for the fully connected network, which has no branches).
+    pub fn theta_value(&self) -> f64 {
+        match self.arch {
+            Arch::Resnet => self.theta.value(self.depth).unwrap_or(f64::NAN),
+            Arch::Fc => 0.0,
+        }
+    }
+}

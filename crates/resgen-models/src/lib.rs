@@ -1,0 +1,34 @@
+//! The two networks of the comparison, on Burn 0.22, and the one place that picks a device.
+//!
+//! - [`Arch::Resnet`] (Frei, Cao and Gu 2019; reconstructed in Cao-Gu conventions):
+//!   `h_1 = relu(W_1 x)`, `h_l = h_{l-1} + theta relu(W_l h_{l-1})` for `l = 2..L`,
+//!   `f(x) = sqrt(m) W_{L+1} h_L`.
+//! - [`Arch::Fc`] (Cao and Gu 2019): `h_0 = x`, `h_l = relu(W_l h_{l-1})` for `l = 1..L`,
+//!   `f(x) = sqrt(m) W_{L+1} h_L`.
+//!
+//! Both have `L + 1` weight matrices, no biases, entries `N(0, 2/m)` for `W_1..W_L` and
+//! `N(0, 1/m)` for `W_{L+1}` (see `shared/theory.md`). Weights are drawn on the host from a
+//! seeded ChaCha stream and uploaded, so a seed gives the same `W0` on every backend.
+//!
+//! [`backend`] is the only module that constructs a concrete [`Device`].
+
+pub mod backend;
+mod config;
+mod export;
+mod net;
+
+pub use backend::{BackendError, BackendKind, Precision};
+pub use burn::tensor::{Device, Tensor};
+pub use config::{Arch, ModelConfig, ResidualVariance, Theta};
+pub use export::{load_safetensors, save_burnpack, save_safetensors};
+pub use net::{Forward, Net, logistic_loss_mean};
+
+/// Reads a tensor back to the host as f64, whatever its dtype.
+pub fn to_host(t: Tensor<2>) -> Vec<f64> {
+    t.into_data().convert::<f64>().try_into_vec::<f64>().expect("a float tensor converts to f64")
+}
+
+/// Reads a scalar (one-element) tensor back to the host.
+pub fn scalar(t: Tensor<1>) -> f64 {
+    t.into_data().convert::<f64>().try_into_vec::<f64>().expect("float tensor")[0]
+}

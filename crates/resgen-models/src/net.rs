@@ -1,0 +1,259 @@
+//! Both networks: host initialization, forward pass, hidden states, gradients and the GD update.
+
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor, TensorData};
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::config::{Arch, ModelConfig, ResidualVariance};
+use crate::{Precision, to_host};
+
+/// The output of a forward pass that keeps the hidden states.
+pub struct Forward {
+    /// `hidden[l - 1] = h_l`, shape `[n, m]`, for `l = 1..L`.
+    pub hidden: Vec<Tensor<2>>,
+    /// `f(x)`, shape `[n, 1]`.
+    pub output: Tensor<2>,
+}
+
+/// A ResNet or fully connected network with its weights on a device.
+///
+/// `weights[l - 1]` is `W_l` in the paper's layout `[fan_out, fan_in]`:
+/// `W_1: [m, d]`, `W_2..W_L: [m, m]`, `W_{L+1}: [1, m]`.
+#[derive(Clone, Debug)]
+pub struct Net {
+    /// The configuration it was built from.
+    pub cfg: ModelConfig,
+    /// Input dimension `d`.
+    pub d: usize,
+    /// Residual scaling theta at this depth (0 for the FC network).
+    pub theta: f64,
+    /// Tensor precision.
+    pub precision: Precision,
+    /// Where the tensors live.
+    pub device: Device,
+    /// `W_1 .. W_{L+1}`.
+    pub weights: Vec<Tensor<2>>,
+}
+
+/// Mean logistic loss `(1/n) sum_i log(1 + exp(-z_i))`, computed stably in f64.
+pub fn logistic_loss_mean(margins: &[f64]) -> f64 {
+    let n = margins.len().max(1) as f64;
+    margins.iter().map(|&z| logistic(z)).sum::<f64>() / n
+}
+
+/// `l(z) = log(1 + exp(-z))` without overflow.
+pub(crate) fn logistic(z: f64) -> f64 {
+    (-z).max(0.0) + (-z.abs()).exp().ln_1p()
+}
+
+impl Net {
+    /// Shape `[fan_out, fan_in]` of `W_l`, `l = 1..=L+1`.
+    pub fn layer_shape(cfg: &ModelConfig, d: usize, l: usize) -> [usize; 2] {
+        let (m, depth) = (cfg.width, cfg.depth);
+        match l {
+            1 => [m, d],
+            l if l <= depth => [m, m],
+            _ => [1, m],
+        }
+    }
+
+    /// Initialization variance of `W_l`'s entries.
+    pub fn init_variance(cfg: &ModelConfig, l: usize) -> f64 {
+        let m = cfg.width as f64;
+        if l == cfg.depth + 1 {
+            1.0 / m
+        } else if l >= 2 && cfg.arch == Arch::Resnet && cfg.residual_variance == ResidualVariance::OneOverM {
+            1.0 / m
+        } else {
+            2.0 / m
+        }
+    }
+
+    /// Draws `W0` on the host from the seed's weight stream, layer by layer, row-major.
+    /// The same seed gives the same numbers on every backend.
+    pub fn init_host(cfg: &ModelConfig, d: usize) -> Vec<Vec<f64>> {
+        let mut rng = resgen_data::rng(cfg.seed, resgen_data::Stream::Weights);
+        (1..=cfg.depth + 1)
+            .map(|l| {
+                let [r, c] = Self::layer_shape(cfg, d, l);
+                let sd = Self::init_variance(cfg, l).sqrt();
+                (0..r * c)
+                    .map(|_| sd * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// A network at its Gaussian initialization `W0`.
+    pub fn init(cfg: &ModelConfig, d: usize, precision: Precision, device: &Device) -> Result<Net, String> {
+        cfg.validate()?;
+        let host = Self::init_host(cfg, d);
+        Ok(Self::from_host(cfg, d, &host, precision, device))
+    }
+
+    /// A network with the given host weights (`host[l - 1]` row-major `W_l`).
+    pub fn from_host(cfg: &ModelConfig, d: usize, host: &[Vec<f64>], precision: Precision, device: &Device) -> Net {
+        assert_eq!(host.len(), cfg.depth + 1, "one matrix per layer");
+        let weights = host
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let [r, c] = Self::layer_shape(cfg, d, i + 1);
+                upload(w, r, c, precision, device)
+            })
+            .collect();
+        Net { cfg: cfg.clone(), d, theta: cfg.theta_value(), precision, device: device.clone(), weights }
+    }
+
+    /// Number of weight matrices, `L + 1`.
+    pub fn num_layers(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Whether `W_l` (1-based) is trained; frozen input/output layers are not.
+    pub fn is_trained(&self, l: usize) -> bool {
+        !((l == 1 && self.cfg.freeze_input) || (l == self.num_layers() && self.cfg.freeze_output))
+    }
+
+    /// The name of `W_l` in tables and weight files.
+    pub fn layer_name(l: usize) -> String {
+        format!("W{l}")
+    }
+
+    /// Uploads a host matrix in this network's precision and device.
+    pub fn upload(&self, data: &[f64], rows: usize, cols: usize) -> Tensor<2> {
+        upload(data, rows, cols, self.precision, &self.device)
+    }
+
+    /// `f(x)` for a batch `x: [n, d]`, shape `[n, 1]`.
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        forward_with(&self.cfg, self.theta, &self.weights, x, false).output
+    }
+
+    /// `f(x)` with every hidden state `h_1..h_L`.
+    pub fn forward_states(&self, x: Tensor<2>) -> Forward {
+        forward_with(&self.cfg, self.theta, &self.weights, x, true)
+    }
+
+    /// `f(x)` on the host, in f64.
+    pub fn predict(&self, x: Tensor<2>) -> Vec<f64> {
+        to_host(self.forward(x))
+    }
+
+    /// Gradients of `sum_i c_i f(x_i)` with respect to every trained layer (`None` for frozen
+    /// ones), and the outputs `f(x_i)` at the current weights (read back to the host).
+    ///
+    /// `coef` is a closure from the outputs to the weights `c_i`, so that a loss's gradient is
+    /// `c_i = dLoss/df_i`: one forward and one backward, with the loss itself done in f64.
+    pub fn weighted_output_grads(
+        &self,
+        x: Tensor<2>,
+        coef: impl FnOnce(&[f64]) -> Vec<f64>,
+    ) -> (Vec<f64>, Vec<Option<Tensor<2>>>) {
+        let tracked: Vec<Tensor<2>> = self
+            .weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| if self.is_trained(i + 1) { w.clone().autodiff().require_grad() } else { w.clone() })
+            .collect();
+        let f = forward_with(&self.cfg, self.theta, &tracked, x, false).output;
+        let f_host = to_host(f.clone().without_autodiff());
+        let c = coef(&f_host);
+        let n = c.len();
+        let c = self.upload(&c, n, 1);
+        let grads = (f * c).sum().backward();
+        let out = tracked
+            .iter()
+            .enumerate()
+            .map(|(i, w)| if self.is_trained(i + 1) { w.grad(&grads) } else { None })
+            .collect();
+        (f_host, out)
+    }
+
+    /// Training loss gradients: `L_S = (1/n) sum_i log(1 + exp(-y_i f(x_i)))`.
+    /// Returns the outputs before the step (for free training metrics) and the gradients.
+    pub fn loss_grads(&self, x: Tensor<2>, y: &[f64]) -> (Vec<f64>, Vec<Option<Tensor<2>>>) {
+        let n = y.len() as f64;
+        self.weighted_output_grads(x, |f| {
+            // dl/df_i = -y_i / (1 + exp(y_i f_i)) / n: the negative surrogate loss, per example.
+            f.iter().zip(y).map(|(fi, yi)| -yi * sigmoid(-yi * fi) / n).collect()
+        })
+    }
+
+    /// One gradient step `W_l <- W_l - lr * grad_l` on every trained layer.
+    pub fn step(&mut self, grads: Vec<Option<Tensor<2>>>, lr: f64) {
+        for (w, g) in self.weights.iter_mut().zip(grads) {
+            if let Some(g) = g {
+                *w = w.clone() - g.mul_scalar(lr);
+            }
+        }
+    }
+
+    /// Every weight matrix on the host, f64, row-major.
+    pub fn host_weights(&self) -> Vec<Vec<f64>> {
+        self.weights.iter().map(|w| to_host(w.clone())).collect()
+    }
+
+    /// `||W_l - V_l||_F` for every layer.
+    pub fn distances(&self, other: &[Tensor<2>]) -> Vec<f64> {
+        self.weights
+            .iter()
+            .zip(other)
+            .map(|(w, v)| crate::scalar((w.clone() - v.clone()).square().sum()).sqrt())
+            .collect()
+    }
+}
+
+fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Uploads a row-major host matrix.
+pub(crate) fn upload(data: &[f64], rows: usize, cols: usize, precision: Precision, device: &Device) -> Tensor<2> {
+    assert_eq!(data.len(), rows * cols, "upload: {rows}x{cols} needs {} values", rows * cols);
+    let td = match precision {
+        Precision::F32 => TensorData::new(data.iter().map(|&v| v as f32).collect::<Vec<f32>>(), [rows, cols]),
+        Precision::F64 => TensorData::new(data.to_vec(), [rows, cols]),
+    };
+    Tensor::from_data(td, (device, precision.dtype()))
+}
+
+/// The forward pass over any weight list (plain, or tracked for autodiff).
+fn forward_with(cfg: &ModelConfig, theta: f64, ws: &[Tensor<2>], x: Tensor<2>, keep: bool) -> Forward {
+    let depth = cfg.depth;
+    let mut hidden = Vec::with_capacity(if keep { depth } else { 0 });
+    // h_1 = relu(W_1 x): in batch form H_1 = relu(X W_1^T).
+    let mut h = relu(x.matmul(ws[0].clone().transpose()));
+    for w in &ws[1..depth] {
+        let pre = h.clone().matmul(w.clone().transpose());
+        h = match cfg.arch {
+            // h_l = h_{l-1} + theta relu(W_l h_{l-1})
+            Arch::Resnet => {
+                let branch = relu(pre);
+                if keep {
+                    hidden.push(h.clone());
+                }
+                h + branch.mul_scalar(theta)
+            }
+            // h_l = relu(W_l h_{l-1})
+            Arch::Fc => {
+                if keep {
+                    hidden.push(h.clone());
+                }
+                relu(pre)
+            }
+        };
+    }
+    if keep {
+        hidden.push(h.clone());
+    }
+    // f = sqrt(m) W_{L+1} h_L
+    let m = cfg.width as f64;
+    let output = h.matmul(ws[depth].clone().transpose()).mul_scalar(m.sqrt());
+    Forward { hidden, output }
+}

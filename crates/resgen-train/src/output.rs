@@ -1,0 +1,48 @@
+//! Atomic file writes: a temporary file in the same folder, then a rename, so a killed run
+//! never leaves a half-written file under its final name.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The temporary name used while `path` is written.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |tmp| {
+        let mut f = std::fs::File::create(tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })
+}
+
+/// Lets `write` fill a temporary file, then renames it to `path`. On error the temporary file
+/// is removed and `path` is left as it was.
+pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> std::io::Result<()>) -> std::io::Result<()> {
+    let tmp = temp_path(path);
+    match write(&tmp) {
+        Ok(()) => std::fs::rename(&tmp, path),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Renders rows as CSV text with a header.
+pub fn csv_text(header: &[String], rows: &[Vec<String>]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).expect("in-memory write");
+    for r in rows {
+        w.write_record(r).expect("in-memory write");
+    }
+    String::from_utf8(w.into_inner().expect("flush")).expect("utf8")
+}
+
+/// Formats a float for CSV with full round-trip precision.
+pub fn num(v: f64) -> String {
+    format!("{v}")
+}

@@ -1,0 +1,252 @@
+//! The training loop.
+
+use rand::seq::SliceRandom;
+use resgen_data::{Split, Stream, rng};
+use resgen_models::{Device, Net, Tensor, logistic_loss_mean};
+
+use crate::{Algorithm, RunConfig};
+
+/// One logged iteration. `iter = t` describes the weights after `t` updates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metrics {
+    /// Number of updates done.
+    pub iter: usize,
+    /// Training logistic loss `L_S(W_t)`.
+    pub train_loss: f64,
+    /// Training surrogate loss `E_S(W_t) = (1/n) sum 1/(1 + exp(y f))`.
+    pub train_surrogate: f64,
+    /// Training 0-1 error (a zero output counts as an error).
+    pub train_error: f64,
+    /// Test logistic loss.
+    pub test_loss: f64,
+    /// Test surrogate loss.
+    pub test_surrogate: f64,
+    /// Test 0-1 error.
+    pub test_error: f64,
+    /// `||W_l - W0_l||_F`, `l = 1..L+1`.
+    pub dist: Vec<f64>,
+}
+
+impl Metrics {
+    /// `sqrt(sum_l ||W_l - W0_l||_F^2)`: the distance of all weights from `W0`.
+    pub fn dist_total(&self) -> f64 {
+        self.dist.iter().map(|d| d * d).sum::<f64>().sqrt()
+    }
+
+    /// One CSV row in the order of [`metrics_header`].
+    pub fn csv_row(&self, width: usize) -> Vec<String> {
+        use crate::output::num;
+        let sm = (width as f64).sqrt();
+        let mut r = vec![
+            self.iter.to_string(),
+            num(self.train_loss),
+            num(self.train_surrogate),
+            num(self.train_error),
+            num(self.test_loss),
+            num(self.test_surrogate),
+            num(self.test_error),
+            num(self.dist_total()),
+        ];
+        r.extend(self.dist.iter().map(|d| num(*d)));
+        r.extend(self.dist.iter().map(|d| num(d * sm)));
+        r
+    }
+}
+
+/// Columns of `metrics.csv` for a network with `layers = L + 1` weight matrices.
+pub fn metrics_header(layers: usize) -> Vec<String> {
+    let mut h: Vec<String> = [
+        "iter",
+        "train_loss",
+        "train_surrogate",
+        "train_error",
+        "test_loss",
+        "test_surrogate",
+        "test_error",
+        "dist_total",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    h.extend((1..=layers).map(|l| format!("dist_W{l}")));
+    h.extend((1..=layers).map(|l| format!("sqrt_m_dist_W{l}")));
+    h
+}
+
+/// Why training stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StopReason {
+    /// The iteration budget `K` was used up.
+    Iterations,
+    /// The training loss reached the target.
+    TargetLoss,
+    /// One-pass SGD used every example once.
+    DataExhausted,
+    /// A loss, output or weight became NaN or infinite.
+    Diverged(TrainError),
+}
+
+/// A diverging run: the iteration and what went non-finite.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error(
+    "training diverged at iteration {iter}: {what} is not finite (lower train.nu; everything logged before it is kept)"
+)]
+pub struct TrainError {
+    /// The number of updates done when it was seen.
+    pub iter: usize,
+    /// What was non-finite.
+    pub what: String,
+}
+
+/// Margin statistics `(L, E, 0-1 error)` of outputs `f` against labels `y`.
+pub fn margin_stats(f: &[f64], y: &[f64]) -> (f64, f64, f64) {
+    let n = y.len().max(1) as f64;
+    let z: Vec<f64> = f.iter().zip(y).map(|(a, b)| a * b).collect();
+    let loss = logistic_loss_mean(&z);
+    let surrogate = z.iter().map(|&zi| 1.0 / (1.0 + zi.exp())).sum::<f64>() / n;
+    let err = z.iter().filter(|&&zi| zi.is_nan() || zi <= 0.0).count() as f64 / n;
+    (loss, surrogate, err)
+}
+
+/// A network, its initialization, the data on the device, and the training state.
+pub struct Trainer {
+    /// The run's configuration.
+    pub cfg: RunConfig,
+    /// The network being trained.
+    pub net: Net,
+    /// `W0`, kept to measure the distance from initialization.
+    pub w0: Vec<Tensor<2>>,
+    x_train: Tensor<2>,
+    x_test: Tensor<2>,
+    split: Split,
+    eta: f64,
+}
+
+impl Trainer {
+    /// Uploads the data and draws `W0` on `device`.
+    pub fn new(cfg: &RunConfig, split: Split, device: &Device) -> Result<Trainer, String> {
+        let net = Net::init(&cfg.model, split.train.d, cfg.train.precision, device)?;
+        let x_train = net.upload(&split.train.x, split.train.n, split.train.d);
+        let x_test = net.upload(&split.test.x, split.test.n, split.test.d);
+        let eta = cfg.step_size(split.train.n);
+        Ok(Trainer { cfg: cfg.clone(), w0: net.weights.clone(), net, x_train, x_test, split, eta })
+    }
+
+    /// The step size `eta` in use.
+    pub fn eta(&self) -> f64 {
+        self.eta
+    }
+
+    /// The data split.
+    pub fn split(&self) -> &Split {
+        &self.split
+    }
+
+    /// The number of updates this config asks for.
+    pub fn planned_iterations(&self) -> usize {
+        match self.cfg.train.algorithm {
+            Algorithm::OnePassSgd => self.cfg.train.iterations.min(self.split.train.n),
+            _ => self.cfg.train.iterations,
+        }
+    }
+
+    /// Metrics of the current weights; `f_train` are the training outputs if already known.
+    pub fn metrics(&self, iter: usize, f_train: Option<Vec<f64>>) -> Metrics {
+        let f_train = f_train.unwrap_or_else(|| self.net.predict(self.x_train.clone()));
+        let (train_loss, train_surrogate, train_error) = margin_stats(&f_train, &self.split.train.y);
+        let (test_loss, test_surrogate, test_error) = if self.split.test.n > 0 {
+            margin_stats(&self.net.predict(self.x_test.clone()), &self.split.test.y)
+        } else {
+            (f64::NAN, f64::NAN, f64::NAN)
+        };
+        let dist = self.net.distances(&self.w0);
+        Metrics { iter, train_loss, train_surrogate, train_error, test_loss, test_surrogate, test_error, dist }
+    }
+
+    /// Runs the algorithm. `on_log` sees every logged row as it is made (for progress bars
+    /// and incremental writes). Returns all logged rows and why it stopped; a diverging run
+    /// returns the rows logged before the divergence.
+    pub fn train(&mut self, mut on_log: impl FnMut(&Metrics, usize)) -> (Vec<Metrics>, StopReason) {
+        let k = self.planned_iterations();
+        let log_every = self.cfg.train.log_every;
+        let target = self.cfg.train.target_loss;
+        let mut rows: Vec<Metrics> = Vec::new();
+        let n = self.split.train.n;
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut batch_rng = rng(self.cfg.data.seed ^ self.cfg.model.seed.rotate_left(32), Stream::Batches);
+        if self.cfg.train.algorithm != Algorithm::Gd {
+            order.shuffle(&mut batch_rng);
+        }
+        let mut cursor = 0usize;
+        let mut log = |rows: &mut Vec<Metrics>, m: Metrics| -> Option<StopReason> {
+            on_log(&m, k);
+            let bad = !(m.train_loss.is_finite() && m.dist_total().is_finite());
+            let iter = m.iter;
+            let reached = target > 0.0 && m.train_loss <= target;
+            rows.push(m);
+            if bad {
+                Some(StopReason::Diverged(TrainError { iter, what: "the training loss or a weight".into() }))
+            } else if reached {
+                Some(StopReason::TargetLoss)
+            } else {
+                None
+            }
+        };
+        for t in 0..=k {
+            let is_log = t % log_every == 0 || t == k;
+            match self.cfg.train.algorithm {
+                Algorithm::Gd => {
+                    let (f, grads) = self.net.loss_grads(self.x_train.clone(), &self.split.train.y);
+                    if f.iter().any(|v| !v.is_finite()) {
+                        if !is_log {
+                            rows.push(self.metrics(t, Some(f)));
+                        }
+                        return (rows, StopReason::Diverged(TrainError { iter: t, what: "the network output".into() }));
+                    }
+                    let (loss, _, _) = margin_stats(&f, &self.split.train.y);
+                    let reached = target > 0.0 && loss <= target;
+                    if is_log || reached {
+                        let m = self.metrics(t, Some(f));
+                        if let Some(stop) = log(&mut rows, m) {
+                            return (rows, stop);
+                        }
+                    }
+                    if t == k {
+                        break;
+                    }
+                    self.net.step(grads, self.eta);
+                }
+                Algorithm::Sgd | Algorithm::OnePassSgd => {
+                    if is_log && let Some(stop) = log(&mut rows, self.metrics(t, None)) {
+                        return (rows, stop);
+                    }
+                    if t == k {
+                        break;
+                    }
+                    let b =
+                        if self.cfg.train.algorithm == Algorithm::Sgd { self.cfg.train.batch_size.min(n) } else { 1 };
+                    if cursor + b > n {
+                        order.shuffle(&mut batch_rng);
+                        cursor = 0;
+                    }
+                    let idx = &order[cursor..cursor + b];
+                    cursor += b;
+                    let batch = self.split.train.select(idx);
+                    let xb = self.net.upload(&batch.x, batch.n, batch.d);
+                    let (f, grads) = self.net.loss_grads(xb, &batch.y);
+                    if f.iter().any(|v| !v.is_finite()) {
+                        rows.push(self.metrics(t, None));
+                        return (rows, StopReason::Diverged(TrainError { iter: t, what: "the network output".into() }));
+                    }
+                    self.net.step(grads, self.eta);
+                }
+            }
+        }
+        let reason = if self.cfg.train.algorithm == Algorithm::OnePassSgd && k == n && k < self.cfg.train.iterations {
+            StopReason::DataExhausted
+        } else {
+            StopReason::Iterations
+        };
+        (rows, reason)
+    }
+}

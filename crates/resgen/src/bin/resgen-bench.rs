@@ -1,0 +1,116 @@
+//! Benchmark of one full-batch gradient-descent step (forward, backward, update) for both
+//! networks, in ms per step and GFLOP/s, with peak memory.
+//!
+//! FLOPs per step are counted as `6 n (d m + (L - 1) m^2 + m)`: a forward matmul costs
+//! `2 n fan_in fan_out` and the backward pass twice that (gradients for inputs and weights).
+//!
+//! ```text
+//! cargo run --release --bin resgen-bench                     # flex, the four CPU shapes
+//! cargo run --release --features ndarray --bin resgen-bench -- --device ndarray
+//! cargo run --release --features cuda --bin resgen-bench -- --device cuda --large
+//! ```
+
+use std::time::Instant;
+
+use clap::Parser;
+use resgen_data::{DataConfig, DataSource};
+use resgen_models::{Arch, BackendKind, ModelConfig, Net, Precision};
+
+#[derive(Parser)]
+#[command(about = "ms per GD step and GFLOP/s for the ResNet and the FC network")]
+struct Args {
+    /// Backend (default: the first compiled CPU backend).
+    #[arg(long)]
+    device: Option<BackendKind>,
+    /// Timed steps per shape (after the warm-up).
+    #[arg(long, default_value_t = 5)]
+    steps: usize,
+    /// Untimed warm-up steps per shape (GPU kernels compile on first use).
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+    /// Add the large GPU shape (4096, 4096, 16, 784).
+    #[arg(long)]
+    large: bool,
+    /// Only these shapes, as n/m/L/d (repeatable), instead of the standard ones.
+    #[arg(long = "shape")]
+    shapes: Vec<String>,
+    /// Tensor precision.
+    #[arg(long, default_value = "f32")]
+    precision: String,
+}
+
+/// Peak resident memory of this process in MiB (Linux), reset between shapes.
+fn peak_rss_mib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn reset_peak_rss() {
+    // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn parse_shape(s: &str) -> anyhow::Result<[usize; 4]> {
+    let v: Vec<usize> = s.split('/').map(|p| p.trim().parse()).collect::<Result<_, _>>()?;
+    anyhow::ensure!(v.len() == 4, "--shape {s}: expected n/m/L/d");
+    Ok([v[0], v[1], v[2], v[3]])
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let backend = args.device.unwrap_or_else(BackendKind::default_compiled);
+    let precision = match args.precision.as_str() {
+        "f32" => Precision::F32,
+        "f64" => Precision::F64,
+        p => anyhow::bail!("--precision {p}: expected f32 or f64"),
+    };
+    let device = backend.checked_device(precision)?;
+    let mut shapes: Vec<[usize; 4]> = if args.shapes.is_empty() {
+        vec![[512, 512, 8, 784], [1024, 1024, 4, 784], [1000, 512, 32, 784], [256, 2048, 8, 784]]
+    } else {
+        args.shapes.iter().map(|s| parse_shape(s)).collect::<anyhow::Result<_>>()?
+    };
+    if args.large {
+        shapes.push([4096, 4096, 16, 784]);
+    }
+    println!(
+        "backend {backend}, {precision:?}, {} threads available, {} timed steps after {} warm-up",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        args.steps,
+        args.warmup
+    );
+    println!("| arch | n/m/L/d | ms/step | GFLOP/s | peak RSS MiB |");
+    println!("|---|---|---|---|---|");
+    for [n, m, l, d] in shapes {
+        let data = DataConfig { source: DataSource::Sphere, d, n_train: n, n_test: 0, ..Default::default() };
+        let split = resgen_data::load(&data)?;
+        for arch in [Arch::Resnet, Arch::Fc] {
+            reset_peak_rss();
+            let cfg = ModelConfig { arch, width: m, depth: l, ..Default::default() };
+            let mut net = Net::init(&cfg, d, precision, &device).map_err(anyhow::Error::msg)?;
+            let x = net.upload(&split.train.x, n, d);
+            let eta = 1.0 / m as f64;
+            let step = |net: &mut Net| {
+                let (_, g) = net.loss_grads(x.clone(), &split.train.y);
+                net.step(g, eta);
+            };
+            for _ in 0..args.warmup {
+                step(&mut net);
+            }
+            let _ = net.host_weights().len(); // synchronize before timing
+            let t0 = Instant::now();
+            for _ in 0..args.steps {
+                step(&mut net);
+            }
+            // Reading a weight back waits for every queued kernel (GPU backends are async).
+            let _ = resgen_models::scalar(net.weights[l].clone().sum());
+            let secs = t0.elapsed().as_secs_f64() / args.steps as f64;
+            let flops = 6.0 * n as f64 * (d * m + (l - 1) * m * m + m) as f64;
+            let peak = peak_rss_mib().map_or("n/a".into(), |v| format!("{v:.0}"));
+            println!("| {} | {n}/{m}/{l}/{d} | {:.1} | {:.1} | {peak} |", arch.name(), secs * 1e3, flops / secs / 1e9);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! Helpers shared by resgen's cross-crate tests: the backends to run on.
+//!
+//! Tests are written once and run on every backend compiled into the build (`--features wgpu`
+//! adds the GPU path; lavapipe runs it on a CPU). A compiled GPU backend with no adapter is
+//! skipped with a message on stderr, never failed.
+
+use resgen_models::{BackendKind, Device, Precision};
+
+/// Every compiled backend that works here, with its device.
+pub fn backends() -> Vec<(BackendKind, Device)> {
+    BackendKind::compiled()
+        .into_iter()
+        .filter_map(|b| match b.checked_device(Precision::F32) {
+            Ok(d) => Some((b, d)),
+            Err(e) => {
+                eprintln!("skipping backend {b}: {e}");
+                None
+            }
+        })
+        .collect()
+}
+
+/// The CPU device used for f64 oracle checks.
+pub fn cpu_f64() -> (BackendKind, Device) {
+    let b = BackendKind::compiled().into_iter().find(|b| b.is_cpu()).expect("a CPU backend is compiled in");
+    (b, b.checked_device(Precision::F64).expect("CPU backends support f64"))
+}
+
+/// Relative difference `|a - b| / max(|a|, |b|, floor)`.
+pub fn rel(a: f64, b: f64, floor: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(floor)
+}

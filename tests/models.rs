@@ -1,0 +1,302 @@
+//! Oracle tests of the two networks: gradients against finite differences, initialization
+//! statistics, forward-pass scale, the GD update, and identical `W0` on every backend.
+
+use resgen_models::{Arch, ModelConfig, Net, Precision, Theta};
+use resgen_tests::{backends, cpu_f64, rel};
+
+fn sphere(n: usize, d: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
+    let cfg = resgen_data::DataConfig {
+        source: resgen_data::DataSource::Sphere,
+        d,
+        n_train: n,
+        n_test: 0,
+        seed,
+        ..Default::default()
+    };
+    let s = resgen_data::load(&cfg).expect("sphere data");
+    (s.train.x, s.train.y)
+}
+
+fn small(arch: Arch) -> ModelConfig {
+    ModelConfig { arch, width: 6, depth: 3, seed: 7, ..Default::default() }
+}
+
+/// `L_S` on the host in f64 from the network's outputs.
+fn loss(net: &Net, x: &[f64], y: &[f64], d: usize) -> f64 {
+    let f = net.predict(net.upload(x, y.len(), d));
+    let z: Vec<f64> = f.iter().zip(y).map(|(a, b)| a * b).collect();
+    resgen_models::logistic_loss_mean(&z)
+}
+
+#[test]
+fn gradients_match_central_finite_differences_in_f64() {
+    // Oracle: dL/dW_l[i, j] ~ (L(W + h e_ij) - L(W - h e_ij)) / 2h. Truncation is O(h^2) ~ 1e-12
+    // relative; rounding is about eps |L| / h ~ 1e-16 * 0.7 / 1e-6 ~ 1e-10 absolute. So we
+    // allow 1e-6 relative, or 1e-9 absolute for tiny gradients (the floor 1e-3 in `rel`).
+    let (_, dev) = cpu_f64();
+    let d = 5;
+    let (x, y) = sphere(7, d, 3);
+    for arch in [Arch::Resnet, Arch::Fc] {
+        let cfg = small(arch);
+        let host = Net::init_host(&cfg, d);
+        let net = Net::from_host(&cfg, d, &host, Precision::F64, &dev);
+        let (_, grads) = net.loss_grads(net.upload(&x, y.len(), d), &y);
+        let h = 1e-6;
+        let mut checked = 0;
+        for (li, g) in grads.iter().enumerate() {
+            let g = resgen_models::to_host(g.clone().expect("every layer is trained"));
+            assert_eq!(g.len(), host[li].len());
+            for k in 0..host[li].len() {
+                let mut plus = host.clone();
+                plus[li][k] += h;
+                let mut minus = host.clone();
+                minus[li][k] -= h;
+                let lp = loss(&Net::from_host(&cfg, d, &plus, Precision::F64, &dev), &x, &y, d);
+                let lm = loss(&Net::from_host(&cfg, d, &minus, Precision::F64, &dev), &x, &y, d);
+                let fd = (lp - lm) / (2.0 * h);
+                assert!(
+                    rel(g[k], fd, 1e-3) < 1e-6,
+                    "{arch:?} W{} entry {k}: autodiff {} vs finite difference {fd}",
+                    li + 1,
+                    g[k]
+                );
+                checked += 1;
+            }
+        }
+        // W1: 6x5, W2, W3: 6x6, W4: 1x6.
+        assert_eq!(checked, 30 + 36 + 36 + 6);
+    }
+}
+
+#[test]
+fn gradients_agree_across_backends_in_f32() {
+    // Every compiled backend (f32) against the CPU f64 gradients: f32 rounding only.
+    let (_, dev64) = cpu_f64();
+    let d = 10;
+    let (x, y) = sphere(16, d, 5);
+    for arch in [Arch::Resnet, Arch::Fc] {
+        let cfg = ModelConfig { arch, width: 32, depth: 4, seed: 1, ..Default::default() };
+        let reference = Net::init(&cfg, d, Precision::F64, &dev64).unwrap();
+        let (_, g64) = reference.loss_grads(reference.upload(&x, 16, d), &y);
+        for (b, dev) in backends() {
+            let net = Net::init(&cfg, d, Precision::F32, &dev).unwrap();
+            let (_, g32) = net.loss_grads(net.upload(&x, 16, d), &y);
+            for (l, (a, r)) in g32.into_iter().zip(&g64).enumerate() {
+                let a = resgen_models::to_host(a.unwrap());
+                let r = resgen_models::to_host(r.clone().unwrap());
+                let scale = r.iter().map(|v| v.abs()).fold(0.0, f64::max);
+                let err = a.iter().zip(&r).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+                assert!(err <= 1e-4 * scale, "{b} {arch:?} W{}: max error {err} vs scale {scale}", l + 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn init_statistics_match_the_theory() {
+    // Entries of W_1..W_L are N(0, 2/m), W_{L+1} is N(0, 1/m); with the 1/m option the residual
+    // layers W_2..W_L are N(0, 1/m). For N entries the sample mean has sd sigma/sqrt(N) and the
+    // sample variance has relative sd sqrt(2/N): we allow 5 of each.
+    let d = 100;
+    for (arch, resvar) in [
+        (Arch::Resnet, resgen_models::ResidualVariance::TwoOverM),
+        (Arch::Resnet, resgen_models::ResidualVariance::OneOverM),
+        (Arch::Fc, resgen_models::ResidualVariance::TwoOverM),
+    ] {
+        let cfg = ModelConfig { arch, width: 256, depth: 3, residual_variance: resvar, seed: 11, ..Default::default() };
+        let host = Net::init_host(&cfg, d);
+        let m = 256.0;
+        for (i, w) in host.iter().enumerate() {
+            let l = i + 1;
+            let expect =
+                if l == 4 || (l >= 2 && arch == Arch::Resnet && resvar == resgen_models::ResidualVariance::OneOverM) {
+                    1.0 / m
+                } else {
+                    2.0 / m
+                };
+            let n = w.len() as f64;
+            let mean = w.iter().sum::<f64>() / n;
+            let var = w.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+            assert!(mean.abs() < 5.0 * (expect / n).sqrt(), "{arch:?} W{l}: mean {mean}");
+            assert!((var / expect - 1.0).abs() < 5.0 * (2.0 / n).sqrt(), "{arch:?} W{l}: var {var}, expected {expect}");
+        }
+    }
+}
+
+fn final_hidden_norm(cfg: &ModelConfig, dev: &resgen_models::Device, x: &[f64], n: usize, d: usize) -> Vec<f64> {
+    let net = Net::init(cfg, d, Precision::F32, dev).unwrap();
+    let fw = net.forward_states(net.upload(x, n, d));
+    assert_eq!(fw.hidden.len(), cfg.depth);
+    let h = resgen_models::to_host(fw.hidden.last().unwrap().clone());
+    h.chunks(cfg.width).map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt()).collect()
+}
+
+#[test]
+fn forward_scale_depth_free_with_theta_one_over_l() {
+    // With N(0, 2/m) weights, E ||relu(W h)||^2 = ||h||^2, so ||h_1|| ~ 1 for ||x|| = 1.
+    // ResNet, theta = 1/L: each block multiplies ||h||^2 by about (1 + c/L)^2, so ||h_L|| stays
+    // within a constant (about e^c, c < 1) of 1 for every L. theta = 1: the branch is
+    // non-negative like h, so ||h + b||^2 >= ||h||^2 + ||b||^2 ~ 2 ||h||^2 and ||h_L|| grows at
+    // least like 2^((L-1)/2). FC: ||h_l|| ~ 1 at every depth (He scaling), up to fluctuations
+    // of relative variance about 5/m per layer.
+    let (_, dev) = cpu_f64();
+    let d = 16;
+    let (x, _) = sphere(8, d, 9);
+    let m = 1024;
+    for depth in [4, 16, 64] {
+        let res = ModelConfig { arch: Arch::Resnet, width: m, depth, seed: 2, ..Default::default() };
+        for norm in final_hidden_norm(&res, &dev, &x, 8, d) {
+            assert!((0.5..3.0).contains(&norm), "ResNet theta=1/L, L={depth}: ||h_L|| = {norm}");
+        }
+        let fc = ModelConfig { arch: Arch::Fc, width: m, depth, seed: 2, ..Default::default() };
+        for norm in final_hidden_norm(&fc, &dev, &x, 8, d) {
+            assert!((1.0 / 3.0..3.0).contains(&norm), "FC, L={depth}: ||h_L|| = {norm}");
+        }
+    }
+    let exploding = ModelConfig {
+        arch: Arch::Resnet,
+        width: m,
+        depth: 16,
+        theta: Theta("1".into()),
+        seed: 2,
+        ..Default::default()
+    };
+    for norm in final_hidden_norm(&exploding, &dev, &x, 8, d) {
+        // 2^(15/2) ~ 181, allow sampling slack.
+        assert!(norm > 100.0, "ResNet theta=1, L=16: ||h_L|| = {norm} should explode");
+    }
+}
+
+#[test]
+fn one_gd_step_moves_trained_layers_by_eta_grad_and_freezes_the_rest() {
+    let d = 8;
+    let (x, y) = sphere(12, d, 4);
+    for (b, dev) in backends() {
+        for (fi, fo) in [(false, false), (true, false), (false, true), (true, true)] {
+            let cfg = ModelConfig { width: 16, depth: 3, freeze_input: fi, freeze_output: fo, ..Default::default() };
+            let mut net = Net::init(&cfg, d, Precision::F32, &dev).unwrap();
+            let before = net.host_weights();
+            let (_, grads) = net.loss_grads(net.upload(&x, 12, d), &y);
+            let grads_host: Vec<Option<Vec<f64>>> =
+                grads.iter().map(|g| g.clone().map(resgen_models::to_host)).collect();
+            let eta = 0.5;
+            net.step(grads, eta);
+            let after = net.host_weights();
+            for l in 1..=net.num_layers() {
+                let frozen = (l == 1 && fi) || (l == net.num_layers() && fo);
+                assert_eq!(net.is_trained(l), !frozen);
+                match &grads_host[l - 1] {
+                    None => {
+                        assert!(frozen, "{b}: W{l} trained but got no gradient");
+                        assert_eq!(before[l - 1], after[l - 1], "{b}: frozen W{l} moved");
+                    }
+                    Some(g) => {
+                        assert!(!frozen, "{b}: frozen W{l} got a gradient");
+                        assert!(g.iter().any(|v| *v != 0.0), "{b}: W{l} has an all-zero gradient");
+                        for k in 0..g.len() {
+                            let step = after[l - 1][k] - before[l - 1][k];
+                            // f32: w - eta g is rounded once, error <= ulp(|w|) ~ 1.2e-7 |w|.
+                            let tol = 2e-7 * before[l - 1][k].abs().max(eta * g[k].abs()) + 1e-12;
+                            assert!(
+                                (step + eta * g[k]).abs() <= tol,
+                                "{b} W{l}[{k}]: moved {step}, expected {}",
+                                -eta * g[k]
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn same_seed_gives_the_same_w0_on_every_backend() {
+    // W0 is drawn on the host from ChaCha8 and uploaded: each backend must hold exactly the
+    // f32 rounding of the host draws.
+    let cfg = ModelConfig { width: 24, depth: 3, seed: 42, ..Default::default() };
+    let d = 7;
+    let host = Net::init_host(&cfg, d);
+    assert_eq!(host, Net::init_host(&cfg, d), "host draws are deterministic");
+    let other = Net::init_host(&ModelConfig { seed: 43, ..cfg.clone() }, d);
+    assert_ne!(host, other, "a different seed gives different weights");
+    for (b, dev) in backends() {
+        let net = Net::init(&cfg, d, Precision::F32, &dev).unwrap();
+        for (l, (w, h)) in net.host_weights().iter().zip(&host).enumerate() {
+            let rounded: Vec<f64> = h.iter().map(|v| *v as f32 as f64).collect();
+            assert_eq!(w, &rounded, "{b}: W{} differs from the host draw", l + 1);
+        }
+    }
+}
+
+#[test]
+fn forward_matches_a_host_reference_on_every_backend() {
+    // Oracle: the forward pass written out with plain loops in f64.
+    let d = 6;
+    let (x, _) = sphere(5, d, 8);
+    for arch in [Arch::Resnet, Arch::Fc] {
+        let cfg = ModelConfig { arch, width: 10, depth: 4, seed: 5, ..Default::default() };
+        let host = Net::init_host(&cfg, d);
+        let theta = cfg.theta_value();
+        let reference: Vec<f64> = x
+            .chunks(d)
+            .map(|xi| {
+                let mv = |w: &[f64], v: &[f64]| -> Vec<f64> {
+                    w.chunks(v.len()).map(|r| r.iter().zip(v).map(|(a, b)| a * b).sum::<f64>()).collect()
+                };
+                let mut h: Vec<f64> = mv(&host[0], xi).into_iter().map(|v| v.max(0.0)).collect();
+                for w in &host[1..cfg.depth] {
+                    let b: Vec<f64> = mv(w, &h).into_iter().map(|v| v.max(0.0)).collect();
+                    h = match arch {
+                        Arch::Resnet => h.iter().zip(&b).map(|(p, q)| p + theta * q).collect(),
+                        Arch::Fc => b,
+                    };
+                }
+                10f64.sqrt() * mv(&host[cfg.depth], &h)[0]
+            })
+            .collect();
+        for (b, dev) in backends() {
+            let net = Net::from_host(&cfg, d, &host, Precision::F32, &dev);
+            let f = net.predict(net.upload(&x, 5, d));
+            for (p, q) in f.iter().zip(&reference) {
+                assert!((p - q).abs() < 1e-5 * q.abs().max(1.0), "{b} {arch:?}: {p} vs {q}");
+            }
+        }
+    }
+}
+
+#[test]
+fn theta_forms_parse_and_bad_ones_are_rejected() {
+    // Values by hand at L = 16: 1/L = 0.0625, 2/L = 0.125, 1/sqrt(L) = 0.25, 3/sqrt(L) = 0.75.
+    for (text, v) in
+        [("1/L", 0.0625), ("2/L", 0.125), ("1/sqrt(L)", 0.25), ("3/sqrt(L)", 0.75), ("1", 1.0), ("0.05", 0.05)]
+    {
+        assert_eq!(Theta(text.into()).value(16).unwrap(), v, "{text}");
+    }
+    for bad in ["1/M", "abc", "-1", "x/L"] {
+        assert!(Theta(bad.into()).value(16).is_err(), "{bad} should be rejected");
+    }
+}
+
+#[test]
+fn safetensors_round_trip_keeps_every_weight() {
+    let (_, dev) = cpu_f64();
+    let cfg = ModelConfig { width: 8, depth: 2, ..Default::default() };
+    let dir = tempfile::tempdir().unwrap();
+    for precision in [Precision::F32, Precision::F64] {
+        let net = Net::init(&cfg, 3, precision, &dev).unwrap();
+        let path = dir.path().join("w.safetensors");
+        resgen_models::save_safetensors(&net, &path).unwrap();
+        let back = resgen_models::load_safetensors(&path).unwrap();
+        let names: Vec<&str> = back.iter().map(|(n, _, _)| n.as_str()).collect();
+        assert_eq!(names, ["W1", "W2", "W3"]);
+        assert_eq!(back[0].1, vec![8, 3]);
+        assert_eq!(back[2].1, vec![1, 8]);
+        for ((_, _, v), w) in back.iter().zip(net.host_weights()) {
+            assert_eq!(v, &w);
+        }
+        let bpk = dir.path().join("w.bpk");
+        resgen_models::save_burnpack(&net, &bpk).unwrap();
+        assert!(std::fs::metadata(&bpk).unwrap().len() as usize > 8 * (24 + 64 + 8) * 4 / 8);
+    }
+}
