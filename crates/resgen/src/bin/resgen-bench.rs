@@ -58,8 +58,17 @@ fn parse_shape(s: &str) -> anyhow::Result<[usize; 4]> {
     Ok([v[0], v[1], v[2], v[3]])
 }
 
-fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+fn main() -> std::process::ExitCode {
+    match bench(Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn bench(args: Args) -> anyhow::Result<()> {
     let backend = args.device.unwrap_or_else(BackendKind::default_compiled);
     let precision = match args.precision.as_str() {
         "f32" => Precision::F32,
@@ -81,8 +90,8 @@ fn main() -> anyhow::Result<()> {
         args.steps,
         args.warmup
     );
-    println!("| arch | n/m/L/d | ms/step | GFLOP/s | peak RSS MiB |");
-    println!("|---|---|---|---|---|");
+    println!("| arch | n/m/L/d | ms/step | GFLOP/s | forward ms | forward GFLOP/s | peak RSS MiB |");
+    println!("|---|---|---|---|---|---|---|");
     for [n, m, l, d] in shapes {
         let data = DataConfig { source: DataSource::Sphere, d, n_train: n, n_test: 0, ..Default::default() };
         let split = resgen_data::load(&data)?;
@@ -109,7 +118,20 @@ fn main() -> anyhow::Result<()> {
             let secs = t0.elapsed().as_secs_f64() / args.steps as f64;
             let flops = 6.0 * n as f64 * (d * m + (l - 1) * m * m + m) as f64;
             let peak = peak_rss_mib().map_or("n/a".into(), |v| format!("{v:.0}"));
-            println!("| {} | {n}/{m}/{l}/{d} | {:.1} | {:.1} | {peak} |", arch.name(), secs * 1e3, flops / secs / 1e9);
+            // The evaluation forward pass alone (no autodiff), a third of the step's FLOPs.
+            let t1 = Instant::now();
+            for _ in 0..args.steps {
+                let _ = net.predict(x.clone());
+            }
+            let fwd = t1.elapsed().as_secs_f64() / args.steps as f64;
+            println!(
+                "| {} | {n}/{m}/{l}/{d} | {:.1} | {:.1} | {:.1} | {:.1} | {peak} |",
+                arch.name(),
+                secs * 1e3,
+                flops / secs / 1e9,
+                fwd * 1e3,
+                flops / 3.0 / fwd / 1e9
+            );
         }
     }
     Ok(())
