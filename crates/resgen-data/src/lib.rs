@@ -92,6 +92,8 @@ pub enum Stream {
     Weights = 5,
     /// Mini-batch order for SGD (used by `resgen-train`).
     Batches = 6,
+    /// Rademacher sign vectors (used by `resgen-bounds`).
+    Signs = 7,
 }
 
 /// The seeded host random stream for `purpose`: the same numbers on every machine and backend.

@@ -18,6 +18,7 @@ mod export;
 mod net;
 
 pub use backend::{BackendError, BackendKind, Precision};
+pub use burn::tensor::activation::relu;
 pub use burn::tensor::{Device, Tensor};
 pub use config::{Arch, ModelConfig, ResidualVariance, Theta};
 pub use export::{load_safetensors, save_burnpack, save_safetensors};

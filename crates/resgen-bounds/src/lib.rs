@@ -1,0 +1,70 @@
+//! Kernels and bounds of the neural tangent random feature (NTRF) analysis, in f64.
+//!
+//! - [`features`]: per-example gradient features of a network, per layer, from one forward and
+//!   one backward pass for the whole batch: `grad_{W_l} f(x_i) = delta_l(x_i) a_{l-1}(x_i)^T`.
+//! - [`ntk`]: the empirical NTK `K_ij = <grad_W f(x_i), grad_W f(x_j)>`, per layer
+//!   `K_l = (A_{l-1} A_{l-1}^T) o (D_l D_l^T)` (elementwise product), and an explicit
+//!   per-example Jacobian path used as its oracle.
+//! - [`analytic`]: the infinite-width NTK of the fully connected network (arc-cosine recursion).
+//! - [`linalg`]: Cholesky with a reported ridge, and extreme eigenvalues.
+//! - [`rademacher`]: Rademacher complexity of the linearized ball, closed-form bound and Monte Carlo.
+//! - [`formulas`]: the generalization bounds of shared/theory.md, each with its constants as
+//!   parameters.
+//!
+//! Everything here is f64, whatever precision the network trained in: near-singular Gram
+//! matrices give NaN in f32.
+
+pub mod analytic;
+pub mod features;
+pub mod formulas;
+pub mod linalg;
+pub mod ntk;
+pub mod rademacher;
+
+/// A dense symmetric `n x n` matrix, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gram {
+    /// Size.
+    pub n: usize,
+    /// `n * n` entries.
+    pub data: Vec<f64>,
+}
+
+impl Gram {
+    /// The zero matrix.
+    pub fn zeros(n: usize) -> Gram {
+        Gram { n, data: vec![0.0; n * n] }
+    }
+
+    /// Entry `(i, j)`.
+    pub fn at(&self, i: usize, j: usize) -> f64 {
+        self.data[i * self.n + j]
+    }
+
+    /// The trace.
+    pub fn trace(&self) -> f64 {
+        (0..self.n).map(|i| self.at(i, i)).sum()
+    }
+
+    /// `self + other`.
+    pub fn add(&self, other: &Gram) -> Gram {
+        Gram { n: self.n, data: self.data.iter().zip(&other.data).map(|(a, b)| a + b).collect() }
+    }
+
+    /// `c * self`.
+    pub fn scale(&self, c: f64) -> Gram {
+        Gram { n: self.n, data: self.data.iter().map(|a| a * c).collect() }
+    }
+
+    /// `v^T self v`.
+    pub fn quad(&self, v: &[f64]) -> f64 {
+        (0..self.n).map(|i| v[i] * (0..self.n).map(|j| self.at(i, j) * v[j]).sum::<f64>()).sum()
+    }
+
+    /// The largest entrywise difference relative to the largest entry of `self`.
+    pub fn rel_diff(&self, other: &Gram) -> f64 {
+        let scale = self.data.iter().fold(0.0f64, |a, b| a.max(b.abs()));
+        let diff = self.data.iter().zip(&other.data).fold(0.0f64, |a, (p, q)| a.max((p - q).abs()));
+        diff / scale.max(f64::MIN_POSITIVE)
+    }
+}

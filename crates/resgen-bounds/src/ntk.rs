@@ -1,0 +1,99 @@
+//! The empirical neural tangent kernel at given weights (W0 by default).
+//!
+//! `K_ij = <grad_W f(x_i), grad_W f(x_j)> = sum_l K_l(i, j)`, with the per-layer blocks
+//! `K_l = (A_{l-1} A_{l-1}^T) o (D_l D_l^T)` from [`crate::features`]: a few matrix products per
+//! layer, never `n` backward passes, and memory `O(n^2 L + n m L)`.
+//!
+//! Normalization: [`EmpiricalNtk::per_layer`] and [`EmpiricalNtk::total`] are the raw inner
+//! products of gradients of `f = sqrt(m) W_{L+1} h_L`. Each layer's gradient has squared norm
+//! of order `m` (FC) or `theta^2 m` (ResNet residual layers), so `K / m` is the quantity with an
+//! infinite-width limit ([`crate::analytic`]); [`EmpiricalNtk::normalized`] returns it.
+
+use resgen_models::{Net, Precision, Tensor, to_host};
+
+use crate::Gram;
+use crate::features::grad_features;
+
+/// Per-layer and total empirical NTK.
+#[derive(Clone, Debug)]
+pub struct EmpiricalNtk {
+    /// `K_l`, `l = 1..L+1`.
+    pub per_layer: Vec<Gram>,
+    /// `sum_l K_l`.
+    pub total: Gram,
+    /// The width `m` (for [`EmpiricalNtk::normalized`]).
+    pub width: usize,
+}
+
+impl EmpiricalNtk {
+    /// `K / m`, the normalization with an infinite-width limit.
+    pub fn normalized(&self) -> Gram {
+        self.total.scale(1.0 / self.width as f64)
+    }
+}
+
+/// A copy of `net` in f64 on the same device (kernels are always f64).
+pub fn as_f64(net: &Net) -> Net {
+    if net.precision == Precision::F64 {
+        return net.clone();
+    }
+    Net::from_host(&net.cfg, net.d, &net.host_weights(), Precision::F64, &net.device)
+}
+
+fn gram_of(t: Tensor<2>) -> Tensor<2> {
+    t.clone().matmul(t.transpose())
+}
+
+/// The fast path: one batched forward and backward, then `(A A^T) o (D D^T)` per layer.
+/// `x` is `n x d`, row-major, host f64. `net` must be f64 (see [`as_f64`]).
+pub fn empirical_ntk(net: &Net, x: &[f64], n: usize) -> EmpiricalNtk {
+    assert_eq!(net.precision, Precision::F64, "kernels are computed in f64; use ntk::as_f64");
+    let feat = grad_features(net, net.upload(x, n, net.d));
+    let per_layer: Vec<Gram> = feat
+        .inputs
+        .into_iter()
+        .zip(feat.deltas)
+        .map(|(a, d)| Gram { n, data: to_host(gram_of(a) * gram_of(d)) })
+        .collect();
+    let mut total = Gram::zeros(n);
+    for k in &per_layer {
+        total = total.add(k);
+    }
+    EmpiricalNtk { per_layer, total, width: net.cfg.width }
+}
+
+/// The oracle path: `n` backward passes, one per example, giving the explicit per-layer
+/// Jacobians `J_l` (`n x #params_l`), then `K_l = J_l J_l^T`. For tests and small `n` only.
+pub fn empirical_ntk_explicit(net: &Net, x: &[f64], n: usize) -> EmpiricalNtk {
+    // The kernel covers all L + 1 layers, frozen in training or not, like the fast path.
+    let mut net = net.clone();
+    net.cfg.freeze_input = false;
+    net.cfg.freeze_output = false;
+    let layers = net.num_layers();
+    let mut jac: Vec<Vec<Vec<f64>>> = vec![Vec::with_capacity(n); layers];
+    for i in 0..n {
+        let (_, grads) = net.weighted_output_grads(net.upload(x, n, net.d), |f| {
+            (0..f.len()).map(|j| if j == i { 1.0 } else { 0.0 }).collect()
+        });
+        for (l, g) in grads.into_iter().enumerate() {
+            jac[l].push(to_host(g.expect("kernels need every layer's gradient; unfreeze it")));
+        }
+    }
+    let per_layer: Vec<Gram> = jac
+        .iter()
+        .map(|rows| {
+            let mut k = Gram::zeros(n);
+            for i in 0..n {
+                for j in 0..n {
+                    k.data[i * n + j] = rows[i].iter().zip(&rows[j]).map(|(a, b)| a * b).sum();
+                }
+            }
+            k
+        })
+        .collect();
+    let mut total = Gram::zeros(n);
+    for k in &per_layer {
+        total = total.add(k);
+    }
+    EmpiricalNtk { per_layer, total, width: net.cfg.width }
+}

@@ -1,0 +1,163 @@
+//! Oracle tests of the kernels and bounds: the fast NTK against explicit Jacobians, the
+//! analytic FC kernel against Monte Carlo, linear algebra and bounds against hand values.
+
+use resgen_bounds::analytic::{fc_ntk, fc_ntk_entry};
+use resgen_bounds::formulas::*;
+use resgen_bounds::linalg::{cholesky_with_ridge, kernel_stats, lambda_max, lambda_min};
+use resgen_bounds::ntk::{as_f64, empirical_ntk, empirical_ntk_explicit};
+use resgen_bounds::rademacher::rademacher;
+use resgen_bounds::{Gram, features};
+use resgen_models::{Arch, ModelConfig, Net, Precision};
+use resgen_tests::cpu_f64;
+
+fn sphere(n: usize, d: usize, seed: u64) -> Vec<f64> {
+    let cfg = resgen_data::DataConfig {
+        source: resgen_data::DataSource::Sphere,
+        d,
+        n_train: n,
+        n_test: 0,
+        seed,
+        ..Default::default()
+    };
+    resgen_data::load(&cfg).unwrap().train.x
+}
+
+#[test]
+fn fast_ntk_matches_explicit_jacobians_to_1e10() {
+    let (_, dev) = cpu_f64();
+    let (n, d) = (9, 5);
+    let x = sphere(n, d, 2);
+    for arch in [Arch::Resnet, Arch::Fc] {
+        for freeze in [false, true] {
+            let cfg = ModelConfig { arch, width: 12, depth: 4, seed: 3, freeze_input: freeze, ..Default::default() };
+            let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
+            let fast = empirical_ntk(&net, &x, n);
+            let slow = empirical_ntk_explicit(&net, &x, n);
+            assert_eq!(fast.per_layer.len(), 5);
+            for (l, (a, b)) in fast.per_layer.iter().zip(&slow.per_layer).enumerate() {
+                let r = b.rel_diff(a);
+                assert!(r < 1e-10, "{arch:?} K_{}: relative difference {r}", l + 1);
+            }
+            assert!(slow.total.rel_diff(&fast.total) < 1e-10);
+        }
+    }
+    // An f32 network is converted to f64 first; its kernel equals the f64 kernel of the same
+    // (rounded) weights.
+    let cfg = ModelConfig { width: 12, depth: 3, ..Default::default() };
+    let net32 = Net::init(&cfg, d, Precision::F32, &dev).unwrap();
+    let k = empirical_ntk(&as_f64(&net32), &x, n);
+    assert!(k.total.data.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn resnet_residual_gradients_scale_with_theta_fc_gradients_do_not() {
+    // Per-layer ||grad_{W_l} f||_F^2 / m at init: about 1/2 for every FC hidden layer (the
+    // analytic diagonal term Sigma_{l-1} Sigma'_l / 2 = 1/2), and of order theta^2 for the
+    // ResNet's residual layers (theta = 1/L).
+    let (_, dev) = cpu_f64();
+    let (n, d, m, depth) = (8, 10, 512, 8);
+    let x = sphere(n, d, 4);
+    for arch in [Arch::Resnet, Arch::Fc] {
+        let cfg = ModelConfig { arch, width: m, depth, seed: 1, ..Default::default() };
+        let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
+        let feat = features::grad_features(&net, net.upload(&x, n, d));
+        let norms = features::layer_grad_sq_norms(&feat);
+        for l in 2..=depth {
+            let mean = norms[l - 1].iter().sum::<f64>() / n as f64 / m as f64;
+            match arch {
+                Arch::Fc => assert!((0.3..0.8).contains(&mean), "FC W{l}: {mean}"),
+                Arch::Resnet => {
+                    let t2 = (1.0 / depth as f64).powi(2);
+                    assert!(mean < 4.0 * t2 && mean > 0.05 * t2, "ResNet W{l}: {mean} vs theta^2 = {t2}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn analytic_fc_ntk_matches_monte_carlo_and_the_gap_shrinks_with_width() {
+    // The mean over seeds of the empirical K/m converges to the analytic kernel as m grows.
+    // At finite width the kernel of one network fluctuates multiplicatively: log ||h_l||^2
+    // gains variance about 5/m per ReLU layer (relative variance of relu(g)^2 is 5), so one
+    // seed's kernel has relative spread about sqrt(5 L / m) (20% at L = 16, m = 2048). With S
+    // seeds the mean's error is allowed 3 sqrt(5 L / (m S)) + 2% (the 2% for the O(L/m) bias),
+    // and it must shrink from m = 128 to m = 2048.
+    let (_, dev) = cpu_f64();
+    let (n, d, seeds) = (5, 8, 8u64);
+    let x = sphere(n, d, 6);
+    for depth in [1, 4, 16] {
+        let analytic = fc_ntk(&x, n, d, depth);
+        let mut errors = Vec::new();
+        for m in [128, 2048] {
+            let mut mean = Gram::zeros(n);
+            for seed in 0..seeds {
+                let cfg = ModelConfig { arch: Arch::Fc, width: m, depth, seed, ..Default::default() };
+                let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
+                mean = mean.add(&empirical_ntk(&net, &x, n).normalized().scale(1.0 / seeds as f64));
+            }
+            errors.push(analytic.rel_diff(&mean));
+        }
+        let tol = 3.0 * (5.0 * depth as f64 / (2048.0 * seeds as f64)).sqrt() + 0.02;
+        assert!(errors[1] < tol, "L={depth}: m=2048 relative error {} > {tol}", errors[1]);
+        assert!(errors[1] < errors[0], "L={depth}: error did not shrink with m: {errors:?}");
+    }
+    // Diagonal by hand: K(x,x)/m = Sigma_L + L/2 = 1 + L/2 for unit x.
+    assert!((fc_ntk_entry(1.0, 1.0, 1.0, 6) - 4.0).abs() < 1e-12);
+    // One layer, orthogonal inputs: phi = pi/2, Sigma_1 = 1/pi, Sigma'_1 = 1/2, so
+    // K/m = 1/pi + (1/2) * 0 * (1/2) = 1/pi.
+    assert!((fc_ntk_entry(0.0, 1.0, 1.0, 1) - 1.0 / std::f64::consts::PI).abs() < 1e-12);
+}
+
+#[test]
+fn cholesky_eigenvalues_and_ridge_against_hand_values() {
+    // K = [[4, 2], [2, 3]]: eigenvalues (7 +- sqrt(17)) / 2 = 5.5616, 1.4384;
+    // K^{-1} = [[3, -2], [-2, 4]] / 8, so y = (1, 1) gives y^T K^{-1} y = (3 - 4 + 4) / 8 = 3/8.
+    let k = Gram { n: 2, data: vec![4.0, 2.0, 2.0, 3.0] };
+    let s = kernel_stats(&k, &[1.0, 1.0]).unwrap();
+    let (hi, lo) = ((7.0 + 17f64.sqrt()) / 2.0, (7.0 - 17f64.sqrt()) / 2.0);
+    assert!((s.lambda_max - hi).abs() < 1e-9 && (s.lambda_min - lo).abs() < 1e-9, "{s:?}");
+    assert!((s.complexity - (3.0f64 / 8.0 / 2.0).sqrt()).abs() < 1e-12);
+    assert_eq!(s.ridge, 0.0);
+    assert_eq!(s.trace, 7.0);
+    // A rank-one kernel needs a ridge, and it is reported.
+    let r1 = Gram { n: 3, data: vec![1.0; 9] };
+    let c = cholesky_with_ridge(&r1).unwrap();
+    assert!(c.ridge > 0.0 && c.ridge < 1e-6, "ridge {}", c.ridge);
+    assert!(lambda_min(&r1, &c) < 1e-6);
+    assert!((lambda_max(&r1) - 3.0).abs() < 1e-9);
+    // NaN entries are an error, not a silent NaN.
+    assert!(cholesky_with_ridge(&Gram { n: 1, data: vec![f64::NAN] }).is_err());
+}
+
+#[test]
+fn rademacher_terms_against_hand_values() {
+    // K = I_4 (one layer): closed form (omega / n) sqrt(tr I) = omega / 2 with n = 4; and
+    // sqrt(eps^T I eps) = 2 for every sign vector, so Monte Carlo is exactly omega / 2 too.
+    // omega = R / sqrt(m) = 2 / sqrt(16) = 0.5, so both are 0.25.
+    let id = Gram { n: 4, data: (0..16).map(|k| if k % 5 == 0 { 1.0 } else { 0.0 }).collect() };
+    let r = rademacher(std::slice::from_ref(&id), 2.0, 16, 50, 0);
+    assert!((r.bound - 0.25).abs() < 1e-15 && (r.mc - 0.25).abs() < 1e-15 && r.mc_stderr < 1e-15);
+    // K = 1 1^T: sqrt(eps^T K eps) = |sum eps|; for n = 4, E|S| = (2*4*1 + 2*2*4) / 16 = 1.5,
+    // so Rad = (0.5 / 4) * 1.5 = 0.1875, while the closed form gives (0.5/4) * 2 = 0.25.
+    let ones = Gram { n: 4, data: vec![1.0; 16] };
+    let r = rademacher(&[ones], 2.0, 16, 20000, 1);
+    assert!((r.bound - 0.25).abs() < 1e-15);
+    assert!((r.mc - 0.1875).abs() < 4.0 * r.mc_stderr, "{} +- {}", r.mc, r.mc_stderr);
+}
+
+#[test]
+fn bound_formulas_against_hand_values() {
+    // n = 100, delta = e^-1: confidence = sqrt(1 / 100) = 0.1.
+    let delta = (-1.0f64).exp();
+    assert!((confidence(100, delta) - 0.1).abs() < 1e-15);
+    // Cao-Gu FC: 4 * 0.05 + 1 * 5 * 2 / 10 + 1 * 0.1 = 0.2 + 1.0 + 0.1 = 1.3.
+    assert!((cao_gu_fc(0.05, 5, 2.0, 100, delta, 1.0, 1.0) - 1.3).abs() < 1e-12);
+    // Cao-Gu NTK: 1 * 5 * 0.3 + 0.1 = 1.6.
+    assert!((cao_gu_ntk(0.3, 5, 100, delta, 1.0, 1.0) - 1.6).abs() < 1e-12);
+    // ResNet: 4 * 0.05 + 2 / 10 + 0.1 = 0.5; with c1 = 2: 0.4.
+    assert!((frei_cao_gu_resnet(0.05, 2.0, 100, delta, 4.0, 1.0, 1.0) - 0.5).abs() < 1e-12);
+    assert!((frei_cao_gu_resnet(0.05, 2.0, 100, delta, 2.0, 1.0, 1.0) - 0.4).abs() < 1e-12);
+    // Rademacher route, n = 50, delta = 2 e^-1: 3 sqrt(1 / 100) = 0.3; 2 (0.1 + 0.1 + 0.05) = 0.5.
+    assert!((rademacher_route(0.1, 0.2, 0.05, 50, 2.0 * delta) - 0.8).abs() < 1e-12);
+}
