@@ -161,3 +161,33 @@ fn bound_formulas_against_hand_values() {
     // Rademacher route, n = 50, delta = 2 e^-1: 3 sqrt(1 / 100) = 0.3; 2 (0.1 + 0.1 + 0.05) = 0.5.
     assert!((rademacher_route(0.1, 0.2, 0.05, 50, 2.0 * delta) - 0.8).abs() < 1e-12);
 }
+
+#[test]
+fn linearization_is_exact_at_w0_and_second_order_nearby() {
+    // f_lin(W0) = f(W0) exactly; for W = W0 + t V the error is O(t^2) (away from ReLU kinks),
+    // so halving t divides it by about 4 (t small enough that no pre-activation changes sign:
+    // min |z| over 6 x 64 units is ~1e-3, far above t ~ 1e-4); and for the output layer alone f is linear in W, so a
+    // change of W_{L+1} only is linearized exactly.
+    let (_, dev) = cpu_f64();
+    let (n, d) = (6, 5);
+    let x = sphere(n, d, 3);
+    for arch in [Arch::Resnet, Arch::Fc] {
+        let cfg = ModelConfig { arch, width: 64, depth: 3, seed: 2, ..Default::default() };
+        let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
+        let w0 = net.host_weights();
+        let (max0, _) = features::linearization_error(&net, &w0, &x, n);
+        assert!(max0 < 1e-12, "{arch:?}: {max0}");
+        let dir = Net::init_host(&ModelConfig { seed: 99, ..cfg.clone() }, d);
+        let shifted = |t: f64| -> Vec<Vec<f64>> {
+            w0.iter().zip(&dir).map(|(a, b)| a.iter().zip(b).map(|(p, q)| p + t * q).collect()).collect()
+        };
+        let (e1, _) = features::linearization_error(&net, &shifted(1e-4), &x, n);
+        let (e2, _) = features::linearization_error(&net, &shifted(5e-5), &x, n);
+        let ratio = e1 / e2;
+        assert!((3.0..5.0).contains(&ratio), "{arch:?}: error ratio {ratio} for halved step ({e1}, {e2})");
+        let mut out_only = w0.clone();
+        out_only[3].iter_mut().zip(&dir[3]).for_each(|(p, q)| *p += q);
+        let (eo, _) = features::linearization_error(&net, &out_only, &x, n);
+        assert!(eo < 1e-10, "{arch:?}: output-layer change should be exact, got {eo}");
+    }
+}

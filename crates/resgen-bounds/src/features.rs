@@ -74,3 +74,32 @@ pub fn layer_grad_sq_norms(feat: &GradFeatures) -> Vec<Vec<f64>> {
         })
         .collect()
 }
+
+/// The linearized network `f_lin(x_i) = f_W0(x_i) + <grad_W f_W0(x_i), W - W0>` on the batch
+/// whose features at `W0` are `feat`, for weights `w` (host, row-major per layer).
+///
+/// Per layer `<delta_l a_{l-1}^T, dW_l> = delta_l^T dW_l a_{l-1}`, so in batch form it is the
+/// row sum of `(A_{l-1} dW_l^T) o D_l`.
+pub fn linearized_outputs(net0: &Net, feat: &GradFeatures, w: &[Vec<f64>]) -> Vec<f64> {
+    let mut out = feat.output.clone();
+    for (l, ((a, dlt), w0)) in feat.inputs.iter().zip(&feat.deltas).zip(&net0.weights).enumerate() {
+        let [r, c] = w0.shape().dims::<2>();
+        let dw = net0.upload(&w[l], r, c) - w0.clone();
+        let term = to_host((a.clone().matmul(dw.transpose()) * dlt.clone()).sum_dim(1));
+        for (o, t) in out.iter_mut().zip(term) {
+            *o += t;
+        }
+    }
+    out
+}
+
+/// Linearization error of trained weights `w` against `W0`: `(max_i, mean_i)` of
+/// `|f_W(x_i) - f_lin(x_i)|`.
+pub fn linearization_error(net0: &Net, w: &[Vec<f64>], x: &[f64], n: usize) -> (f64, f64) {
+    let feat = grad_features(net0, net0.upload(x, n, net0.d));
+    let lin = linearized_outputs(net0, &feat, w);
+    let trained = Net::from_host(&net0.cfg, net0.d, w, net0.precision, &net0.device);
+    let f = trained.predict(trained.upload(x, n, net0.d));
+    let errs: Vec<f64> = f.iter().zip(&lin).map(|(a, b)| (a - b).abs()).collect();
+    (errs.iter().fold(0.0, |a, b| a.max(*b)), errs.iter().sum::<f64>() / n.max(1) as f64)
+}

@@ -20,6 +20,7 @@ pub mod formulas;
 pub mod linalg;
 pub mod ntk;
 pub mod rademacher;
+pub mod report;
 
 /// A dense symmetric `n x n` matrix, row-major.
 #[derive(Clone, Debug, PartialEq)]

@@ -37,6 +37,38 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// The empirical NTK at initialization (per layer and total, f64) of a config's network on
+    /// its training set, with a summary (trace, lambda_min, condition number, complexity) and
+    /// the Rademacher terms.
+    Ntk {
+        /// The run config (TOML); only `[data]` and `[model]` matter.
+        #[arg(long)]
+        config: PathBuf,
+        /// Override a config field (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Also the analytic infinite-width NTK (fully connected network only, for now).
+        #[arg(long)]
+        analytic: bool,
+        /// Write the Gram matrices as NumPy .npy instead of CSV.
+        #[arg(long)]
+        npy: bool,
+        /// A CPU backend (or cuda): kernels are computed in f64.
+        #[arg(long)]
+        device: Option<BackendKind>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Every term and bound value for a finished training run, into RUN/bounds.csv.
+    Bounds {
+        /// The run folder written by `resgen train` (with its final weights).
+        #[arg(long)]
+        run: PathBuf,
+        /// A CPU backend (or cuda): bounds are computed in f64.
+        #[arg(long)]
+        device: Option<BackendKind>,
+    },
     /// List the backends compiled into this build.
     Devices,
 }
@@ -76,6 +108,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 last.test_error,
                 last.dist_total() * (cfg.model.width as f64).sqrt(),
             );
+            Ok(())
+        }
+        Command::Ntk { config, set, analytic, npy, device, out } => {
+            let cfg = RunConfig::load(&config, &set)?;
+            let backend = device.unwrap_or_else(BackendKind::default_compiled);
+            resgen_bounds::report::ntk_report(&cfg, backend, analytic, npy, &out).map_err(anyhow::Error::msg)?;
+            println!("{}: summary.csv, rademacher.csv and the Gram matrices written", out.display());
+            Ok(())
+        }
+        Command::Bounds { run, device } => {
+            let backend = device.unwrap_or_else(BackendKind::default_compiled);
+            let values = resgen_bounds::report::bounds_report(&run, backend).map_err(anyhow::Error::msg)?;
+            for (k, v) in values {
+                println!("{k:28} {v:.6}");
+            }
+            println!("written to {}", run.join("bounds.csv").display());
             Ok(())
         }
         Command::Devices => {

@@ -60,3 +60,57 @@ fn errors_are_clear_and_exit_nonzero() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("--features cuda"));
     }
 }
+
+#[test]
+fn ntk_and_bounds_commands_write_their_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let common = ["--set", "model.width=32", "--set", "data.n_train=40", "--set", "data.n_test=40"];
+    let out = resgen()
+        .args(["train", "--config", "experiments/mnist-3v5.toml", "--quiet", "--set", "train.iterations=20", "--out"])
+        .arg(&run)
+        .args(common)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = resgen().args(["bounds", "--run"]).arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = std::fs::read_to_string(run.join("bounds.csv")).unwrap();
+    for key in ["test_error", "eps_lin_max", "rademacher_monte_carlo", "bound_cao_gu_ntk", "bound_rademacher_route"] {
+        assert!(table.contains(key), "{key} missing:\n{table}");
+    }
+    let ntk = dir.path().join("ntk");
+    let out = resgen()
+        .args([
+            "ntk",
+            "--config",
+            "experiments/mnist-3v5.toml",
+            "--analytic",
+            "--npy",
+            "--set",
+            "model.arch=fc",
+            "--out",
+        ])
+        .arg(&ntk)
+        .args(common)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = std::fs::read_to_string(ntk.join("summary.csv")).unwrap();
+    assert!(summary.lines().next().unwrap().starts_with("kernel,normalization,n,trace,lambda_min"));
+    // Rows: empirical total, one per layer (L + 1 = 5), analytic.
+    assert_eq!(summary.lines().count(), 1 + 1 + 5 + 1);
+    // A 40 x 40 f64 .npy: 128-byte header (10 + padded dict) then 40 * 40 * 8 bytes.
+    let npy = std::fs::read(ntk.join("ntk_total.npy")).unwrap();
+    assert_eq!(&npy[..6], b"\x93NUMPY");
+    assert_eq!(npy.len(), 128 + 40 * 40 * 8);
+    // The analytic kernel of a ResNet is not implemented: a clear error, not a wrong table.
+    let out = resgen()
+        .args(["ntk", "--config", "experiments/mnist-3v5.toml", "--analytic", "--out"])
+        .arg(dir.path().join("r"))
+        .args(common)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented"));
+}

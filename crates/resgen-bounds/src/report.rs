@@ -1,0 +1,224 @@
+//! The `resgen ntk` and `resgen bounds` reports: kernels, complexities and bound values as CSV
+//! (and NumPy `.npy` for the Gram matrices), written atomically.
+
+use std::path::Path;
+
+use resgen_data::Split;
+use resgen_models::{Arch, BackendKind, Net, Precision};
+use resgen_train::RunConfig;
+use resgen_train::output::{csv_text, num, write_atomic};
+
+use crate::linalg::kernel_stats;
+use crate::ntk::empirical_ntk;
+use crate::{Gram, analytic, features, formulas, rademacher};
+
+/// Confidence level used in the reported bounds.
+pub const DELTA: f64 = 0.05;
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
+    move |e| format!("{}: {e}", path.display())
+}
+
+/// A Gram matrix as a NumPy `.npy` file (f64, C order).
+pub fn npy_bytes(k: &Gram) -> Vec<u8> {
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}", k.n, k.n);
+    // The magic, version, header length and header are padded to a multiple of 64 bytes.
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for v in &k.data {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+fn gram_csv(k: &Gram) -> String {
+    k.data.chunks(k.n).map(|r| r.iter().map(|v| num(*v)).collect::<Vec<_>>().join(",")).collect::<Vec<_>>().join("\n")
+        + "\n"
+}
+
+fn write_gram(dir: &Path, stem: &str, k: &Gram, npy: bool) -> Result<(), String> {
+    let p = dir.join(format!("{stem}.{}", if npy { "npy" } else { "csv" }));
+    let bytes = if npy { npy_bytes(k) } else { gram_csv(k).into_bytes() };
+    write_atomic(&p, &bytes).map_err(io(&p))
+}
+
+/// The f64 CPU (or CUDA) device kernels are computed on.
+pub fn kernel_device(backend: BackendKind) -> Result<resgen_models::Device, String> {
+    backend.checked_device(Precision::F64).map_err(|e| format!("{e} (kernels and bounds are computed in f64)"))
+}
+
+/// `resgen ntk`: the empirical NTK at `W0` of the config's network on its training set (and
+/// the analytic one for the FC network), per layer and total, plus a summary and the
+/// Rademacher terms at `R = 1`.
+pub fn ntk_report(
+    cfg: &RunConfig,
+    backend: BackendKind,
+    analytic_too: bool,
+    npy: bool,
+    dir: &Path,
+) -> Result<(), String> {
+    let device = kernel_device(backend)?;
+    let split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
+    let (n, d) = (split.train.n, split.train.d);
+    let net = Net::init(&cfg.model, d, Precision::F64, &device)?;
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let cfg_path = dir.join("config.toml");
+    write_atomic(&cfg_path, cfg.to_toml().as_bytes()).map_err(io(&cfg_path))?;
+    let ntk = empirical_ntk(&net, &split.train.x, n);
+    let m = cfg.model.width as f64;
+    write_gram(dir, "ntk_total", &ntk.total, npy)?;
+    for (l, k) in ntk.per_layer.iter().enumerate() {
+        write_gram(dir, &format!("ntk_W{}", l + 1), k, npy)?;
+    }
+    let mut kernels: Vec<(String, Gram)> = vec![("empirical".into(), ntk.normalized())];
+    for (l, k) in ntk.per_layer.iter().enumerate() {
+        kernels.push((format!("empirical_W{}", l + 1), k.scale(1.0 / m)));
+    }
+    if analytic_too {
+        match cfg.model.arch {
+            Arch::Fc => {
+                let a = analytic::fc_ntk(&split.train.x, n, d, cfg.model.depth);
+                write_gram(dir, "ntk_analytic", &a, npy)?;
+                kernels.push(("analytic".into(), a));
+            }
+            Arch::Resnet => return Err("--analytic: the ResNet's analytic NTK is not implemented yet (FC only)".into()),
+        }
+    }
+    let header: Vec<String> = [
+        "kernel",
+        "normalization",
+        "n",
+        "trace",
+        "lambda_min",
+        "lambda_max",
+        "condition",
+        "sqrt_yKinvy_over_n",
+        "ridge",
+        "cao_gu_depth",
+        "cao_gu_ntk_bound",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut rows = Vec::new();
+    // Cao-Gu count the FC network's depth as L + 1 (its number of weight matrices).
+    let cg_depth = cfg.model.depth + 1;
+    for (name, k) in &kernels {
+        let s = kernel_stats(k, &split.train.y).map_err(|e| format!("{name}: {e}"))?;
+        rows.push(vec![
+            name.clone(),
+            "K/m".into(),
+            n.to_string(),
+            num(s.trace),
+            num(s.lambda_min),
+            num(s.lambda_max),
+            num(s.condition),
+            num(s.complexity),
+            num(s.ridge),
+            cg_depth.to_string(),
+            num(formulas::cao_gu_ntk(s.complexity, cg_depth, n, DELTA, 1.0, 1.0)),
+        ]);
+    }
+    let p = dir.join("summary.csv");
+    write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))?;
+    let rad = rademacher::rademacher(&ntk.per_layer, 1.0, cfg.model.width, 500, cfg.data.seed);
+    let header: Vec<String> = ["layer", "radius", "trace_K_l", "closed_form_bound", "monte_carlo", "mc_stderr_total"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut rows: Vec<Vec<String>> = ntk
+        .per_layer
+        .iter()
+        .enumerate()
+        .map(|(l, k)| {
+            vec![
+                format!("W{}", l + 1),
+                "1".into(),
+                num(k.trace()),
+                num(rad.bound_per_layer[l]),
+                num(rad.mc_per_layer[l]),
+                String::new(),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "total".into(),
+        "1".into(),
+        num(ntk.total.trace()),
+        num(rad.bound),
+        num(rad.mc),
+        num(rad.mc_stderr),
+    ]);
+    let p = dir.join("rademacher.csv");
+    write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))
+}
+
+/// `resgen bounds`: for a finished run, the measured terms (distance radius, linearization
+/// error, NTK complexity, Rademacher terms) and the bounds that need no `eps_NTRF`, beside the
+/// measured test error and gap. Writes `bounds.csv` in the run folder.
+pub fn bounds_report(run_dir: &Path, backend: BackendKind) -> Result<Vec<(String, f64)>, String> {
+    let cfg = RunConfig::load(&run_dir.join("config.toml"), &[]).map_err(|e| e.to_string())?;
+    let device = kernel_device(backend)?;
+    let split: Split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
+    let (n, d) = (split.train.n, split.train.d);
+    let net0 = Net::init(&cfg.model, d, Precision::F64, &device)?;
+    let final_path = run_dir.join("weights_final.safetensors");
+    let w: Vec<Vec<f64>> = resgen_models::load_safetensors(&final_path)?.into_iter().map(|(_, _, v)| v).collect();
+    if w.len() != net0.num_layers() {
+        return Err(format!(
+            "{}: {} matrices, the config's network has {}",
+            final_path.display(),
+            w.len(),
+            net0.num_layers()
+        ));
+    }
+    let trained = Net::from_host(&cfg.model, d, &w, Precision::F64, &device);
+    let sm = (cfg.model.width as f64).sqrt();
+    let dists = trained.distances(&net0.weights);
+    let radius = sm * dists.iter().fold(0.0f64, |a, b| a.max(*b));
+    let (lin_max, lin_mean) = features::linearization_error(&net0, &w, &split.train.x, n);
+    let ntk = empirical_ntk(&net0, &split.train.x, n);
+    let stats = kernel_stats(&ntk.normalized(), &split.train.y)?;
+    let rad = rademacher::rademacher(&ntk.per_layer, radius, cfg.model.width, 500, cfg.data.seed);
+    let margins = |net: &Net, x: &[f64], y: &[f64]| -> (f64, f64) {
+        let f = net.predict(net.upload(x, y.len(), d));
+        let z: Vec<f64> = f.iter().zip(y).map(|(a, b)| a * b).collect();
+        let e = z.iter().map(|&zi| 1.0 / (1.0 + zi.exp())).sum::<f64>() / y.len() as f64;
+        let err = z.iter().filter(|&&zi| zi <= 0.0).count() as f64 / y.len() as f64;
+        (e, err)
+    };
+    let (surrogate, train_err) = margins(&trained, &split.train.x, &split.train.y);
+    let (_, test_err) = margins(&trained, &split.test.x, &split.test.y);
+    let cg_depth = cfg.model.depth + 1;
+    let values: Vec<(String, f64)> = vec![
+        ("n".into(), n as f64),
+        ("width".into(), cfg.model.width as f64),
+        ("depth_L".into(), cfg.model.depth as f64),
+        ("train_error".into(), train_err),
+        ("test_error".into(), test_err),
+        ("generalization_gap".into(), test_err - train_err),
+        ("train_surrogate_E_S".into(), surrogate),
+        ("radius_R_measured".into(), radius),
+        ("eps_lin_max".into(), lin_max),
+        ("eps_lin_mean".into(), lin_mean),
+        ("rademacher_closed_form".into(), rad.bound),
+        ("rademacher_monte_carlo".into(), rad.mc),
+        ("rademacher_mc_stderr".into(), rad.mc_stderr),
+        ("ntk_lambda_min".into(), stats.lambda_min),
+        ("ntk_sqrt_yKinvy_over_n".into(), stats.complexity),
+        ("ntk_ridge".into(), stats.ridge),
+        ("bound_cao_gu_ntk".into(), formulas::cao_gu_ntk(stats.complexity, cg_depth, n, DELTA, 1.0, 1.0)),
+        ("bound_rademacher_route".into(), formulas::rademacher_route(surrogate, rad.mc, lin_max, n, DELTA)),
+    ];
+    let header: Vec<String> = ["quantity", "value"].iter().map(|s| s.to_string()).collect();
+    let mut rows: Vec<Vec<String>> = values.iter().map(|(k, v)| vec![k.clone(), num(*v)]).collect();
+    rows.push(vec!["note".into(), format!("delta = {DELTA}; constants 1; K normalized as K/m; R = sqrt(m) max_l ||W_l - W0_l||_F; the theorems' width requirements are not met at this width; eps_NTRF-based bounds are not computed yet")]);
+    let p = run_dir.join("bounds.csv");
+    write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))?;
+    Ok(values)
+}
