@@ -37,6 +37,53 @@ struct Args {
     /// Tensor precision.
     #[arg(long, default_value = "f32")]
     precision: String,
+    /// Benchmark the kernels instead: the batched empirical NTK at n = 1000, m = 1024, L = 16
+    /// against per-example backward passes, and the analytic NTK at n = 2000, L = 64 (f64).
+    #[arg(long)]
+    ntk: bool,
+}
+
+fn bench_ntk(backend: BackendKind) -> anyhow::Result<()> {
+    use resgen_bounds::ntk::empirical_ntk;
+    let device = backend.checked_device(Precision::F64)?;
+    let (n, m, l, d) = (1000, 1024, 16, 784);
+    let data = DataConfig { source: DataSource::Sphere, d, n_train: n, n_test: 0, ..Default::default() };
+    let split = resgen_data::load(&data)?;
+    println!("| kernel | shape | seconds | peak RSS MiB |");
+    println!("|---|---|---|---|");
+    for arch in [Arch::Resnet, Arch::Fc] {
+        let cfg = ModelConfig { arch, width: m, depth: l, ..Default::default() };
+        let net = Net::init(&cfg, d, Precision::F64, &device).map_err(anyhow::Error::msg)?;
+        reset_peak_rss();
+        let t0 = Instant::now();
+        let k = empirical_ntk(&net, &split.train.x, n);
+        let fast = t0.elapsed().as_secs_f64();
+        let peak = peak_rss_mib().map_or("n/a".into(), |v| format!("{v:.0}"));
+        assert!(k.total.trace().is_finite());
+        println!("| empirical NTK, batched ({}) | n/m/L/d = {n}/{m}/{l}/{d} | {fast:.2} | {peak} |", arch.name());
+        // The per-example path: one backward pass per example (timed on 20, scaled to n).
+        let k_ex = 20;
+        let t1 = Instant::now();
+        for i in 0..k_ex {
+            let xi = net.upload(&split.train.x[i * d..(i + 1) * d], 1, d);
+            let _ = net.weighted_output_grads(xi, |_| vec![1.0]);
+        }
+        let per = t1.elapsed().as_secs_f64() / k_ex as f64;
+        println!(
+            "| n backward passes ({}), gradients only, extrapolated from {k_ex} | same | {:.1} ({:.0}x the batched path) | - |",
+            arch.name(),
+            per * n as f64,
+            per * n as f64 / fast
+        );
+    }
+    let (n2, l2) = (2000, 64);
+    let data = DataConfig { source: DataSource::Sphere, d: 784, n_train: n2, n_test: 0, ..Default::default() };
+    let split = resgen_data::load(&data)?;
+    let t2 = Instant::now();
+    let a = resgen_bounds::analytic::fc_ntk(&split.train.x, n2, 784, l2);
+    println!("| analytic FC NTK | n = {n2}, L = {l2} | {:.2} | - |", t2.elapsed().as_secs_f64());
+    assert!(a.trace().is_finite());
+    Ok(())
 }
 
 /// Peak resident memory of this process in MiB (Linux), reset between shapes.
@@ -70,6 +117,9 @@ fn main() -> std::process::ExitCode {
 
 fn bench(args: Args) -> anyhow::Result<()> {
     let backend = args.device.unwrap_or_else(BackendKind::default_compiled);
+    if args.ntk {
+        return bench_ntk(backend);
+    }
     let precision = match args.precision.as_str() {
         "f32" => Precision::F32,
         "f64" => Precision::F64,
