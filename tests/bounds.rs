@@ -11,15 +11,7 @@ use resgen_models::{Arch, ModelConfig, Net, Precision};
 use resgen_tests::cpu_f64;
 
 fn sphere(n: usize, d: usize, seed: u64) -> Vec<f64> {
-    let cfg = resgen_data::DataConfig {
-        source: resgen_data::DataSource::Sphere,
-        d,
-        n_train: n,
-        n_test: 0,
-        seed,
-        ..Default::default()
-    };
-    resgen_data::load(&cfg).unwrap().train.x
+    resgen_tests::sphere(n, d, seed).0
 }
 
 #[test]
@@ -189,5 +181,76 @@ fn linearization_is_exact_at_w0_and_second_order_nearby() {
         out_only[3].iter_mut().zip(&dir[3]).for_each(|(p, q)| *p += q);
         let (eo, _) = features::linearization_error(&net, &out_only, &x, n);
         assert!(eo < 1e-10, "{arch:?}: output-layer change should be exact, got {eo}");
+    }
+}
+
+#[test]
+fn ntrf_optimum_matches_projected_gradient_in_parameter_space() {
+    // Oracle: projected gradient descent on the explicit linearized model in parameter space,
+    // u_l in R^{#params_l}, f = f0 + sum_l J_l u_l, ||u_l|| <= omega = R / sqrt(m), with the
+    // Jacobians J_l from one backward pass per example.
+    use resgen_bounds::ntrf;
+    let (_, dev) = cpu_f64();
+    let (n, d, m) = (8, 4, 6);
+    let (x, y) = resgen_tests::sphere(n, d, 12);
+    for arch in [Arch::Resnet, Arch::Fc] {
+        let cfg = ModelConfig { arch, width: m, depth: 2, seed: 4, ..Default::default() };
+        let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
+        let ntk = empirical_ntk(&net, &x, n);
+        let f0 = net.predict(net.upload(&x, n, d));
+        let problem = ntrf::NtrfProblem { per_layer: &ntk.per_layer, f0: &f0, y: &y, width: m };
+        let mut jac: Vec<Vec<Vec<f64>>> = vec![Vec::new(); 3];
+        for i in 0..n {
+            let xi = net.upload(&x[i * d..(i + 1) * d], 1, d);
+            let (_, g) = net.weighted_output_grads(xi, |_| vec![1.0]);
+            for (l, gl) in g.into_iter().enumerate() {
+                jac[l].push(resgen_models::to_host(gl.unwrap()));
+            }
+        }
+        for radius in [0.5, 2.0, 8.0] {
+            let limits = ntrf::SolverLimits { tol: 1e-10, max_iter: 100_000 };
+            let sol = ntrf::solve(problem, radius, None, limits);
+            assert!(sol.kkt_residual < 1e-8, "{arch:?} R={radius}: KKT residual {}", sol.kkt_residual);
+            // Explicit PGD with step 4n / ||J||^2 (a bound on the smoothness), many iterations.
+            let omega = radius / (m as f64).sqrt();
+            let fro: f64 = jac.iter().flatten().flatten().map(|v| v * v).sum();
+            let eta = 4.0 * n as f64 / fro;
+            let mut u: Vec<Vec<f64>> = jac.iter().map(|j| vec![0.0; j[0].len()]).collect();
+            let mut loss = 0.0;
+            for _ in 0..200_000 {
+                let f: Vec<f64> = (0..n)
+                    .map(|i| {
+                        f0[i]
+                            + (0..3).map(|l| jac[l][i].iter().zip(&u[l]).map(|(a, b)| a * b).sum::<f64>()).sum::<f64>()
+                    })
+                    .collect();
+                let z: Vec<f64> = f.iter().zip(&y).map(|(a, b)| a * b).collect();
+                loss = resgen_models::logistic_loss_mean(&z);
+                let g: Vec<f64> = (0..n).map(|i| -y[i] / (1.0 + z[i].exp()) / n as f64).collect();
+                for l in 0..3 {
+                    for p in 0..u[l].len() {
+                        u[l][p] -= eta * (0..n).map(|i| g[i] * jac[l][i][p]).sum::<f64>();
+                    }
+                    let norm = u[l].iter().map(|v| v * v).sum::<f64>().sqrt();
+                    if norm > omega {
+                        u[l].iter_mut().for_each(|v| *v *= omega / norm);
+                    }
+                }
+            }
+            assert!(
+                (sol.loss - loss).abs() < 1e-6,
+                "{arch:?} R={radius}: kernel solver {} vs explicit PGD {loss}",
+                sol.loss
+            );
+            // Larger balls can only lower the optimum.
+            assert!(
+                sol.loss
+                    <= resgen_models::logistic_loss_mean(&f0.iter().zip(&y).map(|(a, b)| a * b).collect::<Vec<_>>())
+                        + 1e-12
+            );
+        }
+        let limits = ntrf::SolverLimits { tol: 1e-9, max_iter: 100_000 };
+        let grid = ntrf::solve_grid(problem, &[0.5, 1.0, 2.0, 4.0], limits);
+        assert!(grid.windows(2).all(|w| w[1].loss <= w[0].loss + 1e-9), "eps_NTRF must not increase with R");
     }
 }

@@ -30,3 +30,17 @@ pub fn cpu_f64() -> (BackendKind, Device) {
 pub fn rel(a: f64, b: f64, floor: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(floor)
 }
+
+/// `n` points uniform on the unit sphere in `R^d` with half-space labels, from `seed`.
+pub fn sphere(n: usize, d: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
+    let cfg = resgen_data::DataConfig {
+        source: resgen_data::DataSource::Sphere,
+        d,
+        n_train: n,
+        n_test: 0,
+        seed,
+        ..Default::default()
+    };
+    let s = resgen_data::load(&cfg).expect("sphere data");
+    (s.train.x, s.train.y)
+}

@@ -2,20 +2,7 @@
 //! statistics, forward-pass scale, the GD update, and identical `W0` on every backend.
 
 use resgen_models::{Arch, ModelConfig, Net, Precision, Theta};
-use resgen_tests::{backends, cpu_f64, rel};
-
-fn sphere(n: usize, d: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
-    let cfg = resgen_data::DataConfig {
-        source: resgen_data::DataSource::Sphere,
-        d,
-        n_train: n,
-        n_test: 0,
-        seed,
-        ..Default::default()
-    };
-    let s = resgen_data::load(&cfg).expect("sphere data");
-    (s.train.x, s.train.y)
-}
+use resgen_tests::{backends, cpu_f64, rel, sphere};
 
 fn small(arch: Arch) -> ModelConfig {
     ModelConfig { arch, width: 6, depth: 3, seed: 7, ..Default::default() }

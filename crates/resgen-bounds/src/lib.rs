@@ -19,6 +19,7 @@ pub mod features;
 pub mod formulas;
 pub mod linalg;
 pub mod ntk;
+pub mod ntrf;
 pub mod rademacher;
 pub mod report;
 

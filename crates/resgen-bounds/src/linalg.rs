@@ -42,7 +42,7 @@ fn cholesky(k: &Gram, ridge: f64) -> Option<Vec<f64>> {
         for p in 0..j {
             s -= c[j * n + p] * c[j * n + p];
         }
-        if !(s > 0.0) {
+        if s.is_nan() || s <= 0.0 {
             return None;
         }
         let d = s.sqrt();
@@ -88,7 +88,8 @@ impl Cholesky {
     }
 }
 
-fn matvec(k: &Gram, v: &[f64]) -> Vec<f64> {
+/// `K v`.
+pub(crate) fn matvec(k: &Gram, v: &[f64]) -> Vec<f64> {
     k.data.chunks(k.n).map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum()).collect()
 }
 

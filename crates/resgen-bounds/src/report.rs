@@ -10,7 +10,12 @@ use resgen_train::output::{csv_text, num, write_atomic};
 
 use crate::linalg::kernel_stats;
 use crate::ntk::empirical_ntk;
-use crate::{Gram, analytic, features, formulas, rademacher};
+use crate::{Gram, analytic, features, formulas, ntrf, rademacher};
+
+/// The radius grid for minimizing bounds over R: `R = 2^(k/2)`, `k = -4..=15` (0.25 to 181).
+pub fn radius_grid() -> Vec<f64> {
+    (-4..=15).map(|k| 2f64.powf(k as f64 / 2.0)).collect()
+}
 
 /// Confidence level used in the reported bounds.
 pub const DELTA: f64 = 0.05;
@@ -159,8 +164,8 @@ pub fn ntk_report(
 }
 
 /// `resgen bounds`: for a finished run, the measured terms (distance radius, linearization
-/// error, NTK complexity, Rademacher terms) and the bounds that need no `eps_NTRF`, beside the
-/// measured test error and gap. Writes `bounds.csv` in the run folder.
+/// error, NTK complexity, Rademacher terms, `eps_NTRF(R)` on a grid) and every bound, beside
+/// the measured test error and gap. Writes `bounds.csv` and `ntrf.csv` in the run folder.
 pub fn bounds_report(run_dir: &Path, backend: BackendKind) -> Result<Vec<(String, f64)>, String> {
     let cfg = RunConfig::load(&run_dir.join("config.toml"), &[]).map_err(|e| e.to_string())?;
     let device = kernel_device(backend)?;
@@ -186,15 +191,54 @@ pub fn bounds_report(run_dir: &Path, backend: BackendKind) -> Result<Vec<(String
     let stats = kernel_stats(&ntk.normalized(), &split.train.y)?;
     let rad = rademacher::rademacher(&ntk.per_layer, radius, cfg.model.width, 500, cfg.data.seed);
     let margins = |net: &Net, x: &[f64], y: &[f64]| -> (f64, f64) {
-        let f = net.predict(net.upload(x, y.len(), d));
-        let z: Vec<f64> = f.iter().zip(y).map(|(a, b)| a * b).collect();
-        let e = z.iter().map(|&zi| 1.0 / (1.0 + zi.exp())).sum::<f64>() / y.len() as f64;
-        let err = z.iter().filter(|&&zi| zi <= 0.0).count() as f64 / y.len() as f64;
-        (e, err)
+        let (_, surrogate, err) = resgen_train::margin_stats(&net.predict(net.upload(x, y.len(), d)), y);
+        (surrogate, err)
     };
     let (surrogate, train_err) = margins(&trained, &split.train.x, &split.train.y);
     let (_, test_err) = margins(&trained, &split.test.x, &split.test.y);
     let cg_depth = cfg.model.depth + 1;
+    // eps_NTRF(R) on the grid, and the two eps_NTRF bounds minimized over it.
+    let f0 = net0.predict(net0.upload(&split.train.x, n, d));
+    let problem = ntrf::NtrfProblem { per_layer: &ntk.per_layer, f0: &f0, y: &split.train.y, width: cfg.model.width };
+    let grid = ntrf::solve_grid(problem, &radius_grid(), ntrf::SolverLimits { tol: 1e-6, max_iter: 3_000 });
+    let fc_bound = |s: &ntrf::NtrfSolution| formulas::cao_gu_fc(s.loss, cg_depth, s.radius, n, DELTA, 1.0, 1.0);
+    let res_bound = |s: &ntrf::NtrfSolution| formulas::frei_cao_gu_resnet(s.loss, s.radius, n, DELTA, 4.0, 1.0, 1.0);
+    let header: Vec<String> = [
+        "radius",
+        "eps_ntrf",
+        "kkt_residual",
+        "iterations",
+        "active_layers",
+        "bound_cao_gu_fc",
+        "bound_frei_cao_gu_resnet",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows: Vec<Vec<String>> = grid
+        .iter()
+        .map(|s| {
+            let active: Vec<String> =
+                s.active.iter().enumerate().filter(|(_, a)| **a).map(|(l, _)| format!("W{}", l + 1)).collect();
+            vec![
+                num(s.radius),
+                num(s.loss),
+                num(s.kkt_residual),
+                s.iterations.to_string(),
+                active.join(" "),
+                num(fc_bound(s)),
+                num(res_bound(s)),
+            ]
+        })
+        .collect();
+    let p = run_dir.join("ntrf.csv");
+    write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))?;
+    let best = |b: &dyn Fn(&ntrf::NtrfSolution) -> f64| -> (f64, f64, f64) {
+        let s = grid.iter().min_by(|a, c| b(a).total_cmp(&b(c))).expect("non-empty grid");
+        (s.radius, s.loss, b(s))
+    };
+    let (fc_r, fc_eps, fc_val) = best(&fc_bound);
+    let (res_r, res_eps, res_val) = best(&res_bound);
     let values: Vec<(String, f64)> = vec![
         ("n".into(), n as f64),
         ("width".into(), cfg.model.width as f64),
@@ -214,10 +258,16 @@ pub fn bounds_report(run_dir: &Path, backend: BackendKind) -> Result<Vec<(String
         ("ntk_ridge".into(), stats.ridge),
         ("bound_cao_gu_ntk".into(), formulas::cao_gu_ntk(stats.complexity, cg_depth, n, DELTA, 1.0, 1.0)),
         ("bound_rademacher_route".into(), formulas::rademacher_route(surrogate, rad.mc, lin_max, n, DELTA)),
+        ("cao_gu_fc_best_radius".into(), fc_r),
+        ("cao_gu_fc_eps_ntrf".into(), fc_eps),
+        ("bound_cao_gu_fc".into(), fc_val),
+        ("resnet_best_radius".into(), res_r),
+        ("resnet_eps_ntrf".into(), res_eps),
+        ("bound_frei_cao_gu_resnet".into(), res_val),
     ];
     let header: Vec<String> = ["quantity", "value"].iter().map(|s| s.to_string()).collect();
     let mut rows: Vec<Vec<String>> = values.iter().map(|(k, v)| vec![k.clone(), num(*v)]).collect();
-    rows.push(vec!["note".into(), format!("delta = {DELTA}; constants 1; K normalized as K/m; R = sqrt(m) max_l ||W_l - W0_l||_F; the theorems' width requirements are not met at this width; eps_NTRF-based bounds are not computed yet")]);
+    rows.push(vec!["note".into(), format!("delta = {DELTA}; constants 1; K normalized as K/m; R = sqrt(m) max_l ||W_l - W0_l||_F; the theorems' width requirements are not met at this width; eps_NTRF bounds minimized over R = 2^(k/2), k = -4..15 (see ntrf.csv); Cao-Gu depth = L + 1; ResNet c1 = 4")]);
     let p = run_dir.join("bounds.csv");
     write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))?;
     Ok(values)

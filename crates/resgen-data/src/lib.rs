@@ -170,7 +170,7 @@ pub fn normalize_rows(set: &mut Dataset, what: &str) -> Result<(), DataError> {
     }
     for (i, row) in set.x.chunks_mut(set.d).enumerate() {
         let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if !(norm > 0.0 && norm.is_finite()) {
+        if norm <= 0.0 || !norm.is_finite() {
             return Err(DataError::ZeroRow { what: what.to_string(), row: i });
         }
         row.iter_mut().for_each(|v| *v /= norm);

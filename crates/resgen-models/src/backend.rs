@@ -176,9 +176,11 @@ impl BackendKind {
             });
             std::panic::set_hook(quiet);
             match ok {
-                Ok(v) if v == 3.0 => {}
                 Ok(v) => {
-                    return Err(BackendError::Unavailable { name: self.name(), reason: format!("1 + 2 gave {v}") });
+                    if v != 3.0 {
+                        let reason = format!("1 + 2 gave {v}");
+                        return Err(BackendError::Unavailable { name: self.name(), reason });
+                    }
                 }
                 Err(e) => {
                     let reason = e

@@ -64,9 +64,12 @@ pub fn save_safetensors(net: &Net, path: &Path) -> std::io::Result<()> {
     f.flush()
 }
 
+/// One named tensor read back from a file: `(name, shape, values as f64)`.
+pub type NamedTensor = (String, Vec<usize>, Vec<f64>);
+
 /// Reads a safetensors file written by [`save_safetensors`]: `(name, shape, values)` per tensor,
 /// in the order of the names `W1, W2, ...`.
-pub fn load_safetensors(path: &Path) -> Result<Vec<(String, Vec<usize>, Vec<f64>)>, String> {
+pub fn load_safetensors(path: &Path) -> Result<Vec<NamedTensor>, String> {
     let err = |m: String| format!("{}: {m}", path.display());
     let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
     if bytes.len() < 8 {

@@ -60,13 +60,10 @@ impl Net {
     /// Initialization variance of `W_l`'s entries.
     pub fn init_variance(cfg: &ModelConfig, l: usize) -> f64 {
         let m = cfg.width as f64;
-        if l == cfg.depth + 1 {
-            1.0 / m
-        } else if l >= 2 && cfg.arch == Arch::Resnet && cfg.residual_variance == ResidualVariance::OneOverM {
-            1.0 / m
-        } else {
-            2.0 / m
-        }
+        let output = l == cfg.depth + 1;
+        let residual_one_over_m =
+            l >= 2 && cfg.arch == Arch::Resnet && cfg.residual_variance == ResidualVariance::OneOverM;
+        if output || residual_one_over_m { 1.0 / m } else { 2.0 / m }
     }
 
     /// Draws `W0` on the host from the seed's weight stream, layer by layer, row-major.

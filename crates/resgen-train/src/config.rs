@@ -155,7 +155,7 @@ impl RunConfig {
         if t.log_every == 0 {
             return bad("log_every", "must be at least 1".into());
         }
-        if !(t.target_loss >= 0.0) {
+        if t.target_loss.is_nan() || t.target_loss < 0.0 {
             return bad("target_loss", format!("{} must be >= 0", t.target_loss));
         }
         Ok(())

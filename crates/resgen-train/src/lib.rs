@@ -17,4 +17,4 @@ mod trainer;
 
 pub use config::{Algorithm, ConfigError, RunConfig, TrainConfig, apply_override};
 pub use run::{RunOptions, RunOutcome, run_folder_name, train_run};
-pub use trainer::{Metrics, StopReason, TrainError, Trainer, metrics_header};
+pub use trainer::{Metrics, StopReason, TrainError, Trainer, margin_stats, metrics_header};

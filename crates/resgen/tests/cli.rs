@@ -76,7 +76,15 @@ fn ntk_and_bounds_commands_write_their_tables() {
     let out = resgen().args(["bounds", "--run"]).arg(&run).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let table = std::fs::read_to_string(run.join("bounds.csv")).unwrap();
-    for key in ["test_error", "eps_lin_max", "rademacher_monte_carlo", "bound_cao_gu_ntk", "bound_rademacher_route"] {
+    for key in [
+        "test_error",
+        "eps_lin_max",
+        "rademacher_monte_carlo",
+        "bound_cao_gu_ntk",
+        "bound_rademacher_route",
+        "bound_cao_gu_fc",
+        "bound_frei_cao_gu_resnet",
+    ] {
         assert!(table.contains(key), "{key} missing:\n{table}");
     }
     let ntk = dir.path().join("ntk");

@@ -1,0 +1,158 @@
+//! `eps_NTRF(R)`: the best training loss in the neural tangent random feature class.
+//!
+//! `F(W0, R) = { f_W0 + <grad f_W0, W - W0> : ||W_l - W0_l||_F <= omega = R / sqrt(m) }` and
+//! `eps_NTRF(R) = min (1/n) sum_i l(y_i f(x_i))` over it: logistic loss of a linear model under
+//! per-layer norm balls, a convex problem.
+//!
+//! It is solved in the span of the per-example gradients, `W_l - W0_l = sum_i alpha_{l,i}
+//! grad_{W_l} f(x_i) = J_l^T alpha_l`, which holds the optimum (any component orthogonal to the
+//! span changes no prediction and only uses up norm). Then the predictions are
+//! `f0 + sum_l K_l alpha_l` and `||W_l - W0_l||_F^2 = alpha_l^T K_l alpha_l`: only the
+//! per-layer kernels `K_l = J_l J_l^T` are needed.
+//!
+//! The method is projected gradient descent in parameter space, written in `alpha`: the
+//! gradient step `u_l <- u_l - eta J_l^T g` is `alpha_l <- alpha_l - eta g`, and the Euclidean
+//! projection of `u_l = J_l^T alpha_l` onto the ball scales `alpha_l` by
+//! `min(1, omega / sqrt(alpha_l^T K_l alpha_l))`. Nesterov momentum (FISTA) speeds it up; the
+//! step is `eta = 4 n / lambda_max(sum_l K_l)` (the loss is `lambda_max / (4 n)`-smooth in `u`).
+//! The reported KKT residual is the norm of the projected-gradient mapping in parameter space.
+
+use crate::Gram;
+use crate::linalg::{lambda_max, matvec};
+
+/// The NTRF optimum at one radius.
+#[derive(Clone, Debug)]
+pub struct NtrfSolution {
+    /// The radius `R` (the per-layer ball has radius `R / sqrt(m)`).
+    pub radius: f64,
+    /// `eps_NTRF(R)`.
+    pub loss: f64,
+    /// `sqrt(m) ||W_l - W0_l||_F` per layer at the optimum (equal to `R` where active).
+    pub scaled_norms: Vec<f64>,
+    /// Whether each layer's constraint is active (norm within 1e-6 of the radius).
+    pub active: Vec<bool>,
+    /// `||G_eta||`, the projected-gradient mapping's norm in parameter space (0 at the optimum).
+    pub kkt_residual: f64,
+    /// Iterations used.
+    pub iterations: usize,
+    /// The coefficients `alpha_l`, for warm starts.
+    pub alpha: Vec<Vec<f64>>,
+}
+
+/// Loss and `g = dLoss/df` at coefficients `alpha`.
+fn loss_grad(per_layer: &[Gram], f0: &[f64], y: &[f64], alpha: &[Vec<f64>]) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
+    let n = y.len();
+    let ka: Vec<Vec<f64>> = per_layer.iter().zip(alpha).map(|(k, a)| matvec(k, a)).collect();
+    let mut f = f0.to_vec();
+    for v in &ka {
+        for (fi, vi) in f.iter_mut().zip(v) {
+            *fi += vi;
+        }
+    }
+    let z: Vec<f64> = f.iter().zip(y).map(|(a, b)| a * b).collect();
+    // d/df l(y f) = -y / (1 + exp(y f)).
+    let g = z.iter().zip(y).map(|(zi, yi)| -yi / (1.0 + zi.exp()) / n as f64).collect();
+    (resgen_models::logistic_loss_mean(&z), g, ka)
+}
+
+fn project(per_layer: &[Gram], alpha: &mut [Vec<f64>], omega: f64) {
+    for (k, a) in per_layer.iter().zip(alpha.iter_mut()) {
+        let norm = k.quad(a).max(0.0).sqrt();
+        if norm > omega {
+            let s = omega / norm;
+            a.iter_mut().for_each(|v| *v *= s);
+        }
+    }
+}
+
+/// The data of an NTRF problem: per-layer kernels at `W0`, the outputs `f_W0(x_i)`, the
+/// labels and the width (the ball's radius is `R / sqrt(m)`).
+#[derive(Clone, Copy, Debug)]
+pub struct NtrfProblem<'a> {
+    /// `K_l`, raw (not divided by m).
+    pub per_layer: &'a [Gram],
+    /// `f_W0(x_i)`.
+    pub f0: &'a [f64],
+    /// Labels in {-1, +1}.
+    pub y: &'a [f64],
+    /// The width `m`.
+    pub width: usize,
+}
+
+/// When the solver stops.
+#[derive(Clone, Copy, Debug)]
+pub struct SolverLimits {
+    /// Stop when the KKT residual is below this.
+    pub tol: f64,
+    /// Or after this many iterations.
+    pub max_iter: usize,
+}
+
+/// Solves for one radius, starting from `warm` (or zero).
+pub fn solve(problem: NtrfProblem, radius: f64, warm: Option<&[Vec<f64>]>, limits: SolverLimits) -> NtrfSolution {
+    let NtrfProblem { per_layer, f0, y, width } = problem;
+    let SolverLimits { tol, max_iter } = limits;
+    let n = y.len();
+    let omega = radius / (width as f64).sqrt();
+    let mut total = Gram::zeros(n);
+    for k in per_layer {
+        total = total.add(k);
+    }
+    let eta = 4.0 * n as f64 / lambda_max(&total).max(f64::MIN_POSITIVE);
+    let mut alpha: Vec<Vec<f64>> = warm.map(|w| w.to_vec()).unwrap_or_else(|| vec![vec![0.0; n]; per_layer.len()]);
+    project(per_layer, &mut alpha, omega);
+    let mut prev = alpha.clone();
+    let mut t = 1.0f64;
+    let mut kkt = f64::INFINITY;
+    let mut it = 0;
+    while it < max_iter {
+        it += 1;
+        // FISTA extrapolation point.
+        let t_next = (1.0 + (1.0 + 4.0 * t * t).sqrt()) / 2.0;
+        let beta = (t - 1.0) / t_next;
+        let point: Vec<Vec<f64>> =
+            alpha.iter().zip(&prev).map(|(a, p)| a.iter().zip(p).map(|(x, y)| x + beta * (x - y)).collect()).collect();
+        let (_, g, _) = loss_grad(per_layer, f0, y, &point);
+        let mut next: Vec<Vec<f64>> =
+            point.iter().map(|a| a.iter().zip(&g).map(|(x, gi)| x - eta * gi).collect()).collect();
+        project(per_layer, &mut next, omega);
+        // The residual at the current iterate (a plain projected-gradient step from `alpha`).
+        if it % 10 == 0 || it == max_iter {
+            let (_, ga, _) = loss_grad(per_layer, f0, y, &alpha);
+            let mut stepped: Vec<Vec<f64>> =
+                alpha.iter().map(|a| a.iter().zip(&ga).map(|(x, gi)| x - eta * gi).collect()).collect();
+            project(per_layer, &mut stepped, omega);
+            kkt = per_layer
+                .iter()
+                .zip(stepped.iter().zip(&alpha))
+                .map(|(k, (s, a))| {
+                    let d: Vec<f64> = s.iter().zip(a).map(|(p, q)| p - q).collect();
+                    k.quad(&d).max(0.0)
+                })
+                .sum::<f64>()
+                .sqrt()
+                / eta;
+            if kkt < tol {
+                break;
+            }
+        }
+        prev = std::mem::replace(&mut alpha, next);
+        t = t_next;
+    }
+    let (loss, _, _) = loss_grad(per_layer, f0, y, &alpha);
+    let sm = (width as f64).sqrt();
+    let scaled_norms: Vec<f64> = per_layer.iter().zip(&alpha).map(|(k, a)| sm * k.quad(a).max(0.0).sqrt()).collect();
+    let active = scaled_norms.iter().map(|v| (radius - v).abs() <= 1e-6 * radius.max(1e-12)).collect();
+    NtrfSolution { radius, loss, scaled_norms, active, kkt_residual: kkt, iterations: it, alpha }
+}
+
+/// `eps_NTRF` over a grid of radii (ascending), each warm-started from the previous optimum
+/// (feasible: a smaller ball's optimum lies in the larger ball).
+pub fn solve_grid(problem: NtrfProblem, radii: &[f64], limits: SolverLimits) -> Vec<NtrfSolution> {
+    let mut out: Vec<NtrfSolution> = Vec::with_capacity(radii.len());
+    for &r in radii {
+        let warm = out.last().map(|s| s.alpha.clone());
+        out.push(solve(problem, r, warm.as_deref(), limits));
+    }
+    out
+}
