@@ -192,11 +192,15 @@ impl Net {
     }
 
     /// `||W_l - V_l||_F` for every layer.
+    ///
+    /// Squares are summed per row on the device and the rows in f64 on the host: a full
+    /// on-device reduction is not bit-reproducible on GPU backends (its summation order varies
+    /// between runs), which would make two runs of one config log different distances.
     pub fn distances(&self, other: &[Tensor<2>]) -> Vec<f64> {
         self.weights
             .iter()
             .zip(other)
-            .map(|(w, v)| crate::scalar((w.clone() - v.clone()).square().sum()).sqrt())
+            .map(|(w, v)| to_host((w.clone() - v.clone()).square().sum_dim(1)).iter().sum::<f64>().sqrt())
             .collect()
     }
 }
