@@ -53,6 +53,11 @@ impl Gram {
         Gram { n: self.n, data: self.data.iter().zip(&other.data).map(|(a, b)| a + b).collect() }
     }
 
+    /// `sum_l K_l` of equally sized matrices (`n x n` zeros for an empty list).
+    pub fn sum(grams: &[Gram], n: usize) -> Gram {
+        grams.iter().fold(Gram::zeros(n), |acc, k| acc.add(k))
+    }
+
     /// `c * self`.
     pub fn scale(&self, c: f64) -> Gram {
         Gram { n: self.n, data: self.data.iter().map(|a| a * c).collect() }

@@ -55,10 +55,7 @@ pub fn empirical_ntk(net: &Net, x: &[f64], n: usize) -> EmpiricalNtk {
         .zip(feat.deltas)
         .map(|(a, d)| Gram { n, data: to_host(gram_of(a) * gram_of(d)) })
         .collect();
-    let mut total = Gram::zeros(n);
-    for k in &per_layer {
-        total = total.add(k);
-    }
+    let total = Gram::sum(&per_layer, n);
     EmpiricalNtk { per_layer, total, width: net.cfg.width }
 }
 
@@ -91,9 +88,6 @@ pub fn empirical_ntk_explicit(net: &Net, x: &[f64], n: usize) -> EmpiricalNtk {
             k
         })
         .collect();
-    let mut total = Gram::zeros(n);
-    for k in &per_layer {
-        total = total.add(k);
-    }
+    let total = Gram::sum(&per_layer, n);
     EmpiricalNtk { per_layer, total, width: net.cfg.width }
 }

@@ -94,10 +94,7 @@ pub fn solve(problem: NtrfProblem, radius: f64, warm: Option<&[Vec<f64>]>, limit
     let SolverLimits { tol, max_iter } = limits;
     let n = y.len();
     let omega = radius / (width as f64).sqrt();
-    let mut total = Gram::zeros(n);
-    for k in per_layer {
-        total = total.add(k);
-    }
+    let total = Gram::sum(per_layer, n);
     let eta = 4.0 * n as f64 / lambda_max(&total).max(f64::MIN_POSITIVE);
     let mut alpha: Vec<Vec<f64>> = warm.map(|w| w.to_vec()).unwrap_or_else(|| vec![vec![0.0; n]; per_layer.len()]);
     project(per_layer, &mut alpha, omega);

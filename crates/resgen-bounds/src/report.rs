@@ -6,7 +6,7 @@ use std::path::Path;
 use resgen_data::Split;
 use resgen_models::{Arch, BackendKind, Net, Precision};
 use resgen_train::RunConfig;
-use resgen_train::output::{csv_text, num, write_atomic};
+use resgen_train::output::{csv_text, io_err as io, num, write_atomic};
 
 use crate::linalg::kernel_stats;
 use crate::ntk::empirical_ntk;
@@ -19,10 +19,6 @@ pub fn radius_grid() -> Vec<f64> {
 
 /// Confidence level used in the reported bounds.
 pub const DELTA: f64 = 0.05;
-
-fn io(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
-    move |e| format!("{}: {e}", path.display())
-}
 
 /// A Gram matrix as a NumPy `.npy` file (f64, C order).
 pub fn npy_bytes(k: &Gram) -> Vec<u8> {

@@ -4,6 +4,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Maps an I/O error to a message that names the file.
+pub fn io_err(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
+    move |e| format!("{}: {e}", path.display())
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_atomic_with(path, |tmp| {

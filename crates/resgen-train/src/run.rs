@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use resgen_models::{BackendKind, Net, save_burnpack, save_safetensors};
 
-use crate::output::{csv_text, num, write_atomic, write_atomic_with};
+use crate::output::{csv_text, io_err, num, write_atomic, write_atomic_with};
 use crate::{Metrics, RunConfig, StopReason, Trainer, metrics_header};
 
 /// What does not change a run's result: where it goes and how it reports.
@@ -38,10 +38,6 @@ pub struct RunOutcome {
 /// `runs/<name>-<first 12 hex digits of the config hash>`.
 pub fn run_folder_name(cfg: &RunConfig, name: &str) -> PathBuf {
     PathBuf::from("runs").join(format!("{name}-{}", &cfg.hash_hex()[..12]))
-}
-
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
-    move |e| format!("{}: {e}", path.display())
 }
 
 fn git_commit() -> Option<String> {
