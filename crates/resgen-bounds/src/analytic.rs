@@ -14,11 +14,30 @@
 //! `W_l` is the raw input, not `sqrt(2/m)` times it. Derived here and checked against Monte
 //! Carlo of the empirical kernel (the tests); on the diagonal `K(x, x) / m = 1 + L/2`.
 //!
-//! The ResNet's analytic kernel is not implemented: with the one-layer branch the residual
-//! stream is non-negative and does not centre, and the cross terms need the mean of `h_l` as an
-//! extra state (see the notes in the README).
+//! # The ResNet
+//!
+//! `h_1 = relu(W_1 x)`, `h_l = h_{l-1} + theta relu(W_l h_{l-1})` (`W_l` entries `N(0, v/m)`,
+//! `v = 2` by default, `1` with `residual_variance = "1/m"`), `f = sqrt(m) W_{L+1} h_L`.
+//! The residual stream is non-negative and does not centre: `<h_{l-1}(x), relu(W_l h_{l-1}(x'))>`
+//! does not vanish but tends to `s_{l-1}(x) sqrt(v q_{l-1}(x',x') / (2 pi))`, where
+//! `q_l(x,x') = lim <h_l(x), h_l(x')>` and `s_l(x) = lim sum_k h_{l,k}(x) / sqrt(m)` is an extra
+//! state (the mean of the stream). With `k1(q) = (sqrt(q q') / pi)(sin phi + (pi - phi) cos phi)`
+//! and `k0 = (pi - phi) / pi`, `cos phi = q_{l-1}(x,x') / sqrt(q_{l-1}(x,x) q_{l-1}(x',x'))`:
+//!
+//! - `q_1 = k1(<x,x'>)`, `s_1(x) = |x| / sqrt(pi)`;
+//! - `q_l = q_{l-1} + theta [s_{l-1}(x) sqrt(v q_{l-1}(x',x') / 2pi) + (x <-> x')] + theta^2 (v/2) k1(q_{l-1})`,
+//!   `s_l = s_{l-1} + theta sqrt(v q_{l-1}(x,x) / 2pi)`;
+//! - backward, `B_l = lim <df/dh_l(x), df/dh_l(x')> / m`: `B_L = 1`,
+//!   `B_{l-1} = B_l (1 + theta^2 (v/2) k0_l)` (the cross terms vanish: `W_l^T` is independent
+//!   of `df/dh_l` in the limit);
+//! - `K / m = q_L + sum_{l=2..L} theta^2 B_l (k0_l / 2) q_{l-1} + B_1 (k0_1 / 2) <x,x'>`.
+//!
+//! Derived here, and checked against the mean empirical kernel over seeds (the tests). On the
+//! diagonal with `L = 2`, `theta = 1/2`, `v = 2`, unit `x`: `q_2 = 1 + 1/pi + 1/4`,
+//! `B_1 = 5/4`, `K/m = q_2 + 1/8 + 5/8 = 2 + 1/pi`.
 
 use crate::Gram;
+use resgen_models::{Arch, ModelConfig, ResidualVariance};
 
 fn arccos_step(k12: f64, k11: f64, k22: f64) -> (f64, f64) {
     let norm = (k11 * k22).sqrt();
@@ -51,15 +70,71 @@ pub fn fc_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize) -> f64 {
     total
 }
 
-/// The analytic `K / m` on a data set (`n x d`, row-major).
+/// The limit of `K / m` of the ResNet for two inputs, from `<x,x'>`, `|x|^2`, `|x'|^2`;
+/// `v` is the residual layers' variance times `m` (2 or 1).
+pub fn resnet_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f64, v: f64) -> f64 {
+    use std::f64::consts::PI;
+    let (mut q12, mut q11, mut q22) = arccos_triple(x12, x11, x22, 2.0);
+    let (mut s1, mut s2) = ((x11 / PI).sqrt(), (x22 / PI).sqrt());
+    // q_{l-1}(x,x') and k0_l for l = 1..L (index l - 1).
+    let mut q_prev = vec![x12];
+    let mut k0 = vec![arccos_step(x12, x11, x22).1];
+    for _ in 2..=depth {
+        q_prev.push(q12);
+        k0.push(arccos_step(q12, q11, q22).1);
+        let (k12, k11, k22) = arccos_triple(q12, q11, q22, v);
+        let (m1, m2) = ((v * q11 / (2.0 * PI)).sqrt(), (v * q22 / (2.0 * PI)).sqrt());
+        q12 += theta * (s1 * m2 + s2 * m1) + theta * theta * k12;
+        q11 += 2.0 * theta * s1 * m1 + theta * theta * k11;
+        q22 += 2.0 * theta * s2 * m2 + theta * theta * k22;
+        s1 += theta * m1;
+        s2 += theta * m2;
+    }
+    let mut total = q12;
+    let mut b = 1.0;
+    for l in (2..=depth).rev() {
+        total += theta * theta * b * 0.5 * k0[l - 1] * q_prev[l - 1];
+        b *= 1.0 + theta * theta * 0.5 * v * k0[l - 1];
+    }
+    total + b * 0.5 * k0[0] * x12
+}
+
+/// `sum_k relu(g_k(x)) relu(g_k(x'))` in the limit, for pre-activations of variance `(v/m) q`:
+/// `(v/2) k1(q)` for the pair and both diagonals.
+fn arccos_triple(q12: f64, q11: f64, q22: f64, v: f64) -> (f64, f64, f64) {
+    let k12 = arccos_step(q12, q11, q22).0;
+    (0.5 * v * k12, 0.5 * v * q11, 0.5 * v * q22)
+}
+
+/// The analytic `K / m` of either network on a data set (`n x d`, row-major), covering every
+/// layer (as the empirical kernel does). Errors for options the recursion does not cover.
+pub fn ntk(cfg: &ModelConfig, x: &[f64], n: usize, d: usize) -> Result<Gram, String> {
+    match cfg.arch {
+        Arch::Fc => Ok(fc_ntk(x, n, d, cfg.depth)),
+        Arch::Resnet => {
+            let theta = cfg.theta.value(cfg.depth)?;
+            let v = match cfg.residual_variance {
+                ResidualVariance::TwoOverM => 2.0,
+                ResidualVariance::OneOverM => 1.0,
+            };
+            Ok(gram(x, n, d, |a, b, c| resnet_ntk_entry(a, b, c, cfg.depth, theta, v)))
+        }
+    }
+}
+
+/// The analytic `K / m` of the FC network on a data set (`n x d`, row-major).
 pub fn fc_ntk(x: &[f64], n: usize, d: usize, depth: usize) -> Gram {
+    gram(x, n, d, |a, b, c| fc_ntk_entry(a, b, c, depth))
+}
+
+fn gram(x: &[f64], n: usize, d: usize, entry: impl Fn(f64, f64, f64) -> f64) -> Gram {
     let mut k = Gram::zeros(n);
     let dot =
         |i: usize, j: usize| x[i * d..(i + 1) * d].iter().zip(&x[j * d..(j + 1) * d]).map(|(a, b)| a * b).sum::<f64>();
     let diag: Vec<f64> = (0..n).map(|i| dot(i, i)).collect();
     for i in 0..n {
         for j in i..n {
-            let v = fc_ntk_entry(dot(i, j), diag[i], diag[j], depth);
+            let v = entry(dot(i, j), diag[i], diag[j]);
             k.data[i * n + j] = v;
             k.data[j * n + i] = v;
         }

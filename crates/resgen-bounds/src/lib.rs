@@ -5,7 +5,7 @@
 //! - [`ntk`]: the empirical NTK `K_ij = <grad_W f(x_i), grad_W f(x_j)>`, per layer
 //!   `K_l = (A_{l-1} A_{l-1}^T) o (D_l D_l^T)` (elementwise product), and an explicit
 //!   per-example Jacobian path used as its oracle.
-//! - [`analytic`]: the infinite-width NTK of the fully connected network (arc-cosine recursion).
+//! - [`analytic`]: the infinite-width NTK of both networks (arc-cosine recursions).
 //! - [`linalg`]: Cholesky with a reported ridge, and extreme eigenvalues.
 //! - [`rademacher`]: Rademacher complexity of the linearized ball, closed-form bound and Monte Carlo.
 //! - [`formulas`]: the generalization bounds of shared/theory.md, each with its constants as
@@ -65,7 +65,7 @@ impl Gram {
 
     /// `v^T self v`.
     pub fn quad(&self, v: &[f64]) -> f64 {
-        (0..self.n).map(|i| v[i] * (0..self.n).map(|j| self.at(i, j) * v[j]).sum::<f64>()).sum()
+        linalg::dot(v, &linalg::matvec(self, v))
     }
 
     /// The largest entrywise difference relative to the largest entry of `self`.

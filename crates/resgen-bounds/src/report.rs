@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use resgen_data::Split;
-use resgen_models::{Arch, BackendKind, Net, Precision};
+use resgen_models::{BackendKind, Net, Precision};
 use resgen_train::RunConfig;
 use resgen_train::output::{csv_text, io_err as io, num, write_atomic};
 
@@ -16,6 +16,9 @@ use crate::{Gram, analytic, features, formulas, ntrf, rademacher};
 pub fn radius_grid() -> Vec<f64> {
     (-4..=15).map(|k| 2f64.powf(k as f64 / 2.0)).collect()
 }
+
+/// When the eps_NTRF solver stops in `resgen bounds` (and the benchmark).
+pub const SOLVER_LIMITS: ntrf::SolverLimits = ntrf::SolverLimits { tol: 1e-4, max_iter: 2_000 };
 
 /// Confidence level used in the reported bounds.
 pub const DELTA: f64 = 0.05;
@@ -54,7 +57,7 @@ pub fn kernel_device(backend: BackendKind) -> Result<resgen_models::Device, Stri
 }
 
 /// `resgen ntk`: the empirical NTK at `W0` of the config's network on its training set (and
-/// the analytic one for the FC network), per layer and total, plus a summary and the
+/// the analytic one), per layer and total, plus a summary and the
 /// Rademacher terms at `R = 1`.
 pub fn ntk_report(
     cfg: &RunConfig,
@@ -81,14 +84,9 @@ pub fn ntk_report(
         kernels.push((format!("empirical_W{}", l + 1), k.scale(1.0 / m)));
     }
     if analytic_too {
-        match cfg.model.arch {
-            Arch::Fc => {
-                let a = analytic::fc_ntk(&split.train.x, n, d, cfg.model.depth);
-                write_gram(dir, "ntk_analytic", &a, npy)?;
-                kernels.push(("analytic".into(), a));
-            }
-            Arch::Resnet => return Err("--analytic: the ResNet's analytic NTK is not implemented yet (FC only)".into()),
-        }
+        let a = analytic::ntk(&cfg.model, &split.train.x, n, d)?;
+        write_gram(dir, "ntk_analytic", &a, npy)?;
+        kernels.push(("analytic".into(), a));
     }
     let header: Vec<String> = [
         "kernel",
@@ -196,7 +194,7 @@ pub fn bounds_report(run_dir: &Path, backend: BackendKind) -> Result<Vec<(String
     // eps_NTRF(R) on the grid, and the two eps_NTRF bounds minimized over it.
     let f0 = net0.predict(net0.upload(&split.train.x, n, d));
     let problem = ntrf::NtrfProblem { per_layer: &ntk.per_layer, f0: &f0, y: &split.train.y, width: cfg.model.width };
-    let grid = ntrf::solve_grid(problem, &radius_grid(), ntrf::SolverLimits { tol: 1e-6, max_iter: 3_000 });
+    let grid = ntrf::solve_grid(problem, &radius_grid(), SOLVER_LIMITS);
     let fc_bound = |s: &ntrf::NtrfSolution| formulas::cao_gu_fc(s.loss, cg_depth, s.radius, n, DELTA, 1.0, 1.0);
     let res_bound = |s: &ntrf::NtrfSolution| formulas::frei_cao_gu_resnet(s.loss, s.radius, n, DELTA, 4.0, 1.0, 1.0);
     let header: Vec<String> = [

@@ -45,6 +45,7 @@ struct Args {
 
 fn bench_ntk(backend: BackendKind) -> anyhow::Result<()> {
     use resgen_bounds::ntk::empirical_ntk;
+    use resgen_bounds::ntrf;
     let device = backend.checked_device(Precision::F64)?;
     let (n, m, l, d) = (1000, 1024, 16, 784);
     let data = DataConfig { source: DataSource::Sphere, d, n_train: n, n_test: 0, ..Default::default() };
@@ -61,6 +62,20 @@ fn bench_ntk(backend: BackendKind) -> anyhow::Result<()> {
         let peak = peak_rss_mib().map_or("n/a".into(), |v| format!("{v:.0}"));
         assert!(k.total.trace().is_finite());
         println!("| empirical NTK, batched ({}) | n/m/L/d = {n}/{m}/{l}/{d} | {fast:.2} | {peak} |", arch.name());
+        // eps_NTRF over the 20-radius grid of `resgen bounds`, warm-started, on these kernels.
+        let f0 = net.predict(net.upload(&split.train.x, n, d));
+        let problem = ntrf::NtrfProblem { per_layer: &k.per_layer, f0: &f0, y: &split.train.y, width: m };
+        let radii = resgen_bounds::report::radius_grid();
+        let t3 = Instant::now();
+        let sols = ntrf::solve_grid(problem, &radii, resgen_bounds::report::SOLVER_LIMITS);
+        let iters: usize = sols.iter().map(|s| s.iterations).sum();
+        let worst = sols.iter().map(|s| s.kkt_residual).fold(0.0, f64::max);
+        println!(
+            "| eps_NTRF, {} radii ({}) | same; {iters} iterations, worst KKT residual {worst:.1e} | {:.1} | - |",
+            radii.len(),
+            arch.name(),
+            t3.elapsed().as_secs_f64()
+        );
         // The per-example path: one backward pass per example (timed on 20, scaled to n).
         let k_ex = 20;
         let t1 = Instant::now();
@@ -79,10 +94,13 @@ fn bench_ntk(backend: BackendKind) -> anyhow::Result<()> {
     let (n2, l2) = (2000, 64);
     let data = DataConfig { source: DataSource::Sphere, d: 784, n_train: n2, n_test: 0, ..Default::default() };
     let split = resgen_data::load(&data)?;
-    let t2 = Instant::now();
-    let a = resgen_bounds::analytic::fc_ntk(&split.train.x, n2, 784, l2);
-    println!("| analytic FC NTK | n = {n2}, L = {l2} | {:.2} | - |", t2.elapsed().as_secs_f64());
-    assert!(a.trace().is_finite());
+    for arch in [Arch::Resnet, Arch::Fc] {
+        let cfg = ModelConfig { arch, depth: l2, ..Default::default() };
+        let t2 = Instant::now();
+        let a = resgen_bounds::analytic::ntk(&cfg, &split.train.x, n2, 784).map_err(anyhow::Error::msg)?;
+        println!("| analytic {} NTK | n = {n2}, L = {l2} | {:.2} | - |", arch.name(), t2.elapsed().as_secs_f64());
+        assert!(a.trace().is_finite());
+    }
     Ok(())
 }
 
