@@ -2,11 +2,14 @@
 //!
 //! `resgen train --config experiments/<file>.toml [--set key=value ...] [--device ...] [--out DIR]`
 //! trains one network and writes a run folder (see the README).
+//! `resgen run <experiment>|all [--profile quick|paper] [--shard k/N]` runs named experiments
+//! into `results/`; `resgen merge` and `resgen plot` rebuild tables and figures.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use resgen_experiments::{Experiment, SweepOptions};
 use resgen_models::BackendKind;
 use resgen_train::{RunConfig, RunOptions, StopReason, train_run};
 
@@ -47,7 +50,7 @@ enum Command {
         /// Override a config field (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
-        /// Also the analytic infinite-width NTK (fully connected network only, for now).
+        /// Also the analytic infinite-width NTK (both networks).
         #[arg(long)]
         analytic: bool,
         /// Write the Gram matrices as NumPy .npy instead of CSV.
@@ -69,8 +72,106 @@ enum Command {
         #[arg(long)]
         device: Option<BackendKind>,
     },
+    /// Run named experiments (experiments/<name>.toml, or "all"): sweep the profile's cells,
+    /// skipping finished ones, then write results/<name>.csv and results/<name>.svg.
+    Run {
+        /// Experiment names, "all", or paths to experiment files.
+        #[arg(required = true)]
+        names: Vec<String>,
+        #[command(flatten)]
+        place: Place,
+        /// Run only shard k of N (1-based), e.g. 3/8; merge later with `resgen merge`.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Backend for training (kernels are computed in f64 on a CPU or CUDA device).
+        #[arg(long)]
+        device: Option<BackendKind>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Assemble the tables (and plots) of experiments from their finished cells.
+    Merge {
+        /// Experiment names, "all", or paths to experiment files.
+        #[arg(required = true)]
+        names: Vec<String>,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Redraw the plots of experiments from their tables alone.
+    Plot {
+        /// Experiment names, "all", or paths to experiment files.
+        #[arg(required = true)]
+        names: Vec<String>,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// List the named experiments, their kinds, claims and cell counts per profile.
+    List {
+        #[command(flatten)]
+        place: Place,
+    },
     /// List the backends compiled into this build.
     Devices,
+}
+
+/// Where experiments, cells and tables live.
+#[derive(clap::Args, Clone, Debug)]
+struct Place {
+    /// Profile: quick (CPU, minutes) or paper (GPU-sized).
+    #[arg(long, default_value = "quick")]
+    profile: String,
+    /// Folder of experiment files.
+    #[arg(long, default_value = "experiments")]
+    experiments: PathBuf,
+    /// Root of the cells' folders.
+    #[arg(long, default_value = "runs")]
+    runs: PathBuf,
+    /// Folder of the tables and plots.
+    #[arg(long, default_value = "results")]
+    results: PathBuf,
+}
+
+impl Place {
+    fn experiments(&self, names: &[String]) -> anyhow::Result<Vec<Experiment>> {
+        let mut out = Vec::new();
+        for n in names {
+            if n == "all" {
+                for name in resgen_experiments::spec::list(&self.experiments).map_err(anyhow::Error::msg)? {
+                    out.push(Experiment::find(&name, &self.experiments).map_err(anyhow::Error::msg)?);
+                }
+            } else {
+                out.push(Experiment::find(n, &self.experiments).map_err(anyhow::Error::msg)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Merges and plots one experiment, printing what was written.
+fn merge_and_plot(exp: &Experiment, place: &Place) -> anyhow::Result<()> {
+    let m = resgen_experiments::merge(exp, &place.profile, &place.runs, &place.results).map_err(anyhow::Error::msg)?;
+    if !m.missing.is_empty() {
+        eprintln!(
+            "{}: {} of {} cells not finished (not in the table): {}",
+            exp.name,
+            m.missing.len(),
+            m.cells,
+            m.missing.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
+        );
+    }
+    let svg = resgen_experiments::plot_experiment(exp, &place.profile, &place.results).map_err(anyhow::Error::msg)?;
+    let written: Vec<String> = m.written.iter().map(|p| p.display().to_string()).collect();
+    println!(
+        "{}: {} from {}/{} cells ({:.0} s of cell time), plot {}",
+        exp.name,
+        written.join(", "),
+        m.found,
+        m.cells,
+        m.cell_seconds,
+        svg.display()
+    );
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -124,6 +225,68 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{k:28} {v:.6}");
             }
             println!("written to {}", run.join("bounds.csv").display());
+            Ok(())
+        }
+        Command::Run { names, place, shard, device, quiet } => {
+            let backend = device.unwrap_or_else(BackendKind::default_compiled);
+            let shard =
+                shard.map(|s| resgen_experiments::spec::parse_shard(&s)).transpose().map_err(anyhow::Error::msg)?;
+            let opts = SweepOptions { runs: place.runs.clone(), backend, shard, quiet };
+            let mut failed = Vec::new();
+            for exp in place.experiments(&names)? {
+                let r = resgen_experiments::run_sweep(&exp, &place.profile, &opts).map_err(anyhow::Error::msg)?;
+                println!(
+                    "{} ({}): {} cells, {} already finished, {} run, {} failed, {:.1} s",
+                    exp.name,
+                    place.profile,
+                    r.cells,
+                    r.skipped,
+                    r.ran,
+                    r.failed.len(),
+                    r.seconds
+                );
+                failed.extend(r.failed.iter().map(|(cell, e)| format!("{} [{cell}]: {e}", exp.name)));
+                if shard.is_none() {
+                    merge_and_plot(&exp, &place)?;
+                }
+            }
+            if shard.is_some() {
+                println!("shard done; when every shard has finished, run `resgen merge` on the combined runs folder");
+            }
+            if !failed.is_empty() {
+                for f in &failed {
+                    eprintln!("failed: {f}");
+                }
+                anyhow::bail!(
+                    "{} cell(s) failed (the other cells finished; rerun to retry only the failed ones)",
+                    failed.len()
+                );
+            }
+            Ok(())
+        }
+        Command::Merge { names, place } => {
+            for exp in place.experiments(&names)? {
+                merge_and_plot(&exp, &place)?;
+            }
+            Ok(())
+        }
+        Command::Plot { names, place } => {
+            for exp in place.experiments(&names)? {
+                let svg = resgen_experiments::plot_experiment(&exp, &place.profile, &place.results)
+                    .map_err(anyhow::Error::msg)?;
+                println!("{}", svg.display());
+            }
+            Ok(())
+        }
+        Command::List { place } => {
+            for exp in place.experiments(&["all".into()])? {
+                let counts: Vec<String> = exp
+                    .profiles
+                    .keys()
+                    .map(|p| format!("{p}: {} cells", exp.cells(p).map(|c| c.len()).unwrap_or(0)))
+                    .collect();
+                println!("{:20} {:18} {} ({})", exp.name, exp.kind.name(), exp.claim, counts.join(", "));
+            }
             Ok(())
         }
         Command::Devices => {

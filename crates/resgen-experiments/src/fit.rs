@@ -1,0 +1,92 @@
+//! Growth laws for the min-width table: the paper's headline is that the width needed grows
+//! like `log L` for the ResNet and polynomially in `L` for the fully connected network.
+//!
+//! For each line of the table (every key column except `depth`), both laws are fitted by least
+//! squares: `m = a + b ln L` (log law) and `ln m = ln a + b ln L`, i.e. `m = a L^b` (power law).
+//! `r2` is the coefficient of determination of the fitted `m` against the measured mean `m`,
+//! in the same (linear) space for both laws, so the two are comparable.
+
+use resgen_train::output::csv_text;
+
+use crate::table::fmt;
+
+/// Least squares `y = a + b x`: `(a, b)`.
+pub fn linear_fit(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
+    let n = x.len() as f64;
+    if x.len() < 2 {
+        return None;
+    }
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxx: f64 = x.iter().map(|v| (v - mx).powi(2)).sum();
+    if sxx == 0.0 {
+        return None;
+    }
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let b = sxy / sxx;
+    Some((my - b * mx, b))
+}
+
+/// `1 - SS_res / SS_tot` of predictions against observations.
+pub fn r_squared(obs: &[f64], pred: &[f64]) -> f64 {
+    let n = obs.len() as f64;
+    let mean = obs.iter().sum::<f64>() / n;
+    let ss_tot: f64 = obs.iter().map(|v| (v - mean).powi(2)).sum();
+    let ss_res: f64 = obs.iter().zip(pred).map(|(o, p)| (o - p).powi(2)).sum();
+    if ss_tot == 0.0 { if ss_res == 0.0 { 1.0 } else { f64::NEG_INFINITY } } else { 1.0 - ss_res / ss_tot }
+}
+
+/// The fit table (CSV text) from the min-width table's header and rows.
+pub fn growth_fits(header: &[String], rows: &[Vec<String>]) -> Result<String, String> {
+    let col = |name: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| format!("min-width table has no `{name}` column"))
+    };
+    let (depth, width, seeds) = (col("depth")?, col("min_width_mean")?, col("seeds")?);
+    let line_cols: Vec<usize> = (0..seeds).filter(|&i| i != depth).collect();
+    // One line per key: its (L, m) points.
+    type Line = (Vec<String>, Vec<(f64, f64)>);
+    let mut lines: Vec<Line> = Vec::new();
+    for r in rows {
+        let key: Vec<String> = line_cols.iter().map(|&i| r[i].clone()).collect();
+        let (Ok(l), Ok(m)) = (r[depth].parse::<f64>(), r[width].parse::<f64>()) else { continue };
+        match lines.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, pts)) => pts.push((l, m)),
+            None => lines.push((key, vec![(l, m)])),
+        }
+    }
+    let mut out_header: Vec<String> = line_cols.iter().map(|&i| header[i].clone()).collect();
+    out_header.extend(["law", "formula", "a", "b", "r2", "points"].iter().map(|s| s.to_string()));
+    let mut out = Vec::new();
+    for (key, pts) in &lines {
+        let ls: Vec<f64> = pts.iter().map(|p| p.0).collect();
+        let ms: Vec<f64> = pts.iter().map(|p| p.1).collect();
+        let lnl: Vec<f64> = ls.iter().map(|v| v.ln()).collect();
+        let lnm: Vec<f64> = ms.iter().map(|v| v.ln()).collect();
+        let fits = [
+            (
+                "log",
+                "m = a + b ln L",
+                linear_fit(&lnl, &ms).map(|(a, b)| (a, b, lnl.iter().map(|x| a + b * x).collect::<Vec<_>>())),
+            ),
+            (
+                "power",
+                "m = a L^b",
+                linear_fit(&lnl, &lnm)
+                    .map(|(a, b)| (a.exp(), b, lnl.iter().map(|x| (a + b * x).exp()).collect::<Vec<_>>())),
+            ),
+        ];
+        for (law, formula, fit) in fits {
+            let mut row = key.clone();
+            row.push(law.into());
+            row.push(formula.into());
+            match fit {
+                Some((a, b, pred)) => {
+                    row.extend([fmt(a), fmt(b), fmt(r_squared(&ms, &pred))]);
+                }
+                None => row.extend(["".into(), "".into(), "".into()]),
+            }
+            row.push(pts.len().to_string());
+            out.push(row);
+        }
+    }
+    Ok(csv_text(&out_header, &out))
+}

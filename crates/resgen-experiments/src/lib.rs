@@ -1,0 +1,38 @@
+//! resgen's named experiments: one per theorem-level claim of Frei, Cao and Gu (2019) against
+//! the fully connected baseline of Cao and Gu (2019) (shared/theory.md, "Measurements per
+//! theorem").
+//!
+//! - [`spec`]: the experiment files `experiments/<name>.toml`, their profiles, and the cells
+//!   of a sweep (hashed by what determines their result).
+//! - [`measure`]: what each kind measures on one cell.
+//! - [`sweep`]: running cells resumably, skipping finished ones, reporting failures, sharding.
+//! - [`table`]: merging finished cells into `results/<name>.csv` (mean and sd over seeds).
+//! - [`fit`]: the log-vs-power growth laws of the min-width table.
+//! - [`plot`]: SVG figures from the tables alone.
+
+pub mod fit;
+pub mod measure;
+pub mod plot;
+pub mod spec;
+pub mod sweep;
+pub mod table;
+
+pub use spec::{Cell, Experiment, Kind, Profile};
+pub use sweep::{SweepOptions, SweepReport, run_sweep};
+pub use table::{MergeReport, merge};
+
+use std::path::Path;
+
+/// The figure next to a table: `results/<name>.svg` (or under `results/<profile>/`).
+pub fn plot_path(results: &Path, exp: &Experiment, profile: &str) -> std::path::PathBuf {
+    table::table_path(results, exp, profile).with_extension("svg")
+}
+
+/// Draws the experiment's figure from its table.
+pub fn plot_experiment(exp: &Experiment, profile: &str, results: &Path) -> Result<std::path::PathBuf, String> {
+    let table = table::table_path(results, exp, profile);
+    let out = plot_path(results, exp, profile);
+    let title = if exp.claim.is_empty() { exp.name.clone() } else { format!("{}: {}", exp.name, exp.claim) };
+    plot::plot(&table, &out, &exp.plot, &title)?;
+    Ok(out)
+}

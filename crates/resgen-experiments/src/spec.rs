@@ -1,0 +1,379 @@
+//! An experiment file, `experiments/<name>.toml`, and the cells of its sweep.
+//!
+//! ```toml
+//! kind = "forward-scale"             # which measurement (see [`Kind`])
+//! claim = "forward pass stays O(1) with theta = 1/L"
+//! seeds = [0, 1, 2]                  # every cell runs once per seed (model.seed = data.seed = seed)
+//!
+//! [base]                             # run-config fields, as in a `resgen train` config
+//! model.width = 256
+//!
+//! [datasets.sphere]                  # named data tables, picked by the grid key "dataset"
+//! source = "sphere"
+//!
+//! [params]                           # the kind's own parameters (e.g. min-width's target loss)
+//!
+//! [profiles.quick]                   # `--profile quick` (CPU, minutes)
+//! set = { "data.n_train" = 100 }     # fields fixed in this profile
+//! grid = { "model.depth" = [2, 4, 8], "model.arch" = ["resnet", "fc"], dataset = ["sphere"] }
+//!
+//! [plot]                             # how `resgen plot` draws results/<name>.csv
+//! x = "depth"
+//! y = ["h_norm"]
+//! ```
+//!
+//! A cell is one point of the grid and one seed. What determines its result (the resolved run
+//! config, the kind and its parameters) is hashed into its folder name, `runs/<kind>/<hash>`,
+//! so a rerun finds finished cells, and two experiments that need the same cell share it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use resgen_train::{RunConfig, apply_override};
+use serde::{Deserialize, Serialize};
+
+/// The measurement a sweep makes; one per theorem-level claim (shared/theory.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// `||h_l||` per layer and `|f(x)|` at initialization.
+    ForwardScale,
+    /// Per-layer `||grad_{W_l} f||_F / sqrt(m)` at initialization.
+    GradFeatures,
+    /// Losses, errors and distance from init per logged iteration of training.
+    GdDynamics,
+    /// `sqrt(m) ||W_l - W0_l||_F` per layer after training.
+    DistanceFromInit,
+    /// `eps_lin = max_i |f_W(x_i) - f_lin(x_i)|` after training.
+    Linearization,
+    /// The smallest width reaching a target training loss within K steps.
+    MinWidth,
+    /// Rademacher terms of the linearized ball, per layer and total.
+    Rademacher,
+    /// NTK lambda_min, `sqrt(y^T K^{-1} y / n)` and the Cao-Gu value, empirical and analytic.
+    NtkComplexity,
+    /// `eps_NTRF(R)` over R and the eps_NTRF bounds minimized over R.
+    NtrfBound,
+    /// Trained test error and gap beside every bound.
+    Generalization,
+}
+
+impl Kind {
+    /// The kebab-case name, as written in experiment files.
+    pub fn name(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    }
+}
+
+/// One profile: fields fixed for it and the grid it sweeps.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Run-config fields set in this profile (`"model.width" = 2048`).
+    #[serde(default)]
+    pub set: BTreeMap<String, toml::Value>,
+    /// The grid: each key takes each of its values. `dataset` picks a `[datasets.*]` table.
+    #[serde(default)]
+    pub grid: BTreeMap<String, Vec<toml::Value>>,
+    /// Seeds for this profile (default: the file's `seeds`).
+    pub seeds: Option<Vec<u64>>,
+    /// Kind parameters overriding the file's `[params]`.
+    #[serde(default)]
+    pub params: toml::Table,
+}
+
+/// How `resgen plot` draws the table.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlotSpec {
+    /// Column on the x axis (numeric).
+    pub x: String,
+    /// Values on the y axis: the table's `<y>_mean` columns (with `<y>_sd` as error bars);
+    /// with several, each series gets one line per value.
+    pub y: Vec<String>,
+    /// Columns whose values name a line (default: arch).
+    #[serde(default = "default_series")]
+    pub series: Vec<String>,
+    /// Columns that split the figure into panels, one per value (stacked).
+    #[serde(default)]
+    pub panels: Vec<String>,
+    /// Keep only rows with these column values (`where = { layer = "output" }`).
+    #[serde(default, rename = "where")]
+    pub filter: BTreeMap<String, String>,
+    /// Log scale on x.
+    #[serde(default)]
+    pub log_x: bool,
+    /// Log scale on y.
+    #[serde(default)]
+    pub log_y: bool,
+    /// Axis titles (default: the column names).
+    pub x_label: Option<String>,
+    /// Axis titles (default: the column names).
+    pub y_label: Option<String>,
+}
+
+fn default_series() -> Vec<String> {
+    vec!["arch".into()]
+}
+
+/// An experiment file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    /// The file's stem; the table is `results/<name>.csv`.
+    #[serde(skip)]
+    pub name: String,
+    /// Where it was read from (for errors).
+    #[serde(skip)]
+    pub path: PathBuf,
+    /// The measurement.
+    pub kind: Kind,
+    /// The claim it tests, in words (copied into the README of results).
+    #[serde(default)]
+    pub claim: String,
+    /// Seeds (at least 3 for the committed tables).
+    pub seeds: Vec<u64>,
+    /// Run-config fields shared by every cell.
+    #[serde(default)]
+    pub base: toml::Table,
+    /// Named data tables for the grid key `dataset`.
+    #[serde(default)]
+    pub datasets: BTreeMap<String, toml::Table>,
+    /// The kind's parameters.
+    #[serde(default)]
+    pub params: toml::Table,
+    /// `quick`, `paper`, ...
+    pub profiles: BTreeMap<String, Profile>,
+    /// The figure.
+    pub plot: PlotSpec,
+}
+
+/// One point of a sweep.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    /// Position in the sweep (grid order, then seed).
+    pub index: usize,
+    /// The grid assignment as table columns (short name, value), seed excluded.
+    pub coords: Vec<(String, String)>,
+    /// The seed.
+    pub seed: u64,
+    /// The resolved run config.
+    pub config: RunConfig,
+    /// The kind's parameters (file `[params]` then profile `params`).
+    pub params: toml::Table,
+    /// The measurement.
+    pub kind: Kind,
+    /// 16 hex digits: FNV-1a of everything that determines the result.
+    pub hash: String,
+}
+
+impl Cell {
+    /// The cell's folder under a runs root: `<root>/<kind>/<hash>`.
+    pub fn dir(&self, root: &Path) -> PathBuf {
+        root.join(self.kind.name()).join(&self.hash)
+    }
+
+    /// A short human label, e.g. `arch=fc depth=8 seed=1`.
+    pub fn label(&self) -> String {
+        let mut parts: Vec<String> = self.coords.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        parts.push(format!("seed={}", self.seed));
+        parts.join(" ")
+    }
+}
+
+/// Version of the cell hash: bump when a measurement's output changes meaning.
+const CELL_SCHEMA: &str = "resgen-cell v1";
+
+fn fnv(text: &str) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in text.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}
+
+/// A TOML value as it appears in a table column: strings bare, other values as TOML.
+pub fn value_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The column name of a grid key: its last segment (`model.depth` -> `depth`).
+pub fn column_name(key: &str) -> String {
+    key.rsplit('.').next().unwrap_or(key).to_string()
+}
+
+impl Experiment {
+    /// Reads `experiments/<name>.toml` (or any path); errors name the file and the key.
+    pub fn load(path: &Path) -> Result<Experiment, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| format!("{}: {e}", path.display()))?;
+        let mut exp: Experiment = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| format!("{}: key `{}`: {}", path.display(), e.path(), e.inner()))?;
+        exp.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        exp.path = path.to_path_buf();
+        if exp.seeds.is_empty() {
+            return Err(format!("{}: key `seeds`: give at least one seed", path.display()));
+        }
+        Ok(exp)
+    }
+
+    /// Finds an experiment by name in `dir` (`experiments/`), or reads a path.
+    pub fn find(name_or_path: &str, dir: &Path) -> Result<Experiment, String> {
+        let p = Path::new(name_or_path);
+        if p.extension().is_some_and(|e| e == "toml") {
+            return Self::load(p);
+        }
+        let path = dir.join(format!("{name_or_path}.toml"));
+        if !path.exists() {
+            let mut names = list(dir).unwrap_or_default();
+            names.sort();
+            return Err(format!(
+                "no experiment '{name_or_path}' ({} not found); known: {}",
+                path.display(),
+                names.join(", ")
+            ));
+        }
+        Self::load(&path)
+    }
+
+    /// The profile, or an error listing the ones the file has.
+    pub fn profile(&self, name: &str) -> Result<&Profile, String> {
+        self.profiles.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.profiles.keys().map(|s| s.as_str()).collect();
+            format!("{}: no profile '{name}' (it has: {})", self.path.display(), known.join(", "))
+        })
+    }
+
+    /// Every cell of a profile's sweep, in a fixed order: the grid (keys in file order of the
+    /// sorted map, last key fastest), then seeds. Invalid configs are errors naming the cell.
+    pub fn cells(&self, profile: &str) -> Result<Vec<Cell>, String> {
+        let prof = self.profile(profile)?;
+        let origin = format!("{} [profiles.{profile}]", self.path.display());
+        let mut params = self.params.clone();
+        for (k, v) in &prof.params {
+            params.insert(k.clone(), v.clone());
+        }
+        let seeds = prof.seeds.clone().unwrap_or_else(|| self.seeds.clone());
+        // Grid points: the cartesian product of the grid's values.
+        let keys: Vec<&String> = prof.grid.keys().collect();
+        let mut points: Vec<Vec<(String, toml::Value)>> = vec![vec![]];
+        for k in &keys {
+            let vals = &prof.grid[*k];
+            if vals.is_empty() {
+                return Err(format!("{origin}: grid key `{k}` has no values"));
+            }
+            points = points
+                .into_iter()
+                .flat_map(|p| {
+                    vals.iter().map(move |v| {
+                        let mut q = p.clone();
+                        q.push(((*k).clone(), v.clone()));
+                        q
+                    })
+                })
+                .collect();
+        }
+        let mut cells = Vec::new();
+        for point in points {
+            for &seed in &seeds {
+                let mut table = self.base.clone();
+                let mut set = |key: &str, v: &toml::Value| -> Result<(), String> {
+                    apply_override(&mut table, &format!("{key}={}", toml_literal(v)))
+                        .map_err(|e| format!("{origin}: {e}"))
+                };
+                for (k, v) in &prof.set {
+                    set(k, v)?;
+                }
+                for (k, v) in &point {
+                    if k == "dataset" {
+                        let name = value_text(v);
+                        let data = self.datasets.get(&name).ok_or_else(|| {
+                            format!("{origin}: grid value dataset = \"{name}\" has no [datasets.{name}] table")
+                        })?;
+                        for (dk, dv) in data {
+                            set(&format!("data.{dk}"), dv)?;
+                        }
+                    } else {
+                        set(k, v)?;
+                    }
+                }
+                set("model.seed", &toml::Value::Integer(seed as i64))?;
+                set("data.seed", &toml::Value::Integer(seed as i64))?;
+                let coords: Vec<(String, String)> =
+                    point.iter().map(|(k, v)| (column_name(k), value_text(v))).collect();
+                let text = toml::to_string(&table).map_err(|e| format!("{origin}: {e}"))?;
+                let config = RunConfig::from_toml_str(&text, &origin, &[]).map_err(|e| {
+                    format!(
+                        "{e} (cell {})",
+                        coords.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+                    )
+                })?;
+                // The FC network has no branches: its theta and residual variance do not change
+                // its result, so they are reset before hashing and its cells are shared.
+                let mut config = config;
+                if config.model.arch == resgen_models::Arch::Fc {
+                    config.model.theta = Default::default();
+                    config.model.residual_variance = Default::default();
+                }
+                let hash = fnv(&format!(
+                    "{CELL_SCHEMA}\nkind = {}\n[params]\n{}\n{}",
+                    self.kind.name(),
+                    toml::to_string(&params).unwrap_or_default(),
+                    config.to_toml()
+                ));
+                cells.push(Cell {
+                    index: cells.len(),
+                    coords,
+                    seed,
+                    config,
+                    params: params.clone(),
+                    kind: self.kind,
+                    hash,
+                });
+            }
+        }
+        Ok(cells)
+    }
+}
+
+/// A value as a TOML literal for [`apply_override`].
+fn toml_literal(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => toml::Value::String(s.clone()).to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The experiment names (file stems) in a folder that parse as experiments.
+pub fn list(dir: &Path) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let p = e.map_err(|e| e.to_string())?.path();
+        if p.extension().is_some_and(|x| x == "toml") && Experiment::load(&p).is_ok() {
+            out.push(p.file_stem().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The cells of shard `k` of `n` (1-based): every `n`-th cell from the `k`-th, so the shards
+/// of a sweep are disjoint and cover it.
+pub fn shard(cells: Vec<Cell>, k: usize, n: usize) -> Vec<Cell> {
+    cells.into_iter().filter(|c| c.index % n == k - 1).collect()
+}
+
+/// Parses `k/N` (1 <= k <= N).
+pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("--shard '{s}': expected k/N with 1 <= k <= N, e.g. 2/8");
+    let (a, b) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+    if n == 0 || k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}

@@ -1,0 +1,150 @@
+//! Running a sweep: each cell once, resumably.
+//!
+//! A cell is finished when `<runs>/<kind>/<hash>/result.json` exists; it is written atomically
+//! (temporary file, then rename) as the cell's last act, so a process killed mid-cell leaves
+//! no result and the cell reruns next time, while finished cells are skipped. A failing cell
+//! (an error or a panic) writes `error.txt`, is reported at the end, and does not stop the rest.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use resgen_models::BackendKind;
+use resgen_train::output::{io_err, write_atomic};
+use serde::{Deserialize, Serialize};
+
+use crate::measure::{Record, measure};
+use crate::spec::{Cell, Experiment};
+
+/// What a finished cell stores.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CellResult {
+    /// The measured rows.
+    pub rows: Vec<Record>,
+    /// Wall seconds the measurement took.
+    pub seconds: f64,
+    /// The backend it ran on.
+    pub backend: String,
+    /// resgen's version.
+    pub version: String,
+}
+
+/// Where and how to run.
+#[derive(Clone, Debug)]
+pub struct SweepOptions {
+    /// The runs root (default `runs/`).
+    pub runs: PathBuf,
+    /// Backend for training (kernels use its f64 CPU/CUDA device).
+    pub backend: BackendKind,
+    /// Only shard `k` of `n`.
+    pub shard: Option<(usize, usize)>,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+/// The outcome of a sweep.
+#[derive(Clone, Debug, Default)]
+pub struct SweepReport {
+    /// Cells in this sweep (this shard).
+    pub cells: usize,
+    /// Cells found finished and skipped (cells sharing a hash with another run once, and
+    /// count in neither this nor `ran`).
+    pub skipped: usize,
+    /// Cells run now.
+    pub ran: usize,
+    /// Failed cells: label and error.
+    pub failed: Vec<(String, String)>,
+    /// Wall seconds.
+    pub seconds: f64,
+}
+
+/// The result file of a cell.
+pub fn result_path(cell: &Cell, runs: &Path) -> PathBuf {
+    cell.dir(runs).join("result.json")
+}
+
+/// Reads a finished cell's result, `None` if it has not finished.
+pub fn read_result(cell: &Cell, runs: &Path) -> Result<Option<CellResult>, String> {
+    let p = result_path(cell, runs);
+    if !p.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&p).map_err(io_err(&p))?;
+    serde_json::from_str(&text).map(Some).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Runs every unfinished cell of `exp`'s `profile` (or of one shard of it).
+pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result<SweepReport, String> {
+    let start = Instant::now();
+    let mut cells = exp.cells(profile)?;
+    if let Some((k, n)) = opts.shard {
+        cells = crate::spec::shard(cells, k, n);
+    }
+    let mut report = SweepReport { cells: cells.len(), ..Default::default() };
+    let finished = |c: &Cell| result_path(c, &opts.runs).exists();
+    report.skipped = cells.iter().filter(|c| finished(c)).count();
+    // Cells with equal hashes (e.g. FC cells that differ only in theta) run once.
+    let mut seen = std::collections::HashSet::new();
+    let todo: Vec<&Cell> = cells.iter().filter(|c| !finished(c) && seen.insert(c.hash.clone())).collect();
+    let bar = if opts.quiet { ProgressBar::hidden() } else { ProgressBar::new(todo.len() as u64) };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} cells, {msg} [{elapsed_precise} < {eta_precise}]",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("{} ({profile})", exp.name));
+    bar.set_message(format!("{} already done, 0 failed", report.skipped));
+    for cell in todo {
+        let dir = cell.dir(&opts.runs);
+        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let cfg_path = dir.join("cell.toml");
+        let about = format!(
+            "# {} cell of experiment '{}': {}\n# kind = {}\n# params = {}\n\n{}",
+            profile,
+            exp.name,
+            cell.label(),
+            cell.kind.name(),
+            toml::to_string(&cell.params).unwrap_or_default().replace('\n', " "),
+            cell.config.to_toml()
+        );
+        write_atomic(&cfg_path, about.as_bytes()).map_err(io_err(&cfg_path))?;
+        let t = Instant::now();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| measure(cell, opts.backend, &dir)))
+            .unwrap_or_else(|p| {
+                let msg = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(format!("panicked: {msg}"))
+            });
+        let err_path = dir.join("error.txt");
+        match outcome {
+            Ok(rows) => {
+                let res = CellResult {
+                    rows,
+                    seconds: t.elapsed().as_secs_f64(),
+                    backend: opts.backend.to_string(),
+                    version: env!("CARGO_PKG_VERSION").into(),
+                };
+                let text = serde_json::to_string_pretty(&res).map_err(|e| e.to_string())?;
+                let p = result_path(cell, &opts.runs);
+                write_atomic(&p, text.as_bytes()).map_err(io_err(&p))?;
+                let _ = std::fs::remove_file(&err_path);
+                report.ran += 1;
+            }
+            Err(e) => {
+                let _ = write_atomic(&err_path, format!("{}\n{e}\n", cell.label()).as_bytes());
+                bar.suspend(|| eprintln!("cell {} failed: {e}", cell.label()));
+                report.failed.push((cell.label(), e));
+            }
+        }
+        bar.inc(1);
+        bar.set_message(format!("{} already done, {} failed", report.skipped, report.failed.len()));
+    }
+    bar.finish_and_clear();
+    report.seconds = start.elapsed().as_secs_f64();
+    Ok(report)
+}
