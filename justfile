@@ -5,6 +5,25 @@
 train config="experiments/mnist-3v5.toml" *args="":
     cargo run --release -p resgen -- train --config {{config}} {{args}}
 
+# Every named experiment, quick profile (CPU): results/<name>.csv and .svg. Finished cells
+# under runs/ are reused; delete runs/ to recompute from scratch.
+tables *args="":
+    cargo run --release -p resgen -- run all --profile quick {{args}}
+
+# One named experiment, e.g. `just table min-width`.
+table name *args="":
+    cargo run --release -p resgen -- run {{name}} --profile quick {{args}}
+
+# Every named experiment, paper profile (sized for one GPU): results/paper/<name>.csv and .svg.
+# Training runs on the GPU backend (`just paper wgpu` for Vulkan/Metal); kernels and bounds on
+# the CPU in f64 (or on CUDA with the cuda backend).
+paper backend="cuda" *args="":
+    cargo run --release -p resgen --features {{backend}} -- run all --profile paper --device {{backend}} {{args}}
+
+# Redraw every plot from the tables alone (quick profile; `--profile paper` for the others).
+plots *args="":
+    cargo run --release -p resgen -- plot all {{args}}
+
 # The test suite (the README's test command).
 test:
     cargo test --release --workspace

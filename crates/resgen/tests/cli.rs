@@ -123,3 +123,98 @@ fn ntk_and_bounds_commands_write_their_tables() {
     let summary = std::fs::read_to_string(dir.path().join("r/summary.csv")).unwrap();
     assert!(summary.lines().any(|l| l.starts_with("analytic,")), "{summary}");
 }
+
+/// Writes a small gd-dynamics experiment (8 cells of about a second each) into `dir`.
+fn small_experiment(dir: &std::path::Path) -> std::path::PathBuf {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../experiments/gd-dynamics.toml");
+    let mut text = std::fs::read_to_string(root).unwrap();
+    text.push_str(
+        r#"
+[profiles.smoke]
+set = { "train.iterations" = 1500, "train.log_every" = 100, "model.width" = 64 }
+grid = { dataset = ["sphere"], "model.arch" = ["resnet", "fc"], "model.depth" = [4, 8] }
+seeds = [0, 1]
+"#,
+    );
+    let p = dir.join("small.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn results(runs: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = Vec::new();
+    for cell in std::fs::read_dir(runs.join("gd-dynamics")).into_iter().flatten() {
+        let p = cell.unwrap().path().join("result.json");
+        if let Ok(t) = std::fs::read_to_string(&p) {
+            out.push((p, t));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_killed_sweep_resumes_without_redoing_finished_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = small_experiment(dir.path());
+    let (runs, res) = (dir.path().join("runs"), dir.path().join("results"));
+    let args = |c: &mut Command| {
+        c.arg("run").arg(&exp).args(["--profile", "smoke", "--quiet", "--runs"]).arg(&runs).arg("--results").arg(&res);
+    };
+    let mut first = resgen();
+    args(&mut first);
+    let mut child = first.stdout(std::process::Stdio::null()).spawn().unwrap();
+    // Kill it (SIGKILL, no chance to clean up) once the first cells have finished.
+    let t = std::time::Instant::now();
+    while results(&runs).len() < 2 && t.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done = results(&runs);
+    assert!(done.len() >= 2 && done.len() < 8, "{} cells finished before the kill", done.len());
+    // The rerun skips exactly the finished cells, leaves their results untouched, and completes
+    // the table.
+    let mut second = resgen();
+    args(&mut second);
+    let out = second.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains(&format!("8 cells, {} already finished, {} run, 0 failed", done.len(), 8 - done.len())),
+        "{stdout}"
+    );
+    for (p, t) in &done {
+        assert_eq!(&std::fs::read_to_string(p).unwrap(), t, "{} was rewritten", p.display());
+    }
+    assert_eq!(results(&runs).len(), 8);
+    let table = std::fs::read_to_string(res.join("smoke/small.csv")).unwrap();
+    // 4 grid points x 16 logged iterations (0, 100, ..., 1500), each averaged over 2 seeds.
+    assert_eq!(table.lines().count(), 1 + 4 * 16, "{table}");
+    assert!(table.lines().skip(1).all(|l| l.contains(",2,")));
+    // Shards: 3 disjoint slices; merging afterwards sees every cell.
+    let (runs2, res2) = (dir.path().join("runs2"), dir.path().join("results2"));
+    for k in 1..=3 {
+        let out = resgen()
+            .arg("run")
+            .arg(&exp)
+            .args(["--profile", "smoke", "--quiet", "--shard", &format!("{k}/3"), "--runs"])
+            .arg(&runs2)
+            .arg("--results")
+            .arg(&res2)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert!(!res2.join("smoke/small.csv").exists(), "a shard must not write a partial table");
+    }
+    let out = resgen()
+        .arg("merge")
+        .arg(&exp)
+        .args(["--profile", "smoke", "--runs"])
+        .arg(&runs2)
+        .arg("--results")
+        .arg(&res2)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(res2.join("smoke/small.csv")).unwrap(), table);
+}
