@@ -86,8 +86,7 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str) -> Result<()
             .y_label_area_size(70)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(e)?;
-        let fmt_axis =
-            |log: bool| move |v: &f64| if log { crate::table::fmt(10f64.powf(*v)) } else { crate::table::fmt(*v) };
+        let fmt_axis = |log: bool| move |v: &f64| if log { tick(10f64.powf(*v)) } else { tick(*v) };
         let (fx, fy) = (fmt_axis(spec.log_x), fmt_axis(spec.log_y));
         chart
             .configure_mesh()
@@ -136,4 +135,17 @@ fn bounds(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     }
     let pad = if hi > lo { 0.06 * (hi - lo) } else { 0.5 };
     (lo - pad, hi + pad)
+}
+
+/// A tick label with three significant digits (`0.158`, `2.51`, `25.1`, `1450`).
+fn tick(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let decimals = 2 - v.abs().log10().floor() as i32;
+    if decimals <= 0 {
+        return format!("{v:.0}");
+    }
+    let s = format!("{v:.*}", decimals as usize);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
