@@ -323,21 +323,21 @@ fn smoke_min_width() {
     let dir = tempfile::tempdir().unwrap();
     let exp = tiny(
         "min-width",
-        r#"set = { "data.n_train" = 30 }
-        params = { max_iterations = 60, max_width = 128, target_loss = 0.3 }
-        grid = { "model.arch" = ["resnet", "fc"], "model.depth" = [1, 2, 4] }
+        r#"set = { "data.n_train" = 50 }
+        params = { max_iterations = 300, max_width = 256, target_loss = 0.05 }
+        grid = { "model.arch" = ["resnet", "fc"], "model.depth" = [2, 16] }
         seeds = [0]"#,
         dir.path(),
     );
     let t = run(&exp, dir.path());
     has_columns(&t, &["arch", "depth", "min_width_mean", "reached_mean", "trainings_mean"]);
-    // A found width is a power of two times min_width, or a bisection point below one.
-    for arch in ["resnet", "fc"] {
-        let m = value(&t, &[("arch", arch), ("depth", "1")], "min_width");
-        assert!((4.0..=128.0).contains(&m), "{arch}: {m}");
-    }
+    let m = |arch, depth| value(&t, &[("arch", arch), ("depth", depth)], "min_width");
+    // The headline's direction: at L = 16 the FC network needs a wider net than the ResNet
+    // (the quick table: 16 against 4.7 at n = 100).
+    assert!(m("fc", "16") > m("resnet", "16"), "fc {} vs resnet {}", m("fc", "16"), m("resnet", "16"));
     let fit = read_table(&dir.path().join("results/smoke/min-width-fit.csv")).unwrap();
     assert_eq!(fit.0, ["arch", "law", "formula", "a", "b", "r2", "points"]);
+    // Two laws per network, each fitted to two depths.
     assert_eq!(fit.1.len(), 4, "{:?}", fit.1);
 }
 
