@@ -456,3 +456,27 @@ fn smoke_generalization() {
     // Same data and eps_NTRF machinery: the FC bound, with its depth factor, is the larger.
     assert!(value(&t, &[("arch", "fc")], "bound_own") > value(&t, &[("arch", "resnet")], "bound_own"));
 }
+
+#[test]
+fn kernel_experiments_train_on_a_gpu_backend_and_compute_kernels_in_f64_on_the_cpu() {
+    // wgpu has no f64: training runs on it, the kernels on the CPU backend beside it.
+    let Some((backend, _)) = resgen_tests::backends().into_iter().find(|(b, _)| !b.is_cpu()) else {
+        eprintln!("skipping: no GPU backend compiled in (build with --features wgpu)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny(
+        "linearization",
+        r#"set = { "data.n_train" = 20, "train.iterations" = 10, "train.log_every" = 10 }
+        grid = { "model.arch" = ["resnet"], "model.depth" = [2], "model.width" = [16] }
+        seeds = [0]"#,
+        dir.path(),
+    );
+    let o = SweepOptions { backend, ..opts(dir.path()) };
+    let r = run_sweep(&exp, "smoke", &o).unwrap();
+    assert!(r.failed.is_empty(), "{:?}", r.failed);
+    let m = merge(&exp, "smoke", &o.runs, &dir.path().join("results")).unwrap();
+    let t = read_table(&m.written[0]).unwrap();
+    let e = value(&t, &[("width", "16")], "eps_lin_max");
+    assert!(e.is_finite() && e > 0.0, "{e}");
+}

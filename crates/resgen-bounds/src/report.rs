@@ -52,8 +52,18 @@ fn write_gram(dir: &Path, stem: &str, k: &Gram, npy: bool) -> Result<(), String>
 }
 
 /// The f64 CPU (or CUDA) device kernels are computed on.
+///
+/// wgpu has no f64, so with `--device wgpu` (training on the GPU) the kernels go to the CPU
+/// backend compiled alongside it; CUDA computes them on the GPU in f64.
 pub fn kernel_device(backend: BackendKind) -> Result<resgen_models::Device, String> {
-    backend.checked_device(Precision::F64).map_err(|e| format!("{e} (kernels and bounds are computed in f64)"))
+    let kb = if backend == BackendKind::Wgpu {
+        BackendKind::compiled().into_iter().find(|b| b.is_cpu()).ok_or_else(|| {
+            "kernels and bounds are computed in f64, which wgpu lacks, and no CPU backend is compiled in (enable feature flex)".to_string()
+        })?
+    } else {
+        backend
+    };
+    kb.checked_device(Precision::F64).map_err(|e| format!("{e} (kernels and bounds are computed in f64)"))
 }
 
 /// `resgen ntk`: the empirical NTK at `W0` of the config's network on its training set (and
