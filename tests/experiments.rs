@@ -198,6 +198,15 @@ fn bad_experiment_files_name_the_file_and_key() {
     assert!(r.failed[0].1.contains("params.radious"), "{:?}", r.failed);
     let e = Experiment::find("no-such-experiment", &experiments_dir()).unwrap_err();
     assert!(e.contains("forward-scale"), "{e}");
+    // `all` lists the files with a `kind`; a broken one is an error, not silently skipped.
+    let list_dir = dir.path().join("list");
+    std::fs::create_dir_all(&list_dir).unwrap();
+    std::fs::copy(experiments_dir().join("rademacher.toml"), list_dir.join("rademacher.toml")).unwrap();
+    std::fs::copy(experiments_dir().join("mnist-3v5.toml"), list_dir.join("mnist-3v5.toml")).unwrap();
+    assert_eq!(resgen_experiments::spec::list(&list_dir).unwrap(), ["rademacher"]);
+    std::fs::write(list_dir.join("typo.toml"), "kind = \"rademacher\"\nseeds = [0]\nprofiles = 3\n").unwrap();
+    let e = resgen_experiments::spec::list(&list_dir).unwrap_err();
+    assert!(e.contains("typo.toml") && e.contains("profiles"), "{e}");
 }
 
 #[test]

@@ -348,12 +348,20 @@ fn toml_literal(v: &toml::Value) -> String {
     }
 }
 
-/// The experiment names (file stems) in a folder that parse as experiments.
+/// The experiment names (file stems) in a folder: the TOML files with a top-level `kind`
+/// (plain run configs live beside them). An experiment file that does not load is an error
+/// naming it, so a typo never silently drops an experiment from `all`.
 pub fn list(dir: &Path) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
         let p = e.map_err(|e| e.to_string())?.path();
-        if p.extension().is_some_and(|x| x == "toml") && Experiment::load(&p).is_ok() {
+        if !p.extension().is_some_and(|x| x == "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| format!("{}: {e}", p.display()))?;
+        if table.contains_key("kind") {
+            Experiment::load(&p)?;
             out.push(p.file_stem().unwrap().to_string_lossy().into_owned());
         }
     }
