@@ -355,7 +355,7 @@ pub fn list(dir: &Path) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
         let p = e.map_err(|e| e.to_string())?.path();
-        if !p.extension().is_some_and(|x| x == "toml") {
+        if p.extension().is_none_or(|x| x != "toml") {
             continue;
         }
         let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
