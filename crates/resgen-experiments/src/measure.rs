@@ -73,9 +73,8 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
         }
         Kind::GdDynamics => {
             check_params(cell, &[])?;
-            let (t, rows) = train(cfg, backend)?;
+            let (_, rows) = train(cfg, backend)?;
             let sm = (cfg.model.width as f64).sqrt();
-            let _ = t;
             Ok(rows
                 .iter()
                 .map(|r| {
@@ -111,7 +110,7 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
             let (t, rows) = train(cfg, backend)?;
             let last = rows.last().ok_or("training logged nothing")?;
             let kdev = kernel_device(backend)?;
-            let split = &t.split();
+            let split = t.split();
             let (n, d) = (split.train.n, split.train.d);
             let net0 = Net::init(&cfg.model, d, Precision::F64, &kdev)?;
             let (max, mean) = features::linearization_error(&net0, &t.net.host_weights(), &split.train.x, n);
