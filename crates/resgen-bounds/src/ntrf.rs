@@ -62,16 +62,27 @@ fn matvecs(per_layer: &[Gram], v: &[f64]) -> Vec<Vec<f64>> {
     per_layer.par_iter().map(|k| matvec(k, v)).collect()
 }
 
+/// `K_l a_l` for every layer, layers spread over threads.
+fn products(per_layer: &[Gram], alpha: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    per_layer.par_iter().zip(alpha).map(|(k, a)| matvec(k, a)).collect()
+}
+
+/// Scales `(a, K a)` onto the ball of radius `omega` in the `K`-norm (the Euclidean projection
+/// of `J^T a` in parameter space).
+fn scale_onto_ball(a: &mut [f64], ka: &mut [f64], omega: f64) {
+    let norm = dot(a, ka).max(0.0).sqrt();
+    if norm > omega {
+        let s = omega / norm;
+        a.iter_mut().chain(ka.iter_mut()).for_each(|v| *v *= s);
+    }
+}
+
 /// One projected-gradient step for every layer from `(a, K a)`, given `g` and `K g`:
 /// `a - eta g`, scaled onto the ball of radius `omega` in the `K`-norm; returns the new pair.
 fn step_project(a: &[f64], ka: &[f64], g: &[f64], kg: &[f64], eta: f64, omega: f64) -> (Vec<f64>, Vec<f64>) {
     let mut next: Vec<f64> = a.iter().zip(g).map(|(x, gi)| x - eta * gi).collect();
     let mut knext: Vec<f64> = ka.iter().zip(kg).map(|(x, gi)| x - eta * gi).collect();
-    let norm = dot(&next, &knext).max(0.0).sqrt();
-    if norm > omega {
-        let s = omega / norm;
-        next.iter_mut().chain(knext.iter_mut()).for_each(|v| *v *= s);
-    }
+    scale_onto_ball(&mut next, &mut knext, omega);
     (next, knext)
 }
 
@@ -113,14 +124,10 @@ pub fn solve(problem: NtrfProblem, radius: f64, warm: Option<&[Vec<f64>]>, limit
     let total = Gram::sum(per_layer, n);
     let eta = 4.0 * n as f64 / lambda_max(&total).max(f64::MIN_POSITIVE);
     let mut alpha: Vec<Vec<f64>> = warm.map(|w| w.to_vec()).unwrap_or_else(|| vec![vec![0.0; n]; per_layer.len()]);
-    let mut ka: Vec<Vec<f64>> = per_layer.par_iter().zip(&alpha).map(|(k, a)| matvec(k, a)).collect();
+    let mut ka = products(per_layer, &alpha);
     // Project the start onto the ball.
     for (a, kv) in alpha.iter_mut().zip(ka.iter_mut()) {
-        let norm = dot(a, kv).max(0.0).sqrt();
-        if norm > omega {
-            let s = omega / norm;
-            a.iter_mut().chain(kv.iter_mut()).for_each(|v| *v *= s);
-        }
+        scale_onto_ball(a, kv, omega);
     }
     let (mut prev, mut kprev) = (alpha.clone(), ka.clone());
     let mut t = 1.0f64;
@@ -134,8 +141,8 @@ pub fn solve(problem: NtrfProblem, radius: f64, warm: Option<&[Vec<f64>]>, limit
         // The residual at the current iterate (a plain projected-gradient step from `alpha`),
         // with `K alpha` recomputed exactly.
         if it % 10 == 1 || it == max_iter {
-            ka = per_layer.par_iter().zip(&alpha).map(|(k, a)| matvec(k, a)).collect();
-            kprev = per_layer.par_iter().zip(&prev).map(|(k, a)| matvec(k, a)).collect();
+            ka = products(per_layer, &alpha);
+            kprev = products(per_layer, &prev);
             let (_, ga) = loss_grad(f0, y, &ka);
             let kga = matvecs(per_layer, &ga);
             kkt = (0..per_layer.len())
@@ -169,7 +176,7 @@ pub fn solve(problem: NtrfProblem, radius: f64, warm: Option<&[Vec<f64>]>, limit
         kprev = std::mem::replace(&mut ka, knext);
         t = t_next;
     }
-    let ka: Vec<Vec<f64>> = per_layer.par_iter().zip(&alpha).map(|(k, a)| matvec(k, a)).collect();
+    let ka = products(per_layer, &alpha);
     let (loss, _) = loss_grad(f0, y, &ka);
     let sm = (width as f64).sqrt();
     let scaled_norms: Vec<f64> = alpha.iter().zip(&ka).map(|(a, kv)| sm * dot(a, kv).max(0.0).sqrt()).collect();

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use resgen_bounds::report::{DELTA, SOLVER_LIMITS, kernel_device, radius_grid};
 use resgen_bounds::{analytic, features, formulas, linalg, ntk, ntrf, rademacher};
+use resgen_data::Split;
 use resgen_models::{Arch, BackendKind, Net, Precision, to_host};
 use resgen_train::{RunConfig, StopReason, Trainer};
 use serde::{Deserialize, Serialize};
@@ -229,37 +230,52 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
     }
 }
 
-/// Trains the cell's run to the end; a diverging run is an error.
-fn train(cfg: &RunConfig, backend: BackendKind) -> Result<(Trainer, Vec<resgen_train::Metrics>), String> {
+fn load(cfg: &RunConfig) -> Result<Split, String> {
+    resgen_data::load(&cfg.data).map_err(|e| e.to_string())
+}
+
+/// Trains `cfg` on `split` to the end of its budget: the trainer, its logged rows, and why it
+/// stopped.
+fn run_training(
+    cfg: &RunConfig,
+    split: Split,
+    backend: BackendKind,
+) -> Result<(Trainer, Vec<resgen_train::Metrics>, StopReason), String> {
     let device = backend.checked_device(cfg.train.precision).map_err(|e| e.to_string())?;
-    let split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
     let mut t = Trainer::new(cfg, split, &device)?;
     let (rows, stop) = t.train(|_, _| {});
+    Ok((t, rows, stop))
+}
+
+/// Trains the cell's run to the end; a diverging run is an error.
+fn train(cfg: &RunConfig, backend: BackendKind) -> Result<(Trainer, Vec<resgen_train::Metrics>), String> {
+    let (t, rows, stop) = run_training(cfg, load(cfg)?, backend)?;
     if let StopReason::Diverged(e) = stop {
         return Err(e.to_string());
     }
     Ok((t, rows))
 }
 
-/// Data, the empirical NTK at W0 (f64) and the outputs `f_W0(x_i)`.
-fn init_kernels(
-    cfg: &RunConfig,
-    backend: BackendKind,
-) -> Result<(resgen_data::Split, ntk::EmpiricalNtk, Vec<f64>), String> {
+/// The cell's data and its network at W0, in f64 on the kernel device.
+fn net_at_init(cfg: &RunConfig, backend: BackendKind) -> Result<(Split, Net), String> {
     let kdev = kernel_device(backend)?;
-    let split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
+    let split = load(cfg)?;
+    let net = Net::init(&cfg.model, split.train.d, Precision::F64, &kdev)?;
+    Ok((split, net))
+}
+
+/// Data, the empirical NTK at W0 (f64) and the outputs `f_W0(x_i)`.
+fn init_kernels(cfg: &RunConfig, backend: BackendKind) -> Result<(Split, ntk::EmpiricalNtk, Vec<f64>), String> {
+    let (split, net) = net_at_init(cfg, backend)?;
     let (n, d) = (split.train.n, split.train.d);
-    let net = Net::init(&cfg.model, d, Precision::F64, &kdev)?;
     let k = ntk::empirical_ntk(&net, &split.train.x, n);
     let f0 = net.predict(net.upload(&split.train.x, n, d));
     Ok((split, k, f0))
 }
 
 fn forward_scale(cfg: &RunConfig, backend: BackendKind) -> Result<Vec<Record>, String> {
-    let kdev = kernel_device(backend)?;
-    let split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
+    let (split, net) = net_at_init(cfg, backend)?;
     let (n, d, m) = (split.train.n, split.train.d, cfg.model.width);
-    let net = Net::init(&cfg.model, d, Precision::F64, &kdev)?;
     let fw = net.forward_states(net.upload(&split.train.x, n, d));
     let row_norm = |h: Vec<f64>| -> f64 {
         h.chunks(m).map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt()).sum::<f64>() / n as f64
@@ -276,10 +292,8 @@ fn forward_scale(cfg: &RunConfig, backend: BackendKind) -> Result<Vec<Record>, S
 }
 
 fn grad_features(cfg: &RunConfig, backend: BackendKind) -> Result<Vec<Record>, String> {
-    let kdev = kernel_device(backend)?;
-    let split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
+    let (split, net) = net_at_init(cfg, backend)?;
     let (n, d, m) = (split.train.n, split.train.d, cfg.model.width as f64);
-    let net = Net::init(&cfg.model, d, Precision::F64, &kdev)?;
     let feat = features::grad_features(&net, net.upload(&split.train.x, n, d));
     let per: Vec<f64> = features::layer_grad_sq_norms(&feat)
         .iter()
@@ -311,6 +325,8 @@ fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
         return Err("params: need target_loss > 0, max_iterations >= 1, 1 <= min_width <= max_width".into());
     }
     let mut trainings = 0usize;
+    // Every training of the search uses the same data: load it once.
+    let split = load(&cell.config)?;
     let mut reaches = |m: usize| -> Result<bool, String> {
         trainings += 1;
         let mut cfg = cell.config.clone();
@@ -318,10 +334,7 @@ fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
         cfg.train.iterations = budget;
         cfg.train.target_loss = target;
         cfg.train.log_every = budget;
-        let device = backend.checked_device(cfg.train.precision).map_err(|e| e.to_string())?;
-        let split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
-        let mut t = Trainer::new(&cfg, split, &device)?;
-        let (_, stop) = t.train(|_, _| {});
+        let (_, _, stop) = run_training(&cfg, split.clone(), backend)?;
         Ok(stop == StopReason::TargetLoss)
     };
     let mut hi = lo_w;

@@ -29,7 +29,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use resgen_train::{RunConfig, apply_override};
+use resgen_train::{RunConfig, apply_override, fnv_hex};
 use serde::{Deserialize, Serialize};
 
 /// The measurement a sweep makes; one per theorem-level claim (shared/theory.md).
@@ -184,15 +184,6 @@ impl Cell {
 /// Version of the cell hash: bump when a measurement's output changes meaning.
 const CELL_SCHEMA: &str = "resgen-cell v1";
 
-fn fnv(text: &str) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in text.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{h:016x}")
-}
-
 /// A TOML value as it appears in a table column: strings bare, other values as TOML.
 pub fn value_text(v: &toml::Value) -> String {
     match v {
@@ -319,7 +310,7 @@ impl Experiment {
                     config.model.theta = Default::default();
                     config.model.residual_variance = Default::default();
                 }
-                let hash = fnv(&format!(
+                let hash = fnv_hex(&format!(
                     "{CELL_SCHEMA}\nkind = {}\n[params]\n{}\n{}",
                     self.kind.name(),
                     toml::to_string(&params).unwrap_or_default(),

@@ -169,12 +169,7 @@ impl RunConfig {
     /// A stable 64-bit FNV-1a hash of the resolved config, as 16 hex digits. Every field here
     /// determines the result, so equal hashes mean equal runs.
     pub fn hash_hex(&self) -> String {
-        let mut h: u64 = 0xcbf29ce484222325;
-        for b in self.to_toml().bytes() {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100000001b3);
-        }
-        format!("{h:016x}")
+        fnv_hex(&self.to_toml())
     }
 
     /// Step size `eta` for this config and training set size `n`.
@@ -185,6 +180,17 @@ impl RunConfig {
             Algorithm::OnePassSgd => self.train.kappa * self.train.radius / (m * (n as f64).sqrt()),
         }
     }
+}
+
+/// A stable 64-bit FNV-1a hash of `text`, as 16 hex digits (stable across platforms and
+/// releases, unlike `std`'s hasher).
+pub fn fnv_hex(text: &str) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in text.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
 }
 
 /// Applies `a.b.c=value`: the value is read as a TOML literal (`1024`, `true`, `"1/L"`,

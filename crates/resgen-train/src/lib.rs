@@ -15,6 +15,6 @@ pub mod output;
 mod run;
 mod trainer;
 
-pub use config::{Algorithm, ConfigError, RunConfig, TrainConfig, apply_override};
+pub use config::{Algorithm, ConfigError, RunConfig, TrainConfig, apply_override, fnv_hex};
 pub use run::{RunOptions, RunOutcome, run_folder_name, train_run};
 pub use trainer::{Metrics, StopReason, TrainError, Trainer, margin_stats, metrics_header};
