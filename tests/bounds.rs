@@ -185,6 +185,35 @@ fn linearization_is_exact_at_w0_and_second_order_nearby() {
 }
 
 #[test]
+fn packed_symmetric_products_match_the_dense_ones() {
+    // Hand value: K = [[2, 1, 0], [1, 3, -1], [0, -1, 4]], v = (1, 2, 3):
+    // K v = (2 + 2 + 0, 1 + 6 - 3, 0 - 2 + 12) = (4, 4, 10).
+    use resgen_bounds::{Gram, linalg::PackedSym};
+    let k = Gram { n: 3, data: vec![2.0, 1.0, 0.0, 1.0, 3.0, -1.0, 0.0, -1.0, 4.0] };
+    let p = PackedSym::new(&k);
+    assert_eq!(p.matvec(&[1.0, 2.0, 3.0]), vec![4.0, 4.0, 10.0]);
+    // A random symmetric 37 x 37 against the dense product (row sums in plain order).
+    let n = 37;
+    let a: Vec<f64> = (0..n * n).map(|i| ((i * 7919) % 101) as f64 / 50.0 - 1.0).collect();
+    let mut sym = Gram::zeros(n);
+    for i in 0..n {
+        for j in 0..n {
+            sym.data[i * n + j] = a[i * n + j] + a[j * n + i];
+        }
+    }
+    let v: Vec<f64> = (0..n).map(|i| (i as f64 * 0.3).sin()).collect();
+    let w: Vec<f64> = (0..n).map(|i| (i as f64 * 0.7).cos()).collect();
+    let dense = |x: &[f64]| -> Vec<f64> { (0..n).map(|i| (0..n).map(|j| sym.at(i, j) * x[j]).sum()).collect() };
+    let p = PackedSym::new(&sym);
+    let (pv, pw) = p.matvec2(&v, &w);
+    for (got, want) in [(p.matvec(&v), dense(&v)), (pv, dense(&v)), (pw, dense(&w))] {
+        for (g, e) in got.iter().zip(&want) {
+            assert!((g - e).abs() < 1e-12, "{g} vs {e}");
+        }
+    }
+}
+
+#[test]
 fn ntrf_optimum_matches_projected_gradient_in_parameter_space() {
     // Oracle: projected gradient descent on the explicit linearized model in parameter space,
     // u_l in R^{#params_l}, f = f0 + sum_l J_l u_l, ||u_l|| <= omega = R / sqrt(m), with the
@@ -208,9 +237,21 @@ fn ntrf_optimum_matches_projected_gradient_in_parameter_space() {
             }
         }
         for radius in [0.5, 2.0, 8.0] {
-            let limits = ntrf::SolverLimits { tol: 1e-10, max_iter: 100_000 };
+            let limits = ntrf::SolverLimits { tol: 1e-10, gap_tol: 0.0, max_iter: 100_000 };
             let sol = ntrf::solve(problem, radius, None, limits);
             assert!(sol.kkt_residual < 1e-8, "{arch:?} R={radius}: KKT residual {}", sol.kkt_residual);
+            assert!(sol.gap < 1e-8, "{arch:?} R={radius}: duality gap {}", sol.gap);
+            // The gap certifies an early stop: 5 iterations leave the loss above the optimum by
+            // at most the reported gap.
+            let early = ntrf::solve(problem, radius, None, ntrf::SolverLimits { tol: 0.0, gap_tol: 0.0, max_iter: 5 });
+            assert_eq!(early.iterations, 5);
+            assert!(
+                early.loss >= sol.loss - 1e-12 && early.loss - sol.loss <= early.gap + 1e-12,
+                "{arch:?} R={radius}: early loss {} vs optimum {}, gap {}",
+                early.loss,
+                sol.loss,
+                early.gap
+            );
             // Explicit PGD with step 4n / ||J||^2 (a bound on the smoothness), many iterations.
             let omega = radius / (m as f64).sqrt();
             let fro: f64 = jac.iter().flatten().flatten().map(|v| v * v).sum();
@@ -249,7 +290,7 @@ fn ntrf_optimum_matches_projected_gradient_in_parameter_space() {
                         + 1e-12
             );
         }
-        let limits = ntrf::SolverLimits { tol: 1e-9, max_iter: 100_000 };
+        let limits = ntrf::SolverLimits { tol: 1e-9, gap_tol: 0.0, max_iter: 100_000 };
         let grid = ntrf::solve_grid(problem, &[0.5, 1.0, 2.0, 4.0], limits);
         assert!(grid.windows(2).all(|w| w[1].loss <= w[0].loss + 1e-9), "eps_NTRF must not increase with R");
     }

@@ -15,11 +15,24 @@
 //! projection of `u_l = J_l^T alpha_l` onto the ball scales `alpha_l` by
 //! `min(1, omega / sqrt(alpha_l^T K_l alpha_l))`. Nesterov momentum (FISTA) speeds it up; the
 //! step is `eta = 4 n / lambda_max(sum_l K_l)` (the loss is `lambda_max / (4 n)`-smooth in `u`).
-//! The reported KKT residual is the norm of the projected-gradient mapping in parameter space,
-//! relative to the gradient norm at `W0` (so one tolerance fits every n, m and L).
+//!
+//! Two certificates are reported, and the solver stops when either is small:
+//! - the KKT residual: the norm of the projected-gradient mapping in parameter space, relative
+//!   to the gradient norm at `W0` (so one tolerance fits every n, m and L);
+//! - the duality (Frank-Wolfe) gap: for a convex loss over the product of balls `C`,
+//!   `L(u) - min_C L <= <grad L(u), u - s>` for every `s` in `C`, largest at
+//!   `s_l = -omega grad_l / ||grad_l||`, so `gap = sum_l (<grad_l, u_l> + omega ||grad_l||)`
+//!   with `<grad_l, u_l> = g^T K_l alpha_l` and `||grad_l||^2 = g^T K_l g`. The reported loss
+//!   belongs to a feasible point, so `eps_NTRF(R)` lies in `[loss - gap, loss]`: the value is
+//!   certified, and a bound that adds it is never understated.
+//!
+//! At large radii the loss is tiny and its gradient tinier (the data become separable in the
+//! NTRF class), so the relative KKT residual can fall below its tolerance while the gap is
+//! still of the order of the loss; and both converge slowly there. The solver does not hide
+//! this: it reports both numbers for every radius.
 
 use crate::Gram;
-use crate::linalg::{dot, lambda_max, matvec};
+use crate::linalg::{PackedSym, dot, lambda_max};
 use rayon::prelude::*;
 
 /// The NTRF optimum at one radius.
@@ -36,6 +49,8 @@ pub struct NtrfSolution {
     /// `||G_eta||`, the projected-gradient mapping's norm in parameter space (0 at the optimum),
     /// relative to the gradient norm `||J^T dLoss/df||` at `W0`.
     pub kkt_residual: f64,
+    /// The duality gap: `eps_NTRF(R)` lies in `[loss - gap, loss]`.
+    pub gap: f64,
     /// Iterations used.
     pub iterations: usize,
     /// The coefficients `alpha_l`, for warm starts.
@@ -58,13 +73,18 @@ fn loss_grad(f0: &[f64], y: &[f64], ka: &[Vec<f64>]) -> (f64, Vec<f64>) {
 }
 
 /// `K_l v` for every layer, layers spread over threads (the solver's only O(n^2) work).
-fn matvecs(per_layer: &[Gram], v: &[f64]) -> Vec<Vec<f64>> {
-    per_layer.par_iter().map(|k| matvec(k, v)).collect()
+fn matvecs(per_layer: &[PackedSym], v: &[f64]) -> Vec<Vec<f64>> {
+    per_layer.par_iter().map(|k| k.matvec(v)).collect()
 }
 
 /// `K_l a_l` for every layer, layers spread over threads.
-fn products(per_layer: &[Gram], alpha: &[Vec<f64>]) -> Vec<Vec<f64>> {
-    per_layer.par_iter().zip(alpha).map(|(k, a)| matvec(k, a)).collect()
+fn products(per_layer: &[PackedSym], alpha: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    per_layer.par_iter().zip(alpha).map(|(k, a)| k.matvec(a)).collect()
+}
+
+/// `(K_l a_l, K_l b_l)` for every layer, each kernel read once.
+fn products2(per_layer: &[PackedSym], a: &[Vec<f64>], b: &[Vec<f64>]) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    per_layer.par_iter().zip(a).zip(b).map(|((k, a), b)| k.matvec2(a, b)).unzip()
 }
 
 /// Scales `(a, K a)` onto the ball of radius `omega` in the `K`-norm (the Euclidean projection
@@ -105,60 +125,79 @@ pub struct NtrfProblem<'a> {
 pub struct SolverLimits {
     /// Stop when the relative KKT residual is below this.
     pub tol: f64,
+    /// Or when the duality gap (an absolute bound on the loss's excess) is at most this.
+    pub gap_tol: f64,
     /// Or after this many iterations.
     pub max_iter: usize,
 }
 
-/// Solves for one radius, starting from `warm` (or zero).
+/// The certificates at one iterate.
+struct Check {
+    loss: f64,
+    kkt: f64,
+    gap: f64,
+}
+
+/// Loss, KKT residual and duality gap at `alpha` (with `ka = K alpha` exact): one pass over the
+/// kernels for `K g`.
+fn check(
+    per_layer: &[PackedSym],
+    problem: &NtrfProblem,
+    alpha: &[Vec<f64>],
+    ka: &[Vec<f64>],
+    eta: f64,
+    omega: f64,
+    scale: f64,
+) -> Check {
+    let (loss, g) = loss_grad(problem.f0, problem.y, ka);
+    let kg = matvecs(per_layer, &g);
+    let mut mapping = 0.0;
+    let mut gap = 0.0;
+    for l in 0..per_layer.len() {
+        // A plain projected-gradient step from alpha: ||J^T (s - a)||^2 = (s - a)^T (K s - K a).
+        let (s, ks) = step_project(&alpha[l], &ka[l], &g, &kg[l], eta, omega);
+        let d: Vec<f64> = s.iter().zip(&alpha[l]).map(|(p, q)| p - q).collect();
+        let kd: Vec<f64> = ks.iter().zip(&ka[l]).map(|(p, q)| p - q).collect();
+        mapping += dot(&d, &kd).max(0.0);
+        gap += dot(&g, &ka[l]) + omega * dot(&g, &kg[l]).max(0.0).sqrt();
+    }
+    Check { loss, kkt: mapping.sqrt() / eta / scale, gap: gap.max(0.0) }
+}
+
+/// Solves for one radius, starting from `warm` (or zero; either is scaled onto the ball).
 ///
 /// Each iteration costs one pass over the kernels (`K_l g` per layer): the solver carries
 /// `K_l alpha_l` along with `alpha_l` (both move linearly), so predictions and ball norms are
 /// O(n) updates. Every 10 iterations the carried products of the iterate and the previous
-/// iterate are recomputed exactly (momentum amplifies any drift between them, and a refresh of
-/// one alone makes the extrapolation inconsistent), and one more pass gives the KKT residual.
+/// iterate are recomputed exactly, in one pass (momentum amplifies any drift between them, and
+/// a refresh of one alone makes the extrapolation inconsistent), and one more pass gives the
+/// certificates. The kernels are stored as packed upper triangles, which halves the memory
+/// each pass reads. The returned certificates belong to the returned iterate.
 pub fn solve(problem: NtrfProblem, radius: f64, warm: Option<&[Vec<f64>]>, limits: SolverLimits) -> NtrfSolution {
-    let NtrfProblem { per_layer, f0, y, width } = problem;
-    let SolverLimits { tol, max_iter } = limits;
+    let NtrfProblem { per_layer: grams, f0, y, width } = problem;
+    let SolverLimits { tol, gap_tol, max_iter } = limits;
     let n = y.len();
     let omega = radius / (width as f64).sqrt();
-    let total = Gram::sum(per_layer, n);
-    let eta = 4.0 * n as f64 / lambda_max(&total).max(f64::MIN_POSITIVE);
+    let eta = 4.0 * n as f64 / lambda_max(&Gram::sum(grams, n)).max(f64::MIN_POSITIVE);
+    let packed: Vec<PackedSym> = grams.par_iter().map(PackedSym::new).collect();
+    let per_layer = &packed[..];
     let mut alpha: Vec<Vec<f64>> = warm.map(|w| w.to_vec()).unwrap_or_else(|| vec![vec![0.0; n]; per_layer.len()]);
     let mut ka = products(per_layer, &alpha);
-    // Project the start onto the ball.
     for (a, kv) in alpha.iter_mut().zip(ka.iter_mut()) {
         scale_onto_ball(a, kv, omega);
     }
     let (mut prev, mut kprev) = (alpha.clone(), ka.clone());
-    let mut t = 1.0f64;
-    let mut kkt = f64::INFINITY;
     // The residual's scale: the parameter-space gradient norm at W0 (alpha = 0).
     let (_, g0) = loss_grad(f0, y, &[]);
     let scale = matvecs(per_layer, &g0).iter().map(|kg| dot(&g0, kg)).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
+    let mut t = 1.0f64;
     let mut it = 0;
-    while it < max_iter {
-        it += 1;
-        // The residual at the current iterate (a plain projected-gradient step from `alpha`),
-        // with `K alpha` recomputed exactly.
-        if it % 10 == 1 || it == max_iter {
-            ka = products(per_layer, &alpha);
-            kprev = products(per_layer, &prev);
-            let (_, ga) = loss_grad(f0, y, &ka);
-            let kga = matvecs(per_layer, &ga);
-            kkt = (0..per_layer.len())
-                .map(|l| {
-                    let (s, ks) = step_project(&alpha[l], &ka[l], &ga, &kga[l], eta, omega);
-                    // ||J^T (s - a)||^2 = (s - a)^T (K s - K a).
-                    let d: Vec<f64> = s.iter().zip(&alpha[l]).map(|(p, q)| p - q).collect();
-                    let kd: Vec<f64> = ks.iter().zip(&ka[l]).map(|(p, q)| p - q).collect();
-                    dot(&d, &kd).max(0.0)
-                })
-                .sum::<f64>()
-                .sqrt()
-                / eta
-                / scale;
-            if kkt < tol {
-                break;
+    let last = loop {
+        if it % 10 == 0 || it >= max_iter {
+            (ka, kprev) = products2(per_layer, &alpha, &prev);
+            let c = check(per_layer, &problem, &alpha, &ka, eta, omega, scale);
+            if c.kkt < tol || c.gap <= gap_tol || it >= max_iter {
+                break c;
             }
         }
         // FISTA extrapolation point, and its K-products by linearity.
@@ -175,21 +214,36 @@ pub fn solve(problem: NtrfProblem, radius: f64, warm: Option<&[Vec<f64>]>, limit
         prev = std::mem::replace(&mut alpha, next);
         kprev = std::mem::replace(&mut ka, knext);
         t = t_next;
-    }
-    let ka = products(per_layer, &alpha);
-    let (loss, _) = loss_grad(f0, y, &ka);
+        it += 1;
+    };
     let sm = (width as f64).sqrt();
     let scaled_norms: Vec<f64> = alpha.iter().zip(&ka).map(|(a, kv)| sm * dot(a, kv).max(0.0).sqrt()).collect();
     let active = scaled_norms.iter().map(|v| (radius - v).abs() <= 1e-6 * radius.max(1e-12)).collect();
-    NtrfSolution { radius, loss, scaled_norms, active, kkt_residual: kkt, iterations: it, alpha }
+    NtrfSolution {
+        radius,
+        loss: last.loss,
+        scaled_norms,
+        active,
+        kkt_residual: last.kkt,
+        gap: last.gap,
+        iterations: it,
+        alpha,
+    }
 }
 
 /// `eps_NTRF` over a grid of radii (ascending), each warm-started from the previous optimum
-/// (feasible: a smaller ball's optimum lies in the larger ball).
+/// scaled by the ratio of the radii: feasible (its layer norms grow to at most the new radius),
+/// and closer to the new optimum than the old point, because at large radii the optimum mostly
+/// grows along a fixed direction (the data become separable in the NTRF class). Measured at
+/// n = 1000, m = 1024, L = 16: the unscaled warm start left the two largest radii 2.5x and
+/// 24x above the scaled one's loss after 2000 iterations.
 pub fn solve_grid(problem: NtrfProblem, radii: &[f64], limits: SolverLimits) -> Vec<NtrfSolution> {
     let mut out: Vec<NtrfSolution> = Vec::with_capacity(radii.len());
     for &r in radii {
-        let warm = out.last().map(|s| s.alpha.clone());
+        let warm = out.last().map(|s| {
+            let c = r / s.radius;
+            s.alpha.iter().map(|a| a.iter().map(|v| v * c).collect()).collect::<Vec<Vec<f64>>>()
+        });
         out.push(solve(problem, r, warm.as_deref(), limits));
     }
     out

@@ -18,7 +18,7 @@ pub fn radius_grid() -> Vec<f64> {
 }
 
 /// When the eps_NTRF solver stops in `resgen bounds` (and the benchmark).
-pub const SOLVER_LIMITS: ntrf::SolverLimits = ntrf::SolverLimits { tol: 1e-4, max_iter: 2_000 };
+pub const SOLVER_LIMITS: ntrf::SolverLimits = ntrf::SolverLimits { tol: 1e-4, gap_tol: 1e-5, max_iter: 2_000 };
 
 /// Confidence level used in the reported bounds.
 pub const DELTA: f64 = 0.05;
@@ -211,6 +211,7 @@ pub fn bounds_report(run_dir: &Path, backend: BackendKind) -> Result<Vec<(String
         "radius",
         "eps_ntrf",
         "kkt_residual",
+        "duality_gap",
         "iterations",
         "active_layers",
         "bound_cao_gu_fc",
@@ -228,6 +229,7 @@ pub fn bounds_report(run_dir: &Path, backend: BackendKind) -> Result<Vec<(String
                 num(s.radius),
                 num(s.loss),
                 num(s.kkt_residual),
+                num(s.gap),
                 s.iterations.to_string(),
                 active.join(" "),
                 num(fc_bound(s)),

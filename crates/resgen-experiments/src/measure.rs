@@ -190,6 +190,7 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
                         .with("bound_frei_cao_gu_resnet", res(s))
                         .with("bound_own", own(s))
                         .with("kkt_residual", s.kkt_residual)
+                        .with("duality_gap", s.gap)
                 })
                 .collect();
             let best = grid.iter().min_by(|a, b| own(a).total_cmp(&own(b))).ok_or("empty radius grid")?;
@@ -200,6 +201,7 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
                     .with("bound_frei_cao_gu_resnet", res(best))
                     .with("bound_own", own(best))
                     .with("kkt_residual", best.kkt_residual)
+                    .with("duality_gap", best.gap)
                     .with("r_star", best.radius),
             );
             Ok(out)

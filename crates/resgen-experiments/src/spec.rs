@@ -182,7 +182,8 @@ impl Cell {
 }
 
 /// Version of the cell hash: bump when a measurement's output changes meaning.
-const CELL_SCHEMA: &str = "resgen-cell v1";
+/// v2: the NTRF measurements gained the solver's duality gap (and changed stopping rule).
+const CELL_SCHEMA: &str = "resgen-cell v2";
 
 /// A TOML value as it appears in a table column: strings bare, other values as TOML.
 pub fn value_text(v: &toml::Value) -> String {
