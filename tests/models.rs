@@ -43,7 +43,7 @@ fn gradients_match_central_finite_differences_in_f64() {
                 let fd = (lp - lm) / (2.0 * h);
                 assert!(
                     rel(g[k], fd, 1e-3) < 1e-6,
-                    "{arch:?} W{} entry {k}: autodiff {} vs finite difference {fd}",
+                    "{arch:?} W{} entry {k}: backprop {} vs finite difference {fd}",
                     li + 1,
                     g[k]
                 );
@@ -52,6 +52,48 @@ fn gradients_match_central_finite_differences_in_f64() {
         }
         // W1: 6x5, W2, W3: 6x6, W4: 1x6.
         assert_eq!(checked, 30 + 36 + 36 + 6);
+    }
+}
+
+#[test]
+fn written_out_backprop_matches_burn_autodiff() {
+    // The training step's gradients (Net::backprop, written out) against Burn's autodiff of the
+    // same loss, in f64: both are exact up to rounding, so they agree to ~1e-13 relative.
+    // Covered: both networks, theta = 1 (large branches) and 1/L, frozen input and output
+    // layers (no gradient), and the outputs, which must equal the plain forward pass exactly.
+    let (_, dev) = cpu_f64();
+    let d = 9;
+    let (x, y) = sphere(13, d, 8);
+    let n = y.len() as f64;
+    for arch in [Arch::Resnet, Arch::Fc] {
+        for (theta, freeze) in [("1/L", false), ("1", false), ("1/L", true)] {
+            let cfg = ModelConfig {
+                arch,
+                width: 11,
+                depth: 4,
+                seed: 6,
+                theta: Theta(theta.into()),
+                freeze_input: freeze,
+                freeze_output: freeze,
+                ..Default::default()
+            };
+            let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
+            let (f, grads) = net.loss_grads(net.upload(&x, y.len(), d), &y);
+            let (f_ad, grads_ad) = net.weighted_output_grads(net.upload(&x, y.len(), d), |f| {
+                f.iter().zip(&y).map(|(fi, yi)| -yi / (1.0 + (yi * fi).exp()) / n).collect()
+            });
+            assert_eq!(f, net.predict(net.upload(&x, y.len(), d)), "{arch:?}: outputs differ from the forward pass");
+            assert_eq!(f, f_ad);
+            for (l, (g, r)) in grads.into_iter().zip(grads_ad).enumerate() {
+                assert_eq!(g.is_some(), net.is_trained(l + 1), "{arch:?} W{}: gradient presence", l + 1);
+                assert_eq!(r.is_some(), net.is_trained(l + 1));
+                let (Some(g), Some(r)) = (g, r) else { continue };
+                let (g, r) = (resgen_models::to_host(g), resgen_models::to_host(r));
+                let scale = r.iter().map(|v| v.abs()).fold(0.0, f64::max);
+                let err = g.iter().zip(&r).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+                assert!(scale > 0.0 && err <= 1e-12 * scale, "{arch:?} theta {theta} W{}: {err} vs {scale}", l + 1);
+            }
+        }
     }
 }
 
@@ -214,6 +256,25 @@ fn same_seed_gives_the_same_w0_on_every_backend() {
             assert_eq!(w, &rounded, "{b}: W{} differs from the host draw", l + 1);
         }
     }
+}
+
+#[test]
+fn without_any_adapter_gpu_backends_are_skipped_with_a_message() {
+    // Reruns a backend-looping test of this binary in a child process that sees no graphics
+    // adapter at all: it must pass on the CPU backend and say that it skipped wgpu.
+    if !resgen_models::BackendKind::Wgpu.is_compiled() {
+        eprintln!("skipping: wgpu is not compiled in (build with --features wgpu)");
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "same_seed_gives_the_same_w0_on_every_backend", "--nocapture", "--test-threads=1"])
+        .envs(resgen_models::HIDE_ADAPTERS_ENV)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the child failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert!(stderr.contains("skipping backend wgpu"), "no skip message:\n{stderr}");
 }
 
 #[test]

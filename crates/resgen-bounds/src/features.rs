@@ -3,17 +3,10 @@
 //! For `W_l` with input `a_{l-1}` and pre-activation `z_l = W_l a_{l-1}`,
 //! `grad_{W_l} f(x) = delta_l(x) a_{l-1}(x)^T` with `delta_l = df/dz_l`. Backpropagating the
 //! sum of the outputs over a batch gives every example's own `delta_l` in its row, because the
-//! examples do not interact. The backward pass is written out (not Burn's autodiff) so that the
-//! `delta_l` rows themselves are available:
-//!
-//! - output: `f = sqrt(m) W_{L+1} h_L`, so `delta_{L+1} = sqrt(m)`, input `h_L`, and
-//!   `g_L = df/dh_L = sqrt(m) W_{L+1}`.
-//! - ResNet block `h_l = h_{l-1} + theta relu(z_l)`: `delta_l = theta g_l o 1{z_l > 0}`,
-//!   `g_{l-1} = g_l + delta_l W_l`.
-//! - FC layer `h_l = relu(z_l)` (and the ResNet's first layer): `delta_l = g_l o 1{z_l > 0}`,
-//!   `g_{l-1} = delta_l W_l`.
+//! examples do not interact. The backward pass is written out ([`Net::backprop`] with every
+//! weight `c_i = 1`, not Burn's autodiff) so that the `delta_l` rows themselves are available.
 
-use resgen_models::{Arch, Net, Tensor, to_host};
+use resgen_models::{Net, Tensor, to_host};
 
 /// The batch's gradient features: per layer `l = 1..L+1`, the inputs `A_{l-1}` (`n x fan_in`)
 /// and backpropagated vectors `D_l` (`n x fan_out`), still on the device.
@@ -28,37 +21,8 @@ pub struct GradFeatures {
 
 /// The features of `net` on the batch `x` (`n x d`), in the network's own precision and device.
 pub fn grad_features(net: &Net, x: Tensor<2>) -> GradFeatures {
-    let depth = net.cfg.depth;
-    let w = &net.weights;
-    let n = x.shape().dims::<2>()[0];
-    let sm = (net.cfg.width as f64).sqrt();
-    let mut inputs = Vec::with_capacity(depth + 1);
-    let mut pres = Vec::with_capacity(depth);
-    let mut h = x;
-    for l in 1..=depth {
-        inputs.push(h.clone());
-        let pre = h.clone().matmul(w[l - 1].clone().transpose());
-        let act = resgen_models::relu(pre.clone());
-        pres.push(pre);
-        h = if l >= 2 && net.cfg.arch == Arch::Resnet { h + act.mul_scalar(net.theta) } else { act };
-    }
-    inputs.push(h.clone());
-    let output = to_host(h.matmul(w[depth].clone().transpose()).mul_scalar(sm));
-    let ones = Tensor::<2>::ones([n, 1], (&net.device, w[0].dtype()));
-    let mut deltas = vec![ones.clone().mul_scalar(sm)];
-    let mut g = ones.matmul(w[depth].clone()).mul_scalar(sm);
-    for l in (1..=depth).rev() {
-        let mask = pres[l - 1].clone().sign().clamp_min(0.0);
-        let residual = l >= 2 && net.cfg.arch == Arch::Resnet;
-        let delta = if residual { (g.clone() * mask).mul_scalar(net.theta) } else { g.clone() * mask };
-        if l > 1 {
-            let back = delta.clone().matmul(w[l - 1].clone());
-            g = if residual { g + back } else { back };
-        }
-        deltas.push(delta);
-    }
-    deltas.reverse();
-    GradFeatures { inputs, deltas, output }
+    let bp = net.backprop(x, |f| vec![1.0; f.len()]);
+    GradFeatures { inputs: bp.inputs, deltas: bp.deltas, output: bp.output }
 }
 
 /// Squared Frobenius norms `||grad_{W_l} f(x_i)||_F^2 = ||delta_l(x_i)||^2 ||a_{l-1}(x_i)||^2`,

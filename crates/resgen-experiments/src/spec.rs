@@ -183,7 +183,8 @@ impl Cell {
 
 /// Version of the cell hash: bump when a measurement's output changes meaning.
 /// v2: the NTRF measurements gained the solver's duality gap (and changed stopping rule).
-const CELL_SCHEMA: &str = "resgen-cell v2";
+/// v3: training steps use the written-out backward pass (last-bit differences from autodiff).
+const CELL_SCHEMA: &str = "resgen-cell v3";
 
 /// A TOML value as it appears in a table column: strings bare, other values as TOML.
 pub fn value_text(v: &toml::Value) -> String {

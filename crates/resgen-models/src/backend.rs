@@ -200,6 +200,17 @@ impl BackendKind {
     }
 }
 
+/// Environment variables that hide every graphics adapter from wgpu on Linux: no Vulkan driver
+/// manifests (the Vulkan loader reads `VK_ICD_FILENAMES` and `VK_DRIVER_FILES`) and no EGL
+/// vendor library (glvnd reads `__EGL_VENDOR_LIBRARY_FILENAMES`), so neither Vulkan nor GL
+/// finds one. The tests set them on a child process to check that a machine without a GPU
+/// skips the GPU tests with a message and that `--device wgpu` fails with a clear error.
+pub const HIDE_ADAPTERS_ENV: [(&str, &str); 3] = [
+    ("VK_ICD_FILENAMES", "/nonexistent/resgen-no-icd.json"),
+    ("VK_DRIVER_FILES", "/nonexistent/resgen-no-icd.json"),
+    ("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/resgen-no-egl-vendor.json"),
+];
+
 impl std::fmt::Display for BackendKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

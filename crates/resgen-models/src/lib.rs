@@ -17,12 +17,12 @@ mod config;
 mod export;
 mod net;
 
-pub use backend::{BackendError, BackendKind, Precision};
+pub use backend::{BackendError, BackendKind, HIDE_ADAPTERS_ENV, Precision};
 pub use burn::tensor::activation::relu;
 pub use burn::tensor::{Device, Tensor};
 pub use config::{Arch, ModelConfig, ResidualVariance, Theta};
 pub use export::{NamedTensor, load_safetensors, save_burnpack, save_safetensors};
-pub use net::{Forward, Net, logistic_loss_mean};
+pub use net::{Backprop, Forward, Net, logistic_loss_mean};
 
 /// Reads a tensor back to the host as f64, whatever its dtype.
 pub fn to_host(t: Tensor<2>) -> Vec<f64> {

@@ -15,6 +15,26 @@ pub struct Forward {
     pub output: Tensor<2>,
 }
 
+/// One batched forward and backward pass of `sum_i c_i f(x_i)`, kept per layer: for `W_l` with
+/// input `a_{l-1}` and pre-activation `z_l = W_l a_{l-1}`, the gradient is
+/// `sum_i delta_l(x_i) a_{l-1}(x_i)^T = D_l^T A_{l-1}` with `delta_l = c_i df/dz_l`. The
+/// examples do not interact, so row `i` of `D_l` is example `i`'s own (weighted) `delta_l`.
+///
+/// - output: `f = sqrt(m) W_{L+1} h_L`, so `delta_{L+1} = c sqrt(m)`, input `h_L`, and
+///   `g_L = dF/dh_L = c sqrt(m) W_{L+1}`.
+/// - ResNet block `h_l = h_{l-1} + theta relu(z_l)`: `delta_l = theta g_l o 1{z_l > 0}`,
+///   `g_{l-1} = g_l + delta_l W_l`.
+/// - FC layer `h_l = relu(z_l)` (and the ResNet's first layer): `delta_l = g_l o 1{z_l > 0}`,
+///   `g_{l-1} = delta_l W_l`.
+pub struct Backprop {
+    /// `inputs[l - 1] = A_{l-1}` (`n x fan_in`): `X`, then `h_1 .. h_L`.
+    pub inputs: Vec<Tensor<2>>,
+    /// `deltas[l - 1] = D_l` (`n x fan_out`).
+    pub deltas: Vec<Tensor<2>>,
+    /// `f(x_i)` at the current weights (the forward pass's own outputs).
+    pub output: Vec<f64>,
+}
+
 /// A ResNet or fully connected network with its weights on a device.
 ///
 /// `weights[l - 1]` is `W_l` in the paper's layout `[fan_out, fan_in]`:
@@ -142,6 +162,8 @@ impl Net {
     ///
     /// `coef` is a closure from the outputs to the weights `c_i`, so that a loss's gradient is
     /// `c_i = dLoss/df_i`: one forward and one backward, with the loss itself done in f64.
+    /// This is Burn's autodiff, kept as the oracle for [`Net::backprop`] (and the explicit
+    /// per-example Jacobians of the NTK tests).
     pub fn weighted_output_grads(
         &self,
         x: Tensor<2>,
@@ -167,14 +189,66 @@ impl Net {
         (f_host, out)
     }
 
+    /// The written-out backward pass of `sum_i c_i f(x_i)` (see [`Backprop`]), with
+    /// `c = coef(f(x))`. The training step uses it instead of Burn's autodiff: it forms each
+    /// weight gradient `D_l^T A_{l-1}` directly in `W_l`'s layout, where autodiff through
+    /// `x W^T` materializes the transposed `m x m` gradient (measured: twice the weight-gradient
+    /// time at m = 2048 on flex). [`Net::weighted_output_grads`] stays on autodiff, as an
+    /// independent oracle for it in the tests.
+    pub fn backprop(&self, x: Tensor<2>, coef: impl FnOnce(&[f64]) -> Vec<f64>) -> Backprop {
+        let depth = self.cfg.depth;
+        let w = &self.weights;
+        let resnet = self.cfg.arch == Arch::Resnet;
+        let sm = (self.cfg.width as f64).sqrt();
+        let mut inputs = Vec::with_capacity(depth + 1);
+        let mut pres = Vec::with_capacity(depth);
+        let mut h = x;
+        // The same operations, in the same order, as the forward pass.
+        for l in 1..=depth {
+            inputs.push(h.clone());
+            let pre = h.clone().matmul(w[l - 1].clone().transpose());
+            let act = relu(pre.clone());
+            pres.push(pre);
+            h = if l >= 2 && resnet { h + act.mul_scalar(self.theta) } else { act };
+        }
+        inputs.push(h.clone());
+        let output = to_host(h.matmul(w[depth].clone().transpose()).mul_scalar(sm));
+        let c = coef(&output);
+        let n = c.len();
+        let c = self.upload(&c, n, 1);
+        let mut deltas = vec![c.clone().mul_scalar(sm)];
+        let mut g = c.matmul(w[depth].clone()).mul_scalar(sm);
+        for l in (1..=depth).rev() {
+            let mask = pres[l - 1].clone().sign().clamp_min(0.0);
+            let residual = l >= 2 && resnet;
+            let delta = if residual { (g.clone() * mask).mul_scalar(self.theta) } else { g.clone() * mask };
+            if l > 1 {
+                let back = delta.clone().matmul(w[l - 1].clone());
+                g = if residual { g + back } else { back };
+            }
+            deltas.push(delta);
+        }
+        deltas.reverse();
+        Backprop { inputs, deltas, output }
+    }
+
     /// Training loss gradients: `L_S = (1/n) sum_i log(1 + exp(-y_i f(x_i)))`.
-    /// Returns the outputs before the step (for free training metrics) and the gradients.
+    /// Returns the outputs before the step (for free training metrics) and the gradients
+    /// (`None` for frozen layers), from [`Net::backprop`].
     pub fn loss_grads(&self, x: Tensor<2>, y: &[f64]) -> (Vec<f64>, Vec<Option<Tensor<2>>>) {
         let n = y.len() as f64;
-        self.weighted_output_grads(x, |f| {
+        let bp = self.backprop(x, |f| {
             // dl/df_i = -y_i / (1 + exp(y_i f_i)) / n: the negative surrogate loss, per example.
             f.iter().zip(y).map(|(fi, yi)| -yi * sigmoid(-yi * fi) / n).collect()
-        })
+        });
+        let grads = bp
+            .inputs
+            .into_iter()
+            .zip(bp.deltas)
+            .enumerate()
+            .map(|(i, (a, d))| self.is_trained(i + 1).then(|| d.transpose().matmul(a)))
+            .collect();
+        (bp.output, grads)
     }
 
     /// One gradient step `W_l <- W_l - lr * grad_l` on every trained layer.

@@ -291,7 +291,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Devices => {
             for b in BackendKind::ALL {
-                let state = if b.is_compiled() { "compiled in" } else { "not compiled (enable the Cargo feature)" };
+                let state = if !b.is_compiled() {
+                    format!("not compiled (enable the Cargo feature `{}`)", b.feature())
+                } else {
+                    match b.checked_device(resgen_models::Precision::F32) {
+                        Ok(_) => "compiled in, usable".to_string(),
+                        Err(e) => format!("compiled in, unusable here: {e}"),
+                    }
+                };
                 println!("{:8} {state}", b.name());
             }
             Ok(())

@@ -37,6 +37,32 @@ fn train_on_bundled_mnist_writes_a_run_folder() {
 }
 
 #[test]
+fn without_an_adapter_the_gpu_backend_is_a_clear_error() {
+    // `resgen devices` says what each backend is; with every adapter hidden, a compiled wgpu
+    // backend is reported unusable and `--device wgpu` fails with a message, not a panic.
+    let out = resgen().arg("devices").envs(resgen_models::HIDE_ADAPTERS_ENV).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("flex     compiled in, usable"), "{stdout}");
+    if !stdout.contains("wgpu     compiled in") {
+        assert!(stdout.contains("wgpu     not compiled (enable the Cargo feature `wgpu`)"), "{stdout}");
+        eprintln!("skipping the wgpu half: not compiled in (build with --features wgpu)");
+        return;
+    }
+    assert!(stdout.contains("wgpu     compiled in, unusable here"), "{stdout}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = resgen()
+        .args(["train", "--config", "experiments/mnist-3v5.toml", "--quiet", "--device", "wgpu", "--out"])
+        .arg(dir.path())
+        .envs(resgen_models::HIDE_ADAPTERS_ENV)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("wgpu") && !stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
 fn errors_are_clear_and_exit_nonzero() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
