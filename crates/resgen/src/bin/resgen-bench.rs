@@ -22,8 +22,8 @@ struct Args {
     /// Backend (default: the first compiled CPU backend).
     #[arg(long)]
     device: Option<BackendKind>,
-    /// Timed steps per shape (after the warm-up).
-    #[arg(long, default_value_t = 5)]
+    /// Timed steps per shape (after the warm-up); each is timed alone and the median reported.
+    #[arg(long, default_value_t = 11)]
     steps: usize,
     /// Untimed warm-up steps per shape (GPU kernels compile on first use).
     #[arg(long, default_value_t = 2)]
@@ -105,16 +105,19 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch]) -> anyhow::Result<()> {
             arch.name(),
             t3.elapsed().as_secs_f64()
         );
-        // The per-example path: one backward pass per example (timed on 20, scaled to n).
-        let k_ex = 20;
-        let t1 = Instant::now();
-        for i in 0..k_ex {
-            let xi = net.upload(&split.train.x[i * d..(i + 1) * d], 1, d);
-            let _ = net.weighted_output_grads(xi, |_| vec![1.0]);
-        }
-        let per = t1.elapsed().as_secs_f64() / k_ex as f64;
+        // The per-example path: one backward pass per example (the median of 40, times n).
+        let k_ex = 40;
+        let mut times: Vec<f64> = (0..k_ex)
+            .map(|i| {
+                let xi = net.upload(&split.train.x[i * d..(i + 1) * d], 1, d);
+                let t1 = Instant::now();
+                let _ = net.weighted_output_grads(xi, |_| vec![1.0]);
+                t1.elapsed().as_secs_f64()
+            })
+            .collect();
+        let per = median(&mut times);
         println!(
-            "| n backward passes ({}), gradients only, extrapolated from {k_ex} | same | {:.1} ({:.0}x the batched path) | - |",
+            "| n backward passes ({}), gradients only, n times the median of {k_ex} | same | {:.1} ({:.0}x the batched path) | - |",
             arch.name(),
             per * n as f64,
             per * n as f64 / fast
@@ -131,6 +134,13 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch]) -> anyhow::Result<()> {
         assert!(a.trace().is_finite());
     }
     Ok(())
+}
+
+/// The median of `v` (sorted in place).
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let k = v.len() / 2;
+    if v.len() % 2 == 1 { v[k] } else { (v[k - 1] + v[k]) / 2.0 }
 }
 
 /// Peak resident memory of this process in MiB (Linux), reset between shapes.
@@ -188,7 +198,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
         shapes.push([4096, 4096, 16, 784]);
     }
     println!(
-        "backend {backend}, {precision:?}, {} threads available, {} timed steps after {} warm-up",
+        "backend {backend}, {precision:?}, {} threads available, median of {} timed steps after {} warm-up",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         args.steps,
         args.warmup
@@ -212,21 +222,29 @@ fn bench(args: Args) -> anyhow::Result<()> {
                 step(&mut net);
             }
             let _ = net.host_weights().len(); // synchronize before timing
-            let t0 = Instant::now();
-            for _ in 0..args.steps {
-                step(&mut net);
-            }
-            // Reading a weight back waits for every queued kernel (GPU backends are async).
-            let _ = resgen_models::scalar(net.weights[l].clone().sum());
-            let secs = t0.elapsed().as_secs_f64() / args.steps as f64;
+            // Each step is timed alone and the median reported: a shared 2-core machine has
+            // bursts of interference that a mean would smear over every figure.
+            let mut times: Vec<f64> = (0..args.steps)
+                .map(|_| {
+                    let t0 = Instant::now();
+                    step(&mut net);
+                    // Reading a value back waits for every queued kernel (GPU backends are async).
+                    let _ = resgen_models::scalar(net.weights[l].clone().sum());
+                    t0.elapsed().as_secs_f64()
+                })
+                .collect();
+            let secs = median(&mut times);
             let flops = 6.0 * n as f64 * (d * m + (l - 1) * m * m + m) as f64;
             let peak = peak_rss_mib().map_or("n/a".into(), |v| format!("{v:.0}"));
             // The evaluation forward pass alone (no autodiff), a third of the step's FLOPs.
-            let t1 = Instant::now();
-            for _ in 0..args.steps {
-                let _ = net.predict(x.clone());
-            }
-            let fwd = t1.elapsed().as_secs_f64() / args.steps as f64;
+            let mut fwd_times: Vec<f64> = (0..args.steps)
+                .map(|_| {
+                    let t1 = Instant::now();
+                    let _ = net.predict(x.clone());
+                    t1.elapsed().as_secs_f64()
+                })
+                .collect();
+            let fwd = median(&mut fwd_times);
             println!(
                 "| {} | {n}/{m}/{l}/{d} | {:.1} | {:.1} | {:.1} | {:.1} | {peak} |",
                 arch.name(),
