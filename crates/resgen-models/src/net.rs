@@ -265,16 +265,11 @@ impl Net {
 
     /// One gradient step `W_l <- W_l - lr * grad_l` on every trained layer.
     pub fn step(&mut self, grads: Vec<Option<Tensor<2>>>, lr: f64) {
-        // The weights are moved out and back so that the update can reuse their buffers.
-        let weights = std::mem::take(&mut self.weights);
-        self.weights = weights
-            .into_iter()
-            .zip(grads)
-            .map(|(w, g)| match g {
-                Some(g) => w - g.mul_scalar(lr),
-                None => w,
-            })
-            .collect();
+        for (w, g) in self.weights.iter_mut().zip(grads) {
+            if let Some(g) = g {
+                *w = w.clone() - g.mul_scalar(lr);
+            }
+        }
     }
 
     /// Every weight matrix on the host, f64, row-major.
