@@ -59,7 +59,11 @@ pub enum BackendError {
         compiled: String,
     },
     /// The backend is compiled in, but no adapter or driver works on this machine.
-    #[error("backend '{name}' is compiled in but no usable device was found: {reason}")]
+    #[error(
+        "backend '{name}' is compiled in but no usable device was found ({reason}); check the GPU \
+         driver, or use --device flex (for wgpu without a GPU, Mesa's lavapipe, Debian package \
+         mesa-vulkan-drivers, gives a software adapter)"
+    )]
     Unavailable {
         /// The backend asked for.
         name: &'static str,

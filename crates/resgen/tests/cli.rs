@@ -59,7 +59,8 @@ fn without_an_adapter_the_gpu_backend_is_a_clear_error() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("wgpu") && !stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("wgpu") && stderr.contains("no usable device"), "{stderr}");
+    assert!(stderr.contains("--device flex") && !stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
