@@ -181,29 +181,18 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
                 Arch::Fc => fc(s),
                 Arch::Resnet => res(s),
             };
-            let mut out: Vec<Record> = grid
-                .iter()
-                .map(|s| {
-                    Record::new(&[key("radius", crate::table::fmt(s.radius))])
-                        .with("eps_ntrf", s.loss)
-                        .with("bound_cao_gu_fc", fc(s))
-                        .with("bound_frei_cao_gu_resnet", res(s))
-                        .with("bound_own", own(s))
-                        .with("kkt_residual", s.kkt_residual)
-                        .with("duality_gap", s.gap)
-                })
-                .collect();
+            let record = |radius: String, s: &ntrf::NtrfSolution| {
+                Record::new(&[key("radius", radius)])
+                    .with("eps_ntrf", s.loss)
+                    .with("bound_cao_gu_fc", fc(s))
+                    .with("bound_frei_cao_gu_resnet", res(s))
+                    .with("bound_own", own(s))
+                    .with("kkt_residual", s.kkt_residual)
+                    .with("duality_gap", s.gap)
+            };
+            let mut out: Vec<Record> = grid.iter().map(|s| record(crate::table::fmt(s.radius), s)).collect();
             let best = grid.iter().min_by(|a, b| own(a).total_cmp(&own(b))).ok_or("empty radius grid")?;
-            out.push(
-                Record::new(&[key("radius", "best")])
-                    .with("eps_ntrf", best.loss)
-                    .with("bound_cao_gu_fc", fc(best))
-                    .with("bound_frei_cao_gu_resnet", res(best))
-                    .with("bound_own", own(best))
-                    .with("kkt_residual", best.kkt_residual)
-                    .with("duality_gap", best.gap)
-                    .with("r_star", best.radius),
-            );
+            out.push(record("best".into(), best).with("r_star", best.radius));
             Ok(out)
         }
         Kind::Generalization => {

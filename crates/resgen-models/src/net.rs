@@ -11,6 +11,8 @@ use crate::{Precision, to_host};
 pub struct Forward {
     /// `hidden[l - 1] = h_l`, shape `[n, m]`, for `l = 1..L`.
     pub hidden: Vec<Tensor<2>>,
+    /// `pre[l - 1] = z_l = W_l h_{l-1}` (the pre-activations), shape `[n, m]`, for `l = 1..L`.
+    pub pre: Vec<Tensor<2>>,
     /// `f(x)`, shape `[n, 1]`.
     pub output: Tensor<2>,
 }
@@ -200,19 +202,13 @@ impl Net {
         let w = &self.weights;
         let resnet = self.cfg.arch == Arch::Resnet;
         let sm = (self.cfg.width as f64).sqrt();
+        // The forward pass itself, keeping every layer's input and pre-activation.
+        let fw = forward_with(&self.cfg, self.theta, w, x.clone(), true);
         let mut inputs = Vec::with_capacity(depth + 1);
-        let mut pres = Vec::with_capacity(depth);
-        let mut h = x;
-        // The same operations, in the same order, as the forward pass.
-        for l in 1..=depth {
-            inputs.push(h.clone());
-            let pre = h.clone().matmul(w[l - 1].clone().transpose());
-            let act = relu(pre.clone());
-            pres.push(pre);
-            h = if l >= 2 && resnet { h + act.mul_scalar(self.theta) } else { act };
-        }
-        inputs.push(h.clone());
-        let output = to_host(h.matmul(w[depth].clone().transpose()).mul_scalar(sm));
+        inputs.push(x);
+        inputs.extend(fw.hidden);
+        let mut pres = fw.pre;
+        let output = to_host(fw.output);
         let c = coef(&output);
         let n = c.len();
         let c = self.upload(&c, n, 1);
@@ -310,37 +306,33 @@ pub(crate) fn upload(data: &[f64], rows: usize, cols: usize, precision: Precisio
     Tensor::from_data(td, (device, precision.dtype()))
 }
 
-/// The forward pass over any weight list (plain, or tracked for autodiff).
+/// The forward pass over any weight list (plain, or tracked for autodiff). With `keep`, the
+/// hidden states and pre-activations are kept for [`Net::forward_states`] and [`Net::backprop`].
 fn forward_with(cfg: &ModelConfig, theta: f64, ws: &[Tensor<2>], x: Tensor<2>, keep: bool) -> Forward {
     let depth = cfg.depth;
-    let mut hidden = Vec::with_capacity(if keep { depth } else { 0 });
-    // h_1 = relu(W_1 x): in batch form H_1 = relu(X W_1^T).
-    let mut h = relu(x.matmul(ws[0].clone().transpose()));
-    for w in &ws[1..depth] {
+    let kept = if keep { depth } else { 0 };
+    let (mut hidden, mut pre_acts) = (Vec::with_capacity(kept), Vec::with_capacity(kept));
+    let mut h = x;
+    for (l, w) in (1..=depth).zip(ws) {
+        // z_l = W_l h_{l-1}: in batch form Z_l = H_{l-1} W_l^T.
         let pre = h.clone().matmul(w.clone().transpose());
-        h = match cfg.arch {
+        if keep {
+            pre_acts.push(pre.clone());
+        }
+        let act = relu(pre);
+        h = if l >= 2 && cfg.arch == Arch::Resnet {
             // h_l = h_{l-1} + theta relu(W_l h_{l-1})
-            Arch::Resnet => {
-                let branch = relu(pre);
-                if keep {
-                    hidden.push(h.clone());
-                }
-                h + branch.mul_scalar(theta)
-            }
-            // h_l = relu(W_l h_{l-1})
-            Arch::Fc => {
-                if keep {
-                    hidden.push(h.clone());
-                }
-                relu(pre)
-            }
+            h + act.mul_scalar(theta)
+        } else {
+            // h_l = relu(W_l h_{l-1}) (FC layers and the ResNet's first layer)
+            act
         };
-    }
-    if keep {
-        hidden.push(h.clone());
+        if keep {
+            hidden.push(h.clone());
+        }
     }
     // f = sqrt(m) W_{L+1} h_L
     let m = cfg.width as f64;
     let output = h.matmul(ws[depth].clone().transpose()).mul_scalar(m.sqrt());
-    Forward { hidden, output }
+    Forward { hidden, pre: pre_acts, output }
 }
