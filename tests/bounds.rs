@@ -7,7 +7,7 @@ use resgen_bounds::linalg::{cholesky_with_ridge, kernel_stats, lambda_max, lambd
 use resgen_bounds::ntk::{as_f64, empirical_ntk, empirical_ntk_explicit};
 use resgen_bounds::rademacher::rademacher;
 use resgen_bounds::{Gram, features};
-use resgen_models::{Arch, ModelConfig, Net, Precision};
+use resgen_models::{Arch, ModelConfig, Net, Precision, Theta};
 use resgen_tests::cpu_f64;
 
 fn sphere(n: usize, d: usize, seed: u64) -> Vec<f64> {
@@ -142,16 +142,89 @@ fn rademacher_terms_against_hand_values() {
 fn bound_formulas_against_hand_values() {
     // n = 100, delta = e^-1: confidence = sqrt(1 / 100) = 0.1.
     let delta = (-1.0f64).exp();
+    let k = BoundConstants { delta, ..BoundConstants::default() };
+    assert_eq!((k.c_eps, k.c_radius, k.c_conf, k.c_ntk), (4.0, 1.0, 1.0, 1.0));
     assert!((confidence(100, delta) - 0.1).abs() < 1e-15);
     // Cao-Gu FC: 4 * 0.05 + 1 * 5 * 2 / 10 + 1 * 0.1 = 0.2 + 1.0 + 0.1 = 1.3.
-    assert!((cao_gu_fc(0.05, 5, 2.0, 100, delta, 1.0, 1.0) - 1.3).abs() < 1e-12);
-    // Cao-Gu NTK: 1 * 5 * 0.3 + 0.1 = 1.6.
-    assert!((cao_gu_ntk(0.3, 5, 100, delta, 1.0, 1.0) - 1.6).abs() < 1e-12);
-    // ResNet: 4 * 0.05 + 2 / 10 + 0.1 = 0.5; with c1 = 2: 0.4.
-    assert!((frei_cao_gu_resnet(0.05, 2.0, 100, delta, 4.0, 1.0, 1.0) - 0.5).abs() < 1e-12);
-    assert!((frei_cao_gu_resnet(0.05, 2.0, 100, delta, 2.0, 1.0, 1.0) - 0.4).abs() < 1e-12);
-    // Rademacher route, n = 50, delta = 2 e^-1: 3 sqrt(1 / 100) = 0.3; 2 (0.1 + 0.1 + 0.05) = 0.5.
-    assert!((rademacher_route(0.1, 0.2, 0.05, 50, 2.0 * delta) - 0.8).abs() < 1e-12);
+    assert!((cao_gu_fc(0.05, 5, 2.0, 100, &k) - 1.3).abs() < 1e-12);
+    // Cao-Gu NTK: 1 * 5 * 0.3 + 0.1 = 1.6; with c_ntk = 2: 3.1.
+    assert!((cao_gu_ntk(0.3, 5, 100, &k) - 1.6).abs() < 1e-12);
+    assert!((cao_gu_ntk(0.3, 5, 100, &BoundConstants { c_ntk: 2.0, ..k }) - 3.1).abs() < 1e-12);
+    // ResNet: 4 * 0.05 + 2 / 10 + 0.1 = 0.5; with c_eps = 2: 0.4; with c_radius = 3: 0.9.
+    assert!((frei_cao_gu_resnet(0.05, 2.0, 100, &k) - 0.5).abs() < 1e-12);
+    assert!((frei_cao_gu_resnet(0.05, 2.0, 100, &BoundConstants { c_eps: 2.0, ..k }) - 0.4).abs() < 1e-12);
+    assert!((frei_cao_gu_resnet(0.05, 2.0, 100, &BoundConstants { c_radius: 3.0, ..k }) - 0.9).abs() < 1e-12);
+    // Rademacher route (docs/derivations.md): 2 E_S + Rad + eps_lin + 6 sqrt(log(2G/delta) / (2n)).
+    // n = 50, G = 1, delta = 2 e^-1: log(2 / delta) = 1, 6 sqrt(1 / 100) = 0.6;
+    // 2 * 0.1 + 0.2 + 0.05 + 0.6 = 1.05.
+    assert!((rademacher_route(0.1, 0.2, 0.05, 50, 1, 2.0 * delta) - 1.05).abs() < 1e-12);
+    // The union over G = 4 radii with delta = 8 e^-4: log(8 / delta) = 4, 6 sqrt(4 / 100) = 1.2.
+    let delta4 = 8.0 * (-4.0f64).exp();
+    assert!((rademacher_confidence(50, delta4, 4) - 1.2).abs() < 1e-12);
+    // Measured-Rademacher bound: 4 * 0.05 + 0.3 + 1.2 = 1.7 (same expression for any network).
+    let k4 = BoundConstants { delta: delta4, ..k };
+    assert!((measured_rademacher(0.05, 0.3, 50, 4, &k4) - 1.7).abs() < 1e-12);
+    // Constants are validated with the field named.
+    assert!(BoundConstants { delta: 1.5, ..k }.validate().unwrap_err().contains("delta"));
+    assert!(BoundConstants { c_eps: -1.0, ..k }.validate().unwrap_err().contains("c_eps"));
+}
+
+#[test]
+fn cao_gu_infimum_relabeling_against_hand_worked_cases() {
+    use resgen_bounds::qp::infimum_relabeling;
+    // K = [[5, 2], [2, 1]] (det 1), K^-1 = [[1, -2], [-2, 5]], y = (1, 1):
+    // at y~ = y the value is 1 - 4 + 5 = 2. Over y~ >= 1: with y~_2 = 1, y~_1^2 - 4 y~_1 + 5 is
+    // minimal at y~_1 = 2 (value 1); KKT: (K^-1 y~) = (2 - 2, -4 + 5) = (0, 1), zero where
+    // y~_1 > 1 and >= 0 where y~_2 = 1, so the infimum is 1 at y~ = (2, 1).
+    let k = Gram { n: 2, data: vec![5.0, 2.0, 2.0, 1.0] };
+    let r = infimum_relabeling(&k, &[1.0, 1.0], 1e-12, 10_000).unwrap();
+    assert!((r.value_at_y - 2.0).abs() < 1e-9, "{}", r.value_at_y);
+    assert!((r.value - 1.0).abs() < 1e-9 && r.gap < 1e-9, "{} gap {}", r.value, r.gap);
+    assert!((r.y_tilde[0] - 2.0).abs() < 1e-6 && (r.y_tilde[1] - 1.0).abs() < 1e-9, "{:?}", r.y_tilde);
+    assert!((r.complexity() - 0.5f64.sqrt()).abs() < 1e-9 && (r.complexity_at_y() - 1.0).abs() < 1e-9);
+    // Flipping every label flips y~ and keeps the value.
+    let r = infimum_relabeling(&k, &[-1.0, -1.0], 1e-12, 10_000).unwrap();
+    assert!((r.value - 1.0).abs() < 1e-9 && (r.y_tilde[0] + 2.0).abs() < 1e-6);
+    // K = I: y~^T y~ >= n with equality at y~ = y: the infimum equals the y~ = y value, 3.
+    let id = Gram { n: 3, data: vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0] };
+    let r = infimum_relabeling(&id, &[1.0, -1.0, 1.0], 1e-12, 10_000).unwrap();
+    assert!((r.value - 3.0).abs() < 1e-12 && (r.value_at_y - 3.0).abs() < 1e-12);
+    assert_eq!(r.y_tilde, vec![1.0, -1.0, 1.0]);
+    // Labels must be +-1.
+    assert!(infimum_relabeling(&id, &[1.0, 0.5, 1.0], 1e-12, 10).is_err());
+}
+
+#[test]
+fn cao_gu_infimum_is_feasible_optimal_and_below_the_plain_value_on_a_real_kernel() {
+    use resgen_bounds::qp::infimum_relabeling;
+    // A kernel from a random ReLU feature map (n = 25, PSD, moderately conditioned).
+    let (n, p) = (25, 60);
+    let mut state = 12345u64;
+    let mut rnd = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+    };
+    let feats: Vec<f64> = (0..n * p).map(|_| rnd().max(0.0) + 0.1 * rnd()).collect();
+    let mut k = Gram::zeros(n);
+    for i in 0..n {
+        for j in 0..n {
+            k.data[i * n + j] = (0..p).map(|t| feats[i * p + t] * feats[j * p + t]).sum::<f64>() / p as f64
+                + if i == j { 0.05 } else { 0.0 };
+        }
+    }
+    let y: Vec<f64> = (0..n).map(|i| if (i * 7) % 3 == 0 { 1.0 } else { -1.0 }).collect();
+    let r = infimum_relabeling(&k, &y, 1e-10, 100_000).unwrap();
+    assert!(r.value <= r.value_at_y + 1e-12, "{} > {}", r.value, r.value_at_y);
+    assert!(r.gap <= 1e-10 * r.value + 1e-12, "gap {}", r.gap);
+    // Feasible, and no feasible perturbation does better (value through an independent solve).
+    assert!(r.y_tilde.iter().zip(&y).all(|(a, b)| a * b >= 1.0 - 1e-12));
+    let chol = cholesky_with_ridge(&k).unwrap();
+    assert!((chol.inv_quad(&r.y_tilde) - r.value).abs() < 1e-8 * r.value);
+    for i in 0..n {
+        let mut z = r.y_tilde.clone();
+        z[i] += 0.05 * y[i];
+        assert!(chol.inv_quad(&z) >= r.value - 1e-9);
+    }
 }
 
 #[test]
@@ -375,4 +448,73 @@ fn analytic_ntk_matches_monte_carlo_at_m4096_l32() {
         eprintln!("{arch:?}: relative error {err:.4} (tolerance {tol:.4})");
         assert!(err < tol, "{arch:?}: {err} > {tol}");
     }
+}
+
+#[test]
+fn ntk_diagonal_for_the_step_size_matches_the_batched_kernel() {
+    // Net::ntk_diagonal (one backward pass, used by train.step_scale = "ntk-trace") against the
+    // diagonal of the batched empirical NTK, both networks; with a frozen output layer its
+    // block is left out.
+    let (_, dev) = resgen_tests::cpu_f64();
+    let (n, d) = (7, 5);
+    let (x, _) = resgen_tests::sphere(n, d, 3);
+    for arch in [Arch::Resnet, Arch::Fc] {
+        for freeze_output in [false, true] {
+            let cfg = ModelConfig { arch, width: 24, depth: 3, seed: 4, freeze_output, ..Default::default() };
+            let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
+            let k = empirical_ntk(&net, &x, n);
+            let diag = net.ntk_diagonal(net.upload(&x, n, d));
+            for (i, got) in diag.iter().enumerate() {
+                let want = k.total.at(i, i) - if freeze_output { k.per_layer[3].at(i, i) } else { 0.0 };
+                assert!((got - want).abs() < 1e-10 * want, "{arch:?} frozen={freeze_output} i={i}: {got} vs {want}");
+            }
+        }
+    }
+}
+
+#[test]
+fn forward_prediction_against_hand_values_and_a_wide_network() {
+    use resgen_bounds::analytic::forward_prediction;
+    let pi = std::f64::consts::PI;
+    // L = 2, theta = 1/2, v = 2 (module docs): q_2 = 5/4 + 1/pi; h_2 - h_1 = theta relu(W_2 h_1)
+    // has squared norm theta^2 (v/2) q_1 = 1/4, so the relative change is 1/2.
+    let cfg = ModelConfig { depth: 2, theta: Theta("0.5".into()), ..Default::default() };
+    let p = forward_prediction(&cfg).unwrap();
+    assert!((p[1].0 - (1.25 + 1.0 / pi).sqrt()).abs() < 1e-12 && (p[1].1 - 0.5).abs() < 1e-12, "{p:?}");
+    // FC: norms stay 1 and ||h_L - h_1|| -> sqrt(2 - 2/pi).
+    let fc = forward_prediction(&ModelConfig { arch: Arch::Fc, depth: 4, ..Default::default() }).unwrap();
+    assert!(fc.iter().all(|(q, _)| *q == 1.0) && (fc[3].1 - (2.0 - 2.0 / pi).sqrt()).abs() < 1e-12);
+    // A wide ResNet (m = 4096, L = 16, theta = 1/sqrt(L)) is within a few percent of the limit.
+    let (_, dev) = resgen_tests::cpu_f64();
+    let (n, d) = (20, 10);
+    let (x, _) = resgen_tests::sphere(n, d, 1);
+    let cfg = ModelConfig { depth: 16, width: 4096, theta: Theta("1/sqrt(L)".into()), ..Default::default() };
+    let pred = forward_prediction(&cfg).unwrap();
+    let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
+    let fw = net.forward_states(net.upload(&x, n, d));
+    let h: Vec<Vec<f64>> = fw.hidden.into_iter().map(resgen_models::to_host).collect();
+    let m = cfg.width;
+    let (mut norm, mut change) = (0.0, 0.0);
+    for i in 0..n {
+        let (a, b) = (&h[15][i * m..(i + 1) * m], &h[0][i * m..(i + 1) * m]);
+        norm += a.iter().map(|v| v * v).sum::<f64>().sqrt() / n as f64;
+        let diff: f64 = a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum();
+        change += (diff / b.iter().map(|q| q * q).sum::<f64>()).sqrt() / n as f64;
+    }
+    assert!((norm / pred[15].0 - 1.0).abs() < 0.05, "||h_L|| {norm} vs {}", pred[15].0);
+    assert!((change / pred[15].1 - 1.0).abs() < 0.05, "change {change} vs {}", pred[15].1);
+}
+
+#[test]
+fn route_radius_rounds_up_on_the_grid_and_counts_the_union() {
+    use resgen_bounds::evaluate::grid_radius_at_least;
+    use resgen_bounds::report::radius_grid;
+    let g = radius_grid();
+    assert_eq!(g.len(), 20);
+    // 0.3 lies between 2^-2 and 2^-1.5: rounded up to 2^-1.5, union over the 20 grid radii.
+    let (r, count) = grid_radius_at_least(0.3, &g);
+    assert!((r - 2f64.powf(-1.5)).abs() < 1e-12 && count == 20);
+    // 200 > 2^7.5 = 181.02: the sequence continues to 2^8 = 256, one radius more.
+    let (r, count) = grid_radius_at_least(200.0, &g);
+    assert!((r - 256.0).abs() < 1e-9 && count == 21, "{r} {count}");
 }

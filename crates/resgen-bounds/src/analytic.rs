@@ -99,6 +99,46 @@ pub fn resnet_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f64, 
     total + b * 0.5 * k0[0] * x12
 }
 
+/// The infinite-width forward pass of either network on a unit-norm input: per hidden layer
+/// `l = 1..L`, the limits of `||h_l||` and of `||h_l - h_1|| / ||h_1||`.
+///
+/// ResNet (the recursion above, on the diagonal): `q_1 = 1`, `s_1 = 1/sqrt(pi)`,
+/// `q_l = q_{l-1} + 2 theta s_{l-1} sqrt(v q_{l-1} / 2pi) + theta^2 (v/2) q_{l-1}`,
+/// `s_l = s_{l-1} + theta sqrt(v q_{l-1} / 2pi)`, and `c_l = lim <h_l, h_1>`:
+/// `c_1 = 1`, `c_l = c_{l-1} + theta s_1 sqrt(v q_{l-1} / 2pi)` (`h_1 >= 0` does not centre
+/// `relu(W_l h_{l-1})` either), so `||h_l - h_1||^2 = q_l - 2 c_l + 1`.
+/// FC: `q_l = 1` (He scaling) and, for `l >= 2`, `h_l = relu(W_l h_{l-1})` with `W_l`
+/// independent of `h_1`, so `<h_l, h_1> -> s_1 sqrt(q_{l-1} / pi) = 1/pi` and
+/// `||h_l - h_1|| -> sqrt(2 - 2/pi)`.
+pub fn forward_prediction(cfg: &ModelConfig) -> Result<Vec<(f64, f64)>, String> {
+    use std::f64::consts::PI;
+    let depth = cfg.depth;
+    let mut out = vec![(1.0, 0.0)];
+    match cfg.arch {
+        Arch::Fc => {
+            out.extend((2..=depth).map(|_| (1.0, (2.0 - 2.0 / PI).sqrt())));
+        }
+        Arch::Resnet => {
+            let theta = cfg.theta.value(depth)?;
+            let v = match cfg.residual_variance {
+                ResidualVariance::TwoOverM => 2.0,
+                ResidualVariance::OneOverM => 1.0,
+            };
+            let s1 = 1.0 / PI.sqrt();
+            let (mut q, mut s, mut c) = (1.0f64, s1, 1.0f64);
+            for _ in 2..=depth {
+                let mean = (v * q / (2.0 * PI)).sqrt();
+                c += theta * s1 * mean;
+                q += 2.0 * theta * s * mean + theta * theta * 0.5 * v * q;
+                s += theta * mean;
+                out.push((q.sqrt(), (q - 2.0 * c + 1.0).max(0.0).sqrt()));
+            }
+        }
+    }
+    out.truncate(depth);
+    Ok(out)
+}
+
 /// `sum_k relu(g_k(x)) relu(g_k(x'))` in the limit, for pre-activations of variance `(v/m) q`:
 /// `(v/2) k1(q)` for the pair and both diagonals.
 fn arccos_triple(q12: f64, q11: f64, q22: f64, v: f64) -> (f64, f64, f64) {

@@ -9,17 +9,21 @@
 //! - [`linalg`]: Cholesky with a reported ridge, and extreme eigenvalues.
 //! - [`rademacher`]: Rademacher complexity of the linearized ball, closed-form bound and Monte Carlo.
 //! - [`formulas`]: the generalization bounds of shared/theory.md, each with its constants as
-//!   parameters.
+//!   parameters; [`evaluate`] evaluates every eps_NTRF formula over the radius grid for one
+//!   network, each minimized over R on its own.
+//! - [`qp`]: the Cao-Gu NTK corollary's infimum over relabelings (a convex QP).
 //!
 //! Everything here is f64, whatever precision the network trained in: near-singular Gram
 //! matrices give NaN in f32.
 
 pub mod analytic;
+pub mod evaluate;
 pub mod features;
 pub mod formulas;
 pub mod linalg;
 pub mod ntk;
 pub mod ntrf;
+pub mod qp;
 pub mod rademacher;
 pub mod report;
 

@@ -8,9 +8,10 @@ use resgen_models::{BackendKind, Net, Precision};
 use resgen_train::RunConfig;
 use resgen_train::output::{csv_text, io_err as io, num, write_atomic};
 
+use crate::formulas::BoundConstants;
 use crate::linalg::kernel_stats;
 use crate::ntk::empirical_ntk;
-use crate::{Gram, analytic, features, formulas, ntrf, rademacher};
+use crate::{Gram, analytic, evaluate, features, formulas, ntrf, rademacher};
 
 /// The radius grid for minimizing bounds over R: `R = 2^(k/2)`, `k = -4..=15` (0.25 to 181).
 pub fn radius_grid() -> Vec<f64> {
@@ -20,8 +21,11 @@ pub fn radius_grid() -> Vec<f64> {
 /// When the eps_NTRF solver stops in `resgen bounds` (and the benchmark).
 pub const SOLVER_LIMITS: ntrf::SolverLimits = ntrf::SolverLimits { tol: 1e-4, gap_tol: 1e-5, max_iter: 2_000 };
 
-/// Confidence level used in the reported bounds.
-pub const DELTA: f64 = 0.05;
+/// Sign vectors for the Monte Carlo Rademacher terms in `resgen bounds` and the bound tables.
+pub const RAD_SAMPLES: usize = 500;
+
+/// Sweep cap of the relabeling QP ([`crate::qp`]).
+pub const QP_MAX_SWEEPS: usize = 20_000;
 
 /// A Gram matrix as a NumPy `.npy` file (f64, C order).
 pub fn npy_bytes(k: &Gram) -> Vec<u8> {
@@ -130,12 +134,12 @@ pub fn ntk_report(
             num(s.complexity),
             num(s.ridge),
             cg_depth.to_string(),
-            num(formulas::cao_gu_ntk(s.complexity, cg_depth, n, DELTA, 1.0, 1.0)),
+            num(formulas::cao_gu_ntk(s.complexity, cg_depth, n, &BoundConstants::default())),
         ]);
     }
     let p = dir.join("summary.csv");
     write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))?;
-    let rad = rademacher::rademacher(&ntk.per_layer, 1.0, cfg.model.width, 500, cfg.data.seed);
+    let rad = rademacher::rademacher(&ntk.per_layer, 1.0, cfg.model.width, RAD_SAMPLES, cfg.data.seed);
     let header: Vec<String> = ["layer", "radius", "trace_K_l", "closed_form_bound", "monte_carlo", "mc_stderr_total"]
         .iter()
         .map(|s| s.to_string())
@@ -170,7 +174,12 @@ pub fn ntk_report(
 /// `resgen bounds`: for a finished run, the measured terms (distance radius, linearization
 /// error, NTK complexity, Rademacher terms, `eps_NTRF(R)` on a grid) and every bound, beside
 /// the measured test error and gap. Writes `bounds.csv` and `ntrf.csv` in the run folder.
-pub fn bounds_report(run_dir: &Path, backend: BackendKind) -> Result<Vec<(String, f64)>, String> {
+pub fn bounds_report(
+    run_dir: &Path,
+    backend: BackendKind,
+    constants: &BoundConstants,
+) -> Result<Vec<(String, f64)>, String> {
+    constants.validate()?;
     let cfg = RunConfig::load(&run_dir.join("config.toml"), &[]).map_err(|e| e.to_string())?;
     let device = kernel_device(backend)?;
     let split: Split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
@@ -193,7 +202,6 @@ pub fn bounds_report(run_dir: &Path, backend: BackendKind) -> Result<Vec<(String
     let (lin_max, lin_mean) = features::linearization_error(&net0, &w, &split.train.x, n);
     let ntk = empirical_ntk(&net0, &split.train.x, n);
     let stats = kernel_stats(&ntk.normalized(), &split.train.y)?;
-    let rad = rademacher::rademacher(&ntk.per_layer, radius, cfg.model.width, 500, cfg.data.seed);
     let margins = |net: &Net, x: &[f64], y: &[f64]| -> (f64, f64) {
         let (_, surrogate, err) = resgen_train::margin_stats(&net.predict(net.upload(x, y.len(), d)), y);
         (surrogate, err)
@@ -201,51 +209,57 @@ pub fn bounds_report(run_dir: &Path, backend: BackendKind) -> Result<Vec<(String
     let (surrogate, train_err) = margins(&trained, &split.train.x, &split.train.y);
     let (_, test_err) = margins(&trained, &split.test.x, &split.test.y);
     let cg_depth = cfg.model.depth + 1;
-    // eps_NTRF(R) on the grid, and the two eps_NTRF bounds minimized over it.
+    // eps_NTRF(R) on the grid, and every eps_NTRF bound, each minimized over it on its own.
     let f0 = net0.predict(net0.upload(&split.train.x, n, d));
-    let problem = ntrf::NtrfProblem { per_layer: &ntk.per_layer, f0: &f0, y: &split.train.y, width: cfg.model.width };
-    let grid = ntrf::solve_grid(problem, &radius_grid(), SOLVER_LIMITS);
-    let fc_bound = |s: &ntrf::NtrfSolution| formulas::cao_gu_fc(s.loss, cg_depth, s.radius, n, DELTA, 1.0, 1.0);
-    let res_bound = |s: &ntrf::NtrfSolution| formulas::frei_cao_gu_resnet(s.loss, s.radius, n, DELTA, 4.0, 1.0, 1.0);
-    let header: Vec<String> = [
-        "radius",
-        "eps_ntrf",
-        "kkt_residual",
-        "duality_gap",
-        "iterations",
-        "active_layers",
-        "bound_cao_gu_fc",
-        "bound_frei_cao_gu_resnet",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let rows: Vec<Vec<String>> = grid
+    let radii = radius_grid();
+    let eval = evaluate::eps_ntrf_bounds(
+        &ntk.per_layer,
+        &f0,
+        &split.train.y,
+        cfg.model.width,
+        cfg.model.depth,
+        &radii,
+        SOLVER_LIMITS,
+        constants,
+        RAD_SAMPLES,
+        cfg.data.seed,
+    );
+    let mut header: Vec<String> = ["radius", "eps_ntrf", "kkt_residual", "duality_gap", "iterations", "active_layers"]
         .iter()
-        .map(|s| {
+        .map(|s| s.to_string())
+        .collect();
+    header.extend(["rad_mc", "rad_mc_stderr", "rad_cf"].iter().map(|s| s.to_string()));
+    header.extend(evaluate::FORMULAS.iter().map(|f| format!("bound_{f}")));
+    let rows: Vec<Vec<String>> = eval
+        .rows
+        .iter()
+        .map(|row| {
+            let s = &row.solution;
             let active: Vec<String> =
                 s.active.iter().enumerate().filter(|(_, a)| **a).map(|(l, _)| format!("W{}", l + 1)).collect();
-            vec![
+            let mut r = vec![
                 num(s.radius),
                 num(s.loss),
                 num(s.kkt_residual),
                 num(s.gap),
                 s.iterations.to_string(),
                 active.join(" "),
-                num(fc_bound(s)),
-                num(res_bound(s)),
-            ]
+                num(row.rad_mc),
+                num(row.rad_mc_stderr),
+                num(row.rad_cf),
+            ];
+            r.extend(row.bounds.iter().map(|b| num(*b)));
+            r
         })
         .collect();
     let p = run_dir.join("ntrf.csv");
     write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))?;
-    let best = |b: &dyn Fn(&ntrf::NtrfSolution) -> f64| -> (f64, f64, f64) {
-        let s = grid.iter().min_by(|a, c| b(a).total_cmp(&b(c))).expect("non-empty grid");
-        (s.radius, s.loss, b(s))
-    };
-    let (fc_r, fc_eps, fc_val) = best(&fc_bound);
-    let (res_r, res_eps, res_val) = best(&res_bound);
-    let values: Vec<(String, f64)> = vec![
+    // The Rademacher route at the trained network's radius, rounded up to the grid's sequence,
+    // with a union bound over the radii up to it.
+    let (route_r, route_g) = evaluate::grid_radius_at_least(radius, &radii);
+    let rad = rademacher::rademacher(&ntk.per_layer, route_r, cfg.model.width, RAD_SAMPLES, cfg.data.seed);
+    let relabel = crate::qp::infimum_relabeling(&ntk.normalized(), &split.train.y, 1e-9, QP_MAX_SWEEPS)?;
+    let mut values: Vec<(String, f64)> = vec![
         ("n".into(), n as f64),
         ("width".into(), cfg.model.width as f64),
         ("depth_L".into(), cfg.model.depth as f64),
@@ -256,24 +270,29 @@ pub fn bounds_report(run_dir: &Path, backend: BackendKind) -> Result<Vec<(String
         ("radius_R_measured".into(), radius),
         ("eps_lin_max".into(), lin_max),
         ("eps_lin_mean".into(), lin_mean),
+        ("route_radius".into(), route_r),
         ("rademacher_closed_form".into(), rad.bound),
         ("rademacher_monte_carlo".into(), rad.mc),
         ("rademacher_mc_stderr".into(), rad.mc_stderr),
         ("ntk_lambda_min".into(), stats.lambda_min),
         ("ntk_sqrt_yKinvy_over_n".into(), stats.complexity),
         ("ntk_ridge".into(), stats.ridge),
-        ("bound_cao_gu_ntk".into(), formulas::cao_gu_ntk(stats.complexity, cg_depth, n, DELTA, 1.0, 1.0)),
-        ("bound_rademacher_route".into(), formulas::rademacher_route(surrogate, rad.mc, lin_max, n, DELTA)),
-        ("cao_gu_fc_best_radius".into(), fc_r),
-        ("cao_gu_fc_eps_ntrf".into(), fc_eps),
-        ("bound_cao_gu_fc".into(), fc_val),
-        ("resnet_best_radius".into(), res_r),
-        ("resnet_eps_ntrf".into(), res_eps),
-        ("bound_frei_cao_gu_resnet".into(), res_val),
+        ("ntk_complexity_inf".into(), relabel.complexity()),
+        ("ntk_inf_duality_gap".into(), relabel.gap),
+        ("bound_cao_gu_ntk".into(), formulas::cao_gu_ntk(stats.complexity, cg_depth, n, constants)),
+        ("bound_cao_gu_ntk_inf".into(), formulas::cao_gu_ntk(relabel.complexity(), cg_depth, n, constants)),
+        (
+            "bound_rademacher_route".into(),
+            formulas::rademacher_route(surrogate, rad.mc, lin_max, n, route_g, constants.delta),
+        ),
     ];
+    for b in &eval.best {
+        values.push((format!("bound_{}", b.formula), b.value));
+        values.push((format!("r_star_{}", b.formula), b.r_star));
+    }
     let header: Vec<String> = ["quantity", "value"].iter().map(|s| s.to_string()).collect();
     let mut rows: Vec<Vec<String>> = values.iter().map(|(k, v)| vec![k.clone(), num(*v)]).collect();
-    rows.push(vec!["note".into(), format!("delta = {DELTA}; constants 1; K normalized as K/m; R = sqrt(m) max_l ||W_l - W0_l||_F; the theorems' width requirements are not met at this width; eps_NTRF bounds minimized over R = 2^(k/2), k = -4..15 (see ntrf.csv); Cao-Gu depth = L + 1; ResNet c1 = 4")]);
+    rows.push(vec!["note".into(), format!("{}; K normalized as K/m; R = sqrt(m) max_l ||W_l - W0_l||_F; the theorems' width requirements are not met at this width; each bound_<formula> is that formula minimized over R = 2^(k/2), k = -4..15 on its own, at r_star_<formula> (see ntrf.csv); Cao-Gu depth = L + 1; the Rademacher route uses the grid radius route_radius >= R with a union bound over the radii up to it, eps_lin on the training points, Rad by Monte Carlo over {RAD_SAMPLES} sign vectors", constants.describe())]);
     let p = run_dir.join("bounds.csv");
     write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))?;
     Ok(values)

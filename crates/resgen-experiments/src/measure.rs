@@ -6,10 +6,11 @@
 
 use std::path::Path;
 
-use resgen_bounds::report::{DELTA, SOLVER_LIMITS, kernel_device, radius_grid};
-use resgen_bounds::{analytic, features, formulas, linalg, ntk, ntrf, rademacher};
+use resgen_bounds::formulas::BoundConstants;
+use resgen_bounds::report::{QP_MAX_SWEEPS, RAD_SAMPLES, SOLVER_LIMITS, kernel_device, radius_grid};
+use resgen_bounds::{analytic, evaluate, features, formulas, linalg, ntk, qp, rademacher};
 use resgen_data::Split;
-use resgen_models::{Arch, BackendKind, Net, Precision, to_host};
+use resgen_models::{BackendKind, Net, Precision, to_host};
 use resgen_train::{RunConfig, StopReason, Trainer};
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +44,16 @@ fn param<T: for<'de> Deserialize<'de>>(cell: &Cell, name: &str, default: T) -> R
     match cell.params.get(name) {
         None => Ok(default),
         Some(v) => v.clone().try_into().map_err(|e| format!("params.{name}: {e}")),
+    }
+}
+
+/// A number parameter; TOML integers (`c_eps = 2`) are accepted as numbers.
+fn param_f64(cell: &Cell, name: &str, default: f64) -> Result<f64, String> {
+    match cell.params.get(name) {
+        None => Ok(default),
+        Some(toml::Value::Integer(i)) => Ok(*i as f64),
+        Some(toml::Value::Float(f)) => Ok(*f),
+        Some(other) => Err(format!("params.{name}: expected a number, found {other}")),
     }
 }
 
@@ -89,42 +100,54 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
                 .collect())
         }
         Kind::DistanceFromInit => {
-            check_params(cell, &[])?;
-            let (_, rows) = train(cfg, backend)?;
-            let last = rows.last().ok_or("training logged nothing")?;
+            check_params(cell, &VIEW_PARAMS)?;
             let sm = (cfg.model.width as f64).sqrt();
-            let mut out: Vec<Record> = last
-                .dist
-                .iter()
-                .enumerate()
-                .map(|(l, d)| Record::new(&[key("layer", l + 1)]).with("dist_scaled", sm * d))
-                .collect();
-            out.push(
-                Record::new(&[key("layer", "max")])
-                    .with("dist_scaled", sm * last.dist.iter().fold(0.0f64, |a, b| a.max(*b)))
-                    .with("train_loss", last.train_loss),
-            );
+            let mut out = Vec::new();
+            for v in train_views(cell, backend)? {
+                let last = &v.last;
+                for (l, d) in last.dist.iter().enumerate() {
+                    out.push(Record::new(&[key("view", v.name), key("layer", l + 1)]).with("dist_scaled", sm * d));
+                }
+                out.push(
+                    Record::new(&[key("view", v.name), key("layer", "max")])
+                        .with("dist_scaled", sm * last.dist.iter().fold(0.0f64, |a, b| a.max(*b)))
+                        .with("train_loss", last.train_loss)
+                        .with("steps", v.steps as f64)
+                        .with("reached", v.reached),
+                );
+            }
             Ok(out)
         }
         Kind::Linearization => {
-            check_params(cell, &[])?;
-            let (t, rows) = train(cfg, backend)?;
-            let last = rows.last().ok_or("training logged nothing")?;
+            check_params(cell, &VIEW_PARAMS)?;
             let kdev = kernel_device(backend)?;
-            let split = t.split();
-            let (n, d) = (split.train.n, split.train.d);
-            let net0 = Net::init(&cfg.model, d, Precision::F64, &kdev)?;
-            let (max, mean) = features::linearization_error(&net0, &t.net.host_weights(), &split.train.x, n);
-            Ok(vec![
-                Record::default()
-                    .with("eps_lin_max", max)
-                    .with("eps_lin_mean", mean)
-                    .with("train_loss", last.train_loss),
-            ])
+            let mut out = Vec::new();
+            for v in train_views(cell, backend)? {
+                let split = v.trainer.split();
+                let (n, d) = (split.train.n, split.train.d);
+                let net0 = Net::init(&cfg.model, d, Precision::F64, &kdev)?;
+                let w = v.trainer.net.host_weights();
+                let (max, mean) = features::linearization_error(&net0, &w, &split.train.x, n);
+                let (test_max, _) = if split.test.n > 0 {
+                    features::linearization_error(&net0, &w, &split.test.x, split.test.n)
+                } else {
+                    (f64::NAN, f64::NAN)
+                };
+                out.push(
+                    Record::new(&[key("view", v.name)])
+                        .with("eps_lin_max", max)
+                        .with("eps_lin_mean", mean)
+                        .with("eps_lin_test_max", test_max)
+                        .with("train_loss", v.last.train_loss)
+                        .with("steps", v.steps as f64)
+                        .with("reached", v.reached),
+                );
+            }
+            Ok(out)
         }
         Kind::MinWidth => min_width(cell, backend),
         Kind::Rademacher => {
-            check_params(cell, &["radius", "samples"])?;
+            check_params(cell, &["radius", "samples", "trained_radius", "target_loss", "max_iterations"])?;
             let radius: f64 = param(cell, "radius", 1.0)?;
             let samples: usize = param(cell, "samples", 200)?;
             let (_, k, _) = init_kernels(cfg, backend)?;
@@ -142,11 +165,29 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
                     .with("monte_carlo", r.mc)
                     .with("mc_stderr", r.mc_stderr),
             );
+            // The same terms at the radius GD actually reaches (trained to the matched target
+            // loss): R = sqrt(m) max_l ||W_l - W0_l||_F. Rad is linear in R.
+            if param(cell, "trained_radius", false)? {
+                let v = matched_view(cell, backend)?;
+                let rt = (cfg.model.width as f64).sqrt() * v.last.dist.iter().fold(0.0f64, |a, b| a.max(*b));
+                let s = rt / radius;
+                out.push(
+                    Record::new(&[key("layer", "total-at-trained-R")])
+                        .with("closed_form", s * r.bound)
+                        .with("monte_carlo", s * r.mc)
+                        .with("mc_stderr", s * r.mc_stderr)
+                        .with("trained_radius", rt)
+                        .with("train_loss", v.last.train_loss)
+                        .with("steps", v.steps as f64)
+                        .with("reached", v.reached),
+                );
+            }
             Ok(out)
         }
         Kind::NtkComplexity => {
-            check_params(cell, &["analytic"])?;
+            check_params(cell, &with_constants(&["analytic"]))?;
             let with_analytic: bool = param(cell, "analytic", true)?;
+            let constants = bound_constants(cell)?;
             let (split, k, _) = init_kernels(cfg, backend)?;
             let (n, d) = (split.train.n, split.train.d);
             let mut kernels = vec![("empirical", k.normalized())];
@@ -158,45 +199,68 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
                 .into_iter()
                 .map(|(name, kern)| {
                     let s = linalg::kernel_stats(&kern, &split.train.y)?;
-                    Ok(Record::new(&[key("kernel", name)])
+                    let inf = qp::infimum_relabeling(&kern, &split.train.y, 1e-9, QP_MAX_SWEEPS)?;
+                    Ok(Record::new(&[key("kernel", name), key("constants", constants.describe())])
                         .with("lambda_min", s.lambda_min)
                         .with("condition", s.condition)
                         .with("complexity", s.complexity)
-                        .with("cao_gu_ntk_bound", formulas::cao_gu_ntk(s.complexity, cg_depth, n, DELTA, 1.0, 1.0))
+                        .with("complexity_inf", inf.complexity())
+                        .with("qp_duality_gap", inf.gap)
+                        .with("cao_gu_ntk_bound", formulas::cao_gu_ntk(s.complexity, cg_depth, n, &constants))
+                        .with("cao_gu_ntk_inf_bound", formulas::cao_gu_ntk(inf.complexity(), cg_depth, n, &constants))
                         .with("ridge", s.ridge))
                 })
                 .collect()
         }
         Kind::NtrfBound => {
-            check_params(cell, &[])?;
+            check_params(cell, &with_constants(&["rad_samples"]))?;
+            let constants = bound_constants(cell)?;
+            let samples: usize = param(cell, "rad_samples", RAD_SAMPLES)?;
             let (split, k, f0) = init_kernels(cfg, backend)?;
-            let n = split.train.n;
-            let problem =
-                ntrf::NtrfProblem { per_layer: &k.per_layer, f0: &f0, y: &split.train.y, width: cfg.model.width };
-            let grid = ntrf::solve_grid(problem, &radius_grid(), SOLVER_LIMITS);
-            let cg_depth = cfg.model.depth + 1;
-            let fc = |s: &ntrf::NtrfSolution| formulas::cao_gu_fc(s.loss, cg_depth, s.radius, n, DELTA, 1.0, 1.0);
-            let res = |s: &ntrf::NtrfSolution| formulas::frei_cao_gu_resnet(s.loss, s.radius, n, DELTA, 4.0, 1.0, 1.0);
-            let own = |s: &ntrf::NtrfSolution| match cfg.model.arch {
-                Arch::Fc => fc(s),
-                Arch::Resnet => res(s),
-            };
-            let record = |radius: String, s: &ntrf::NtrfSolution| {
-                Record::new(&[key("radius", radius)])
-                    .with("eps_ntrf", s.loss)
-                    .with("bound_cao_gu_fc", fc(s))
-                    .with("bound_frei_cao_gu_resnet", res(s))
-                    .with("bound_own", own(s))
-                    .with("kkt_residual", s.kkt_residual)
-                    .with("duality_gap", s.gap)
-            };
-            let mut out: Vec<Record> = grid.iter().map(|s| record(crate::table::fmt(s.radius), s)).collect();
-            let best = grid.iter().min_by(|a, b| own(a).total_cmp(&own(b))).ok_or("empty radius grid")?;
-            out.push(record("best".into(), best).with("r_star", best.radius));
+            let eval = evaluate::eps_ntrf_bounds(
+                &k.per_layer,
+                &f0,
+                &split.train.y,
+                cfg.model.width,
+                cfg.model.depth,
+                &radius_grid(),
+                SOLVER_LIMITS,
+                &constants,
+                samples,
+                cfg.data.seed,
+            );
+            let c = constants.describe();
+            let mut out: Vec<Record> = eval
+                .rows
+                .iter()
+                .map(|row| {
+                    let s = &row.solution;
+                    let mut r = Record::new(&[key("radius", crate::table::fmt(s.radius)), key("constants", c.clone())])
+                        .with("eps_ntrf", s.loss)
+                        .with("kkt_residual", s.kkt_residual)
+                        .with("duality_gap", s.gap)
+                        .with("rad_mc", row.rad_mc)
+                        .with("rad_mc_stderr", row.rad_mc_stderr)
+                        .with("rad_cf", row.rad_cf);
+                    for (f, b) in evaluate::FORMULAS.iter().zip(&row.bounds) {
+                        r = r.with(&format!("bound_{f}"), *b);
+                    }
+                    r
+                })
+                .collect();
+            // "best": each formula minimized over R on its own, with its own r_star.
+            let mut best = Record::new(&[key("radius", "best"), key("constants", c)]);
+            for b in &eval.best {
+                best = best
+                    .with(&format!("bound_{}", b.formula), b.value)
+                    .with(&format!("r_star_{}", b.formula), b.r_star);
+            }
+            out.push(best);
             Ok(out)
         }
         Kind::Generalization => {
-            check_params(cell, &[])?;
+            check_params(cell, &with_constants(&[]))?;
+            let constants = bound_constants(cell)?;
             let run_dir = dir.join("run");
             let opts =
                 resgen_train::RunOptions { backend, out: Some(run_dir.clone()), quiet: true, name: "cell".into() };
@@ -204,21 +268,38 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
             if let StopReason::Diverged(e) = outcome.stop {
                 return Err(e.to_string());
             }
-            let values = resgen_bounds::report::bounds_report(&run_dir, backend)?;
-            let get = |k: &str| values.iter().find(|(n, _)| n == k).map(|(_, v)| *v).unwrap_or(f64::NAN);
-            let own = match cfg.model.arch {
-                Arch::Fc => get("bound_cao_gu_fc"),
-                Arch::Resnet => get("bound_frei_cao_gu_resnet"),
-            };
-            let mut r = Record::default();
+            let values = resgen_bounds::report::bounds_report(&run_dir, backend, &constants)?;
+            let mut r = Record::new(&[key("constants", constants.describe())]);
             for (k, v) in &values {
                 if !matches!(k.as_str(), "n" | "width" | "depth_L") {
                     r = r.with(k, *v);
                 }
             }
-            Ok(vec![r.with("bound_own", own)])
+            Ok(vec![r])
         }
     }
+}
+
+/// The bound constants a kind accepts as parameters, beside its own.
+fn with_constants<'a>(own: &[&'a str]) -> Vec<&'a str> {
+    let mut v = own.to_vec();
+    v.extend(["delta", "c_eps", "c_radius", "c_conf", "c_ntk"]);
+    v
+}
+
+/// The cell's bound constants: `[params]` `delta`, `c_eps`, `c_radius`, `c_conf`, `c_ntk`
+/// (defaults of [`BoundConstants`]).
+fn bound_constants(cell: &Cell) -> Result<BoundConstants, String> {
+    let d = BoundConstants::default();
+    let k = BoundConstants {
+        delta: param_f64(cell, "delta", d.delta)?,
+        c_eps: param_f64(cell, "c_eps", d.c_eps)?,
+        c_radius: param_f64(cell, "c_radius", d.c_radius)?,
+        c_conf: param_f64(cell, "c_conf", d.c_conf)?,
+        c_ntk: param_f64(cell, "c_ntk", d.c_ntk)?,
+    };
+    k.validate().map_err(|e| format!("params.{e}"))?;
+    Ok(k)
 }
 
 fn load(cfg: &RunConfig) -> Result<Split, String> {
@@ -247,6 +328,55 @@ fn train(cfg: &RunConfig, backend: BackendKind) -> Result<(Trainer, Vec<resgen_t
     Ok((t, rows))
 }
 
+/// Parameters of the kinds that compare a fixed number of steps with a matched training loss.
+const VIEW_PARAMS: [&str; 2] = ["target_loss", "max_iterations"];
+
+/// A trained network seen at one stopping rule.
+struct View {
+    /// `fixed-steps` (the config's `train.iterations`) or `matched-loss` (trained until the
+    /// training loss reaches `params.target_loss`, at most `params.max_iterations` steps).
+    name: &'static str,
+    trainer: Trainer,
+    last: resgen_train::Metrics,
+    /// GD steps taken.
+    steps: usize,
+    /// 1 if the stopping rule's target was met (always 1 for the fixed view), else 0.
+    reached: f64,
+}
+
+/// Trains the cell's config to the matched training loss (`params.target_loss`, default 0.1,
+/// within `params.max_iterations`, default 5000 steps): the widths and depths of a sweep are
+/// then compared at the same fit, not at a step count where their losses differ.
+fn matched_view(cell: &Cell, backend: BackendKind) -> Result<View, String> {
+    let target: f64 = param_f64(cell, "target_loss", 0.1)?;
+    let budget: usize = param(cell, "max_iterations", 5000)?;
+    if !(target > 0.0) || budget == 0 {
+        return Err("params: need target_loss > 0 and max_iterations >= 1".into());
+    }
+    let mut cfg = cell.config.clone();
+    cfg.train.iterations = budget;
+    cfg.train.target_loss = target;
+    cfg.train.log_every = budget;
+    let (trainer, rows, stop) = run_training(&cfg, load(&cfg)?, backend)?;
+    if let StopReason::Diverged(e) = stop {
+        return Err(e.to_string());
+    }
+    let last = rows.last().ok_or("training logged nothing")?.clone();
+    let reached = if stop == StopReason::TargetLoss { 1.0 } else { 0.0 };
+    Ok(View { name: "matched-loss", steps: last.iter, trainer, last, reached })
+}
+
+/// Both views of one cell: the fixed step budget (`train.iterations`) and the matched loss.
+fn train_views(cell: &Cell, backend: BackendKind) -> Result<Vec<View>, String> {
+    let mut cfg = cell.config.clone();
+    cfg.train.target_loss = 0.0;
+    cfg.train.log_every = cfg.train.iterations.max(1);
+    let (trainer, rows) = train(&cfg, backend)?;
+    let last = rows.last().ok_or("training logged nothing")?.clone();
+    let fixed = View { name: "fixed-steps", steps: last.iter, trainer, last, reached: 1.0 };
+    Ok(vec![fixed, matched_view(cell, backend)?])
+}
+
 /// The cell's data and its network at W0, in f64 on the kernel device.
 fn net_at_init(cfg: &RunConfig, backend: BackendKind) -> Result<(Split, Net), String> {
     let kdev = kernel_device(backend)?;
@@ -268,16 +398,46 @@ fn forward_scale(cfg: &RunConfig, backend: BackendKind) -> Result<Vec<Record>, S
     let (split, net) = net_at_init(cfg, backend)?;
     let (n, d, m) = (split.train.n, split.train.d, cfg.model.width);
     let fw = net.forward_states(net.upload(&split.train.x, n, d));
-    let row_norm = |h: Vec<f64>| -> f64 {
-        h.chunks(m).map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt()).sum::<f64>() / n as f64
+    let hidden: Vec<Vec<f64>> = fw.hidden.into_iter().map(to_host).collect();
+    let mean_row_norm =
+        |h: &[f64]| -> f64 { h.chunks(m).map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt()).sum::<f64>() / n as f64 };
+    // ||h_l(x) - h_1(x)|| / ||h_1(x)||, averaged over examples: an identity map (depth inert)
+    // gives 0, real depth dynamics a ratio of order 1, an explosion a large one.
+    let mean_rel_change = |h: &[f64]| -> f64 {
+        h.chunks(m)
+            .zip(hidden[0].chunks(m))
+            .map(|(a, b)| {
+                let diff: f64 = a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum();
+                let base: f64 = b.iter().map(|q| q * q).sum();
+                (diff / base.max(f64::MIN_POSITIVE)).sqrt()
+            })
+            .sum::<f64>()
+            / n as f64
     };
-    let norms: Vec<f64> = fw.hidden.into_iter().map(|h| row_norm(to_host(h))).collect();
+    let norms: Vec<f64> = hidden.iter().map(|h| mean_row_norm(h)).collect();
+    let changes: Vec<f64> = hidden.iter().map(|h| mean_rel_change(h)).collect();
+    let predicted = analytic::forward_prediction(&cfg.model)?;
     let f = to_host(fw.output);
     let f_abs = f.iter().map(|v| v.abs()).sum::<f64>() / n as f64;
-    let mut out: Vec<Record> =
-        norms.iter().enumerate().map(|(l, v)| Record::new(&[key("layer", l + 1)]).with("h_norm", *v)).collect();
+    let mut out: Vec<Record> = norms
+        .iter()
+        .enumerate()
+        .map(|(l, v)| {
+            Record::new(&[key("layer", l + 1)])
+                .with("h_norm", *v)
+                .with("h_norm_analytic", predicted[l].0)
+                .with("h_change", changes[l])
+                .with("h_change_analytic", predicted[l].1)
+        })
+        .collect();
+    let last = norms.len() - 1;
     out.push(
-        Record::new(&[key("layer", "last")]).with("h_norm", *norms.last().unwrap_or(&f64::NAN)).with("f_abs", f_abs),
+        Record::new(&[key("layer", "last")])
+            .with("h_norm", norms[last])
+            .with("h_norm_analytic", predicted[last].0)
+            .with("h_change", changes[last])
+            .with("h_change_analytic", predicted[last].1)
+            .with("f_abs", f_abs),
     );
     Ok(out)
 }
@@ -303,52 +463,102 @@ fn grad_features(cfg: &RunConfig, backend: BackendKind) -> Result<Vec<Record>, S
     Ok(out)
 }
 
-/// Doubling from `min_width` until the target is reached within the step budget, then
-/// bisection down to a resolution of one eighth. Not monotone in general (a width may succeed
-/// where a larger one fails by chance); the search reports the first boundary it finds.
+/// The width search of the min-width experiment, on a geometric grid `min_width * 2^k` up to
+/// `max_width`. At each width GD trains to `target_loss` within `max_iterations` steps; a width
+/// that reaches it is *trainable*. It is *lazy* at `(tau, eps)` if, in addition, the relative
+/// kernel motion `||K_T - K_0||_F / ||K_0||_F` (empirical NTK on the training points at the
+/// final and initial weights) is at most `tau` and the linearization error on held-out points,
+/// `mean_i |f_W(x_i) - f_lin(x_i)|` over the test split, is at most `eps`: the kernel regime the
+/// theorems' width requirement is about. Reported per criterion: the smallest width meeting it
+/// (`min_width`, undefined if none up to `max_width`). Every width tried gets its own record
+/// with the outcome: `diverged`, `out_of_budget` (target not reached), `kernel_change`,
+/// `eps_lin_test` and the steps taken, so a reader sees which condition failed. The search stops
+/// at the first width meeting every criterion. Widths are not monotone in general (a width may
+/// succeed where a larger one fails by chance); each criterion reports the first success.
 fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
-    check_params(cell, &["target_loss", "max_iterations", "min_width", "max_width"])?;
-    let target: f64 = param(cell, "target_loss", 0.1)?;
+    check_params(cell, &["target_loss", "max_iterations", "min_width", "max_width", "tau", "eps_lin"])?;
+    let target: f64 = param_f64(cell, "target_loss", 0.1)?;
     let budget: usize = param(cell, "max_iterations", 500)?;
     let lo_w: usize = param(cell, "min_width", 8)?;
     let hi_w: usize = param(cell, "max_width", 2048)?;
+    let taus: Vec<f64> = param(cell, "tau", vec![0.1, 0.2])?;
+    let epss: Vec<f64> = param(cell, "eps_lin", vec![0.1, 0.2])?;
     if target.is_nan() || target <= 0.0 || budget == 0 || lo_w == 0 || hi_w < lo_w {
         return Err("params: need target_loss > 0, max_iterations >= 1, 1 <= min_width <= max_width".into());
     }
-    let mut trainings = 0usize;
+    if taus.is_empty() || epss.is_empty() || taus.iter().chain(&epss).any(|v| !(*v > 0.0)) {
+        return Err("params: tau and eps_lin must be non-empty lists of positive numbers".into());
+    }
     // Every training of the search uses the same data: load it once.
     let split = load(&cell.config)?;
-    let mut reaches = |m: usize| -> Result<bool, String> {
-        trainings += 1;
+    if split.test.n == 0 {
+        return Err("min-width needs held-out points for the linearization criterion: set data.n_test > 0".into());
+    }
+    let kdev = kernel_device(backend)?;
+    // Criteria: trainable, then lazy at every (tau, eps).
+    let mut criteria: Vec<(String, Option<(f64, f64)>)> = vec![("trainable".into(), None)];
+    for &t in &taus {
+        for &e in &epss {
+            criteria.push((format!("lazy tau={t} eps={e}"), Some((t, e))));
+        }
+    }
+    let mut found: Vec<Option<usize>> = vec![None; criteria.len()];
+    let mut tried = Vec::new();
+    let mut m = lo_w;
+    loop {
         let mut cfg = cell.config.clone();
         cfg.model.width = m;
         cfg.train.iterations = budget;
         cfg.train.target_loss = target;
         cfg.train.log_every = budget;
-        let (_, _, stop) = run_training(&cfg, split.clone(), backend)?;
-        Ok(stop == StopReason::TargetLoss)
-    };
-    let mut hi = lo_w;
-    let mut lo = 0;
-    loop {
-        if reaches(hi)? {
+        let (trainer, rows, stop) = run_training(&cfg, split.clone(), backend)?;
+        let diverged = matches!(stop, StopReason::Diverged(_));
+        let reached = stop == StopReason::TargetLoss;
+        let steps = rows.last().map_or(0, |r| r.iter);
+        let (mut kchange, mut lin) = (f64::NAN, f64::NAN);
+        if reached {
+            let (n, d) = (split.train.n, split.train.d);
+            let net0 = Net::init(&cfg.model, d, Precision::F64, &kdev)?;
+            let w = trainer.net.host_weights();
+            let net_t = Net::from_host(&cfg.model, d, &w, Precision::F64, &kdev);
+            let k0 = ntk::empirical_ntk(&net0, &split.train.x, n).total;
+            let kt = ntk::empirical_ntk(&net_t, &split.train.x, n).total;
+            let fro = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
+            let diff: Vec<f64> = kt.data.iter().zip(&k0.data).map(|(a, b)| a - b).collect();
+            kchange = fro(&diff) / fro(&k0.data);
+            lin = features::linearization_error(&net0, &w, &split.test.x, split.test.n).1;
+        }
+        for (slot, (_, crit)) in found.iter_mut().zip(&criteria) {
+            let ok = reached && crit.is_none_or(|(t, e)| kchange <= t && lin <= e);
+            if ok && slot.is_none() {
+                *slot = Some(m);
+            }
+        }
+        let (t0, e0) = (taus[0], epss[0]);
+        tried.push(
+            Record::new(&[key("criterion", "tried"), key("tried_width", m)])
+                .with("diverged", if diverged { 1.0 } else { 0.0 })
+                .with("out_of_budget", if !diverged && !reached { 1.0 } else { 0.0 })
+                .with("kernel_moved", if reached && !(kchange <= t0) { 1.0 } else { 0.0 })
+                .with("linearization_failed", if reached && !(lin <= e0) { 1.0 } else { 0.0 })
+                .with("kernel_change", kchange)
+                .with("eps_lin_test", lin)
+                .with("steps", steps as f64),
+        );
+        if found.iter().all(Option::is_some) || m >= hi_w {
             break;
         }
-        lo = hi;
-        if hi >= hi_w {
-            return Ok(vec![
-                Record::default().with("min_width", f64::NAN).with("reached", 0.0).with("trainings", trainings as f64),
-            ]);
-        }
-        hi = (hi * 2).min(hi_w);
+        m = (m * 2).min(hi_w);
     }
-    while lo > 0 && hi - lo > (hi / 8).max(1) {
-        let mid = (lo + hi) / 2;
-        if reaches(mid)? {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    Ok(vec![Record::default().with("min_width", hi as f64).with("reached", 1.0).with("trainings", trainings as f64)])
+    let mut out: Vec<Record> = criteria
+        .iter()
+        .zip(&found)
+        .map(|((name, _), w)| {
+            Record::new(&[key("criterion", name), key("tried_width", "")])
+                .with("min_width", w.map_or(f64::NAN, |v| v as f64))
+                .with("found", if w.is_some() { 1.0 } else { 0.0 })
+        })
+        .collect();
+    out.extend(tried);
+    Ok(out)
 }

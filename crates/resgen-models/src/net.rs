@@ -240,6 +240,26 @@ impl Net {
         Backprop { inputs, deltas, output }
     }
 
+    /// The diagonal of the empirical NTK over the trained layers,
+    /// `K(x_i, x_i) = sum_l ||grad_{W_l} f(x_i)||_F^2 = sum_l ||delta_l(x_i)||^2 ||a_{l-1}(x_i)||^2`
+    /// (frozen layers excluded: GD does not move them), from one batched backward pass.
+    pub fn ntk_diagonal(&self, x: Tensor<2>) -> Vec<f64> {
+        let n = x.shape().dims::<2>()[0];
+        let bp = self.backprop(x, |f| vec![1.0; f.len()]);
+        let mut diag = vec![0.0; n];
+        for (l, (a, d)) in bp.inputs.into_iter().zip(bp.deltas).enumerate() {
+            if !self.is_trained(l + 1) {
+                continue;
+            }
+            let na = to_host(a.square().sum_dim(1));
+            let nd = to_host(d.square().sum_dim(1));
+            for (k, (p, q)) in diag.iter_mut().zip(na.iter().zip(&nd)) {
+                *k += p * q;
+            }
+        }
+        diag
+    }
+
     /// Training loss gradients: `L_S = (1/n) sum_i log(1 + exp(-y_i f(x_i)))`.
     /// Returns the outputs before the step (for free training metrics) and the gradients
     /// (`None` for frozen layers), from [`Net::backprop`].

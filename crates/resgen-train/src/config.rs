@@ -20,14 +20,35 @@ pub enum Algorithm {
     OnePassSgd,
 }
 
+/// How the GD/SGD step size is scaled (`train.step_scale`).
+///
+/// With `eta = nu / m` for both networks, the FC network's function-space step grows with depth:
+/// one GD step moves `f` by `-(eta / n) K l'`, and the FC kernel's diagonal is about
+/// `m (1 + L / 2)` against about `m` for the ResNet at theta = 1/L. `ntk-trace` divides by the
+/// kernel's own scale at `W0` instead, so that `eta K / n` has the same size for every network,
+/// width and depth: the normalization used for every cross-architecture comparison.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepScale {
+    /// `eta = nu / m` (the theory's scaling; default).
+    #[default]
+    Width,
+    /// `eta = nu / mean_i K(x_i, x_i)`, the empirical NTK's mean diagonal at `W0` over the
+    /// training set (trained layers only): the trace normalization, `nu / (tr K0 / n)`.
+    /// Chosen over `lambda_max(K0)` because it needs one backward pass, not a kernel.
+    NtkTrace,
+}
+
 /// The `[train]` table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
     /// `gd`, `sgd` or `one-pass-sgd`.
     pub algorithm: Algorithm,
-    /// Step size constant: `eta = nu / m` for `gd` and `sgd`.
+    /// Step size constant: `eta = nu / m` for `gd` and `sgd` (see `step_scale`).
     pub nu: f64,
+    /// `width` (`eta = nu / m`, default) or `ntk-trace` (`eta = nu / mean_i K0(x_i, x_i)`).
+    pub step_scale: StepScale,
     /// One-pass SGD: `kappa` in `eta = kappa R / (m sqrt(n))`.
     pub kappa: f64,
     /// One-pass SGD: the radius `R` in the step size.
@@ -52,6 +73,7 @@ impl Default for TrainConfig {
         TrainConfig {
             algorithm: Algorithm::Gd,
             nu: 1.0,
+            step_scale: StepScale::Width,
             kappa: 1.0,
             radius: 1.0,
             batch_size: 64,

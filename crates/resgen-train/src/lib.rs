@@ -2,7 +2,7 @@
 //!
 //! The algorithm (shared/theory.md): full-batch gradient descent on the logistic loss
 //! `L_S(W) = (1/n) sum_i log(1 + exp(-y_i f_W(x_i)))`, `W_l <- W_l - eta grad_{W_l} L_S`,
-//! `eta = nu / m`, for every trained layer; also mini-batch SGD and Cao-Gu's one-pass SGD
+//! `eta = nu / m` (or `nu / mean_i K0(x_i, x_i)` with `train.step_scale = "ntk-trace"`), for every trained layer; also mini-batch SGD and Cao-Gu's one-pass SGD
 //! (batch size 1, `eta = kappa R / (m sqrt(n))`).
 //!
 //! Each logged iteration records the training loss `L_S`, the surrogate loss
@@ -15,6 +15,6 @@ pub mod output;
 mod run;
 mod trainer;
 
-pub use config::{Algorithm, ConfigError, RunConfig, TrainConfig, apply_override, fnv_hex};
+pub use config::{Algorithm, ConfigError, RunConfig, StepScale, TrainConfig, apply_override, fnv_hex};
 pub use run::{RunOptions, RunOutcome, run_folder_name, train_run};
 pub use trainer::{Metrics, StopReason, TrainError, Trainer, margin_stats, metrics_header};

@@ -4,7 +4,7 @@ use rand::seq::SliceRandom;
 use resgen_data::{Split, Stream, rng};
 use resgen_models::{Device, Net, Tensor, logistic_loss_mean};
 
-use crate::{Algorithm, RunConfig};
+use crate::{Algorithm, RunConfig, StepScale};
 
 /// One logged iteration. `iter = t` describes the weights after `t` updates.
 #[derive(Clone, Debug, PartialEq)]
@@ -128,7 +128,15 @@ impl Trainer {
         let net = Net::init(&cfg.model, split.train.d, cfg.train.precision, device)?;
         let x_train = net.upload(&split.train.x, split.train.n, split.train.d);
         let x_test = net.upload(&split.test.x, split.test.n, split.test.d);
-        let eta = cfg.step_size(split.train.n);
+        let mut eta = cfg.step_size(split.train.n);
+        if cfg.train.step_scale == StepScale::NtkTrace && cfg.train.algorithm != Algorithm::OnePassSgd {
+            let diag = net.ntk_diagonal(x_train.clone());
+            let mean = diag.iter().sum::<f64>() / diag.len().max(1) as f64;
+            if !(mean.is_finite() && mean > 0.0) {
+                return Err(format!("train.step_scale = \"ntk-trace\": the NTK's mean diagonal at W0 is {mean}"));
+            }
+            eta = cfg.train.nu / mean;
+        }
         Ok(Trainer { cfg: cfg.clone(), w0: net.weights.clone(), net, x_train, x_test, split, eta })
     }
 

@@ -71,6 +71,21 @@ enum Command {
         /// A CPU backend (or cuda): bounds are computed in f64.
         #[arg(long)]
         device: Option<BackendKind>,
+        /// Failure probability delta of every bound.
+        #[arg(long, default_value_t = 0.05)]
+        delta: f64,
+        /// Multiplier of eps_NTRF(R) in the eps_NTRF bounds.
+        #[arg(long, default_value_t = 4.0)]
+        c_eps: f64,
+        /// c in c (L+1) R / sqrt(n) (Cao-Gu FC) and c R / sqrt(n) (Frei-Cao-Gu ResNet).
+        #[arg(long, default_value_t = 1.0)]
+        c_radius: f64,
+        /// c' of the confidence term c' sqrt(log(1/delta) / n) of the Cao-Gu style bounds.
+        #[arg(long, default_value_t = 1.0)]
+        c_conf: f64,
+        /// c of the NTK corollary c (L+1) sqrt(y^T K^-1 y / n).
+        #[arg(long, default_value_t = 1.0)]
+        c_ntk: f64,
     },
     /// Run named experiments (experiments/<name>.toml, or "all"): sweep the profile's cells,
     /// skipping finished ones, then write results/<name>.csv and results/<name>.svg.
@@ -218,9 +233,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}: summary.csv, rademacher.csv and the Gram matrices written", out.display());
             Ok(())
         }
-        Command::Bounds { run, device } => {
+        Command::Bounds { run, device, delta, c_eps, c_radius, c_conf, c_ntk } => {
             let backend = device.unwrap_or_else(BackendKind::default_compiled);
-            let values = resgen_bounds::report::bounds_report(&run, backend).map_err(anyhow::Error::msg)?;
+            let constants = resgen_bounds::formulas::BoundConstants { delta, c_eps, c_radius, c_conf, c_ntk };
+            let values = resgen_bounds::report::bounds_report(&run, backend, &constants).map_err(anyhow::Error::msg)?;
             for (k, v) in values {
                 println!("{k:28} {v:.6}");
             }
