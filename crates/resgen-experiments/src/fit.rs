@@ -35,8 +35,17 @@ pub fn r_squared(obs: &[f64], pred: &[f64]) -> f64 {
     if ss_tot == 0.0 { if ss_res == 0.0 { 1.0 } else { f64::NEG_INFINITY } } else { 1.0 - ss_res / ss_tot }
 }
 
-/// The fit table (CSV text) from the min-width table's header and rows.
-pub fn growth_fits(header: &[String], rows: &[Vec<String>]) -> Result<String, String> {
+/// Per-seed values behind the table: for each cell record, its group's key columns and values.
+pub type RawValues<'a> = &'a [(Vec<(String, String)>, u64, Vec<(String, Option<f64>)>)];
+
+/// Bootstrap resamples for the confidence intervals of the growth exponents.
+const BOOTSTRAP: usize = 1000;
+
+/// The fit table (CSV text) from the min-width table's header and rows, with 95% percentile
+/// bootstrap intervals for each law's `b` (seeds resampled with replacement at every depth, the
+/// means refitted; `raw` holds the per-seed values). Widths a seed never found (censored at
+/// `max_width`) are left out of that depth's mean, as in the table.
+pub fn growth_fits(header: &[String], rows: &[Vec<String>], raw: RawValues) -> Result<String, String> {
     let col = |name: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| format!("min-width table has no `{name}` column"))
     };
@@ -54,7 +63,9 @@ pub fn growth_fits(header: &[String], rows: &[Vec<String>]) -> Result<String, St
         }
     }
     let mut out_header: Vec<String> = line_cols.iter().map(|&i| header[i].clone()).collect();
-    out_header.extend(["law", "formula", "a", "b", "r2", "points"].iter().map(|s| s.to_string()));
+    out_header.extend(["law", "formula", "a", "b", "b_ci_lo", "b_ci_hi", "r2", "points"].iter().map(|s| s.to_string()));
+    let line_names: Vec<&String> = line_cols.iter().map(|&i| &header[i]).collect();
+    let depth_name = &header[depth];
     let mut out = Vec::new();
     for (key, pts) in &lines {
         let ls: Vec<f64> = pts.iter().map(|p| p.0).collect();
@@ -74,19 +85,71 @@ pub fn growth_fits(header: &[String], rows: &[Vec<String>]) -> Result<String, St
                     .map(|(a, b)| (a.exp(), b, lnl.iter().map(|x| (a + b * x).exp()).collect::<Vec<_>>())),
             ),
         ];
-        for (law, formula, fit) in fits {
+        // Per-seed values of this line at each of its depths.
+        let per_depth: Vec<Vec<f64>> = ls
+            .iter()
+            .map(|l| {
+                raw.iter()
+                    .filter(|(gk, _, _)| {
+                        line_names.iter().zip(key).all(|(n, v)| gk.iter().any(|(k, x)| k == *n && x == v))
+                            && gk.iter().any(|(k, x)| k == depth_name && x.parse::<f64>().ok() == Some(*l))
+                    })
+                    .filter_map(|(_, _, vals)| vals.iter().find(|(n, _)| n == "min_width").and_then(|(_, x)| *x))
+                    .collect()
+            })
+            .collect();
+        let boot = bootstrap_exponents(&lnl, &per_depth);
+        for (k, (law, formula, fit)) in fits.into_iter().enumerate() {
             let mut row = key.clone();
             row.push(law.into());
             row.push(formula.into());
             match fit {
                 Some((a, b, pred)) => {
-                    row.extend([fmt(a), fmt(b), fmt(r_squared(&ms, &pred))]);
+                    let (lo, hi) = boot[k].map_or((String::new(), String::new()), |(lo, hi)| (fmt(lo), fmt(hi)));
+                    row.extend([fmt(a), fmt(b), lo, hi, fmt(r_squared(&ms, &pred))]);
                 }
-                None => row.extend(["".into(), "".into(), "".into()]),
+                None => row.extend(["".into(), "".into(), "".into(), "".into(), "".into()]),
             }
             row.push(pts.len().to_string());
             out.push(row);
         }
     }
     Ok(csv_text(&out_header, &out))
+}
+
+/// 95% percentile intervals of `b` for the log law and the power law, from [`BOOTSTRAP`]
+/// resamples of the seeds at every depth (a fixed-seed generator: the table is reproducible).
+fn bootstrap_exponents(lnl: &[f64], per_depth: &[Vec<f64>]) -> [Option<(f64, f64)>; 2] {
+    if per_depth.iter().any(|v| v.is_empty()) || lnl.len() < 2 {
+        return [None, None];
+    }
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = |k: usize| {
+        // xorshift64*: plenty for resampling indices.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % k
+    };
+    let (mut logs, mut pows) = (Vec::with_capacity(BOOTSTRAP), Vec::with_capacity(BOOTSTRAP));
+    for _ in 0..BOOTSTRAP {
+        let ms: Vec<f64> =
+            per_depth.iter().map(|v| (0..v.len()).map(|_| v[next(v.len())]).sum::<f64>() / v.len() as f64).collect();
+        let lnm: Vec<f64> = ms.iter().map(|m| m.ln()).collect();
+        if let Some((_, b)) = linear_fit(lnl, &ms) {
+            logs.push(b);
+        }
+        if let Some((_, b)) = linear_fit(lnl, &lnm) {
+            pows.push(b);
+        }
+    }
+    let ci = |mut v: Vec<f64>| -> Option<(f64, f64)> {
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| v[((q * (v.len() - 1) as f64).round() as usize).min(v.len() - 1)];
+        Some((at(0.025), at(0.975)))
+    };
+    [ci(logs), ci(pows)]
 }

@@ -9,10 +9,12 @@
 //! - [`table`]: merging finished cells into `results/<name>.csv` (mean and sd over seeds).
 //! - [`fit`]: the log-vs-power growth laws of the min-width table.
 //! - [`plot`]: SVG figures from the tables alone.
+//! - [`report`]: `results/summary.md` and `.tex`, one row per claim with its verdict.
 
 pub mod fit;
 pub mod measure;
 pub mod plot;
+pub mod report;
 pub mod spec;
 pub mod sweep;
 pub mod table;

@@ -103,7 +103,7 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
             check_params(cell, &VIEW_PARAMS)?;
             let sm = (cfg.model.width as f64).sqrt();
             let mut out = Vec::new();
-            for v in train_views(cell, backend)? {
+            for v in train_views(cell, backend, true)?.1 {
                 let last = &v.last;
                 for (l, d) in last.dist.iter().enumerate() {
                     out.push(Record::new(&[key("view", v.name), key("layer", l + 1)]).with("dist_scaled", sm * d));
@@ -122,14 +122,14 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
             check_params(cell, &VIEW_PARAMS)?;
             let kdev = kernel_device(backend)?;
             let mut out = Vec::new();
-            for v in train_views(cell, backend)? {
-                let split = v.trainer.split();
-                let (n, d) = (split.train.n, split.train.d);
-                let net0 = Net::init(&cfg.model, d, Precision::F64, &kdev)?;
-                let w = v.trainer.net.host_weights();
-                let (max, mean) = features::linearization_error(&net0, &w, &split.train.x, n);
+            let (split, views) = train_views(cell, backend, true)?;
+            let (n, d) = (split.train.n, split.train.d);
+            let net0 = Net::init(&cfg.model, d, Precision::F64, &kdev)?;
+            for v in views {
+                let w = &v.weights;
+                let (max, mean) = features::linearization_error(&net0, w, &split.train.x, n);
                 let (test_max, _) = if split.test.n > 0 {
-                    features::linearization_error(&net0, &w, &split.test.x, split.test.n)
+                    features::linearization_error(&net0, w, &split.test.x, split.test.n)
                 } else {
                     (f64::NAN, f64::NAN)
                 };
@@ -168,7 +168,7 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
             // The same terms at the radius GD actually reaches (trained to the matched target
             // loss): R = sqrt(m) max_l ||W_l - W0_l||_F. Rad is linear in R.
             if param(cell, "trained_radius", false)? {
-                let v = matched_view(cell, backend)?;
+                let v = train_views(cell, backend, false)?.1.remove(0);
                 let rt = (cfg.model.width as f64).sqrt() * v.last.dist.iter().fold(0.0f64, |a, b| a.max(*b));
                 let s = rt / radius;
                 out.push(
@@ -336,7 +336,8 @@ struct View {
     /// `fixed-steps` (the config's `train.iterations`) or `matched-loss` (trained until the
     /// training loss reaches `params.target_loss`, at most `params.max_iterations` steps).
     name: &'static str,
-    trainer: Trainer,
+    /// The weights at that point (host, per layer).
+    weights: Vec<Vec<f64>>,
     last: resgen_train::Metrics,
     /// GD steps taken.
     steps: usize,
@@ -344,37 +345,75 @@ struct View {
     reached: f64,
 }
 
-/// Trains the cell's config to the matched training loss (`params.target_loss`, default 0.1,
-/// within `params.max_iterations`, default 5000 steps): the widths and depths of a sweep are
-/// then compared at the same fit, not at a step count where their losses differ.
-fn matched_view(cell: &Cell, backend: BackendKind) -> Result<View, String> {
+/// `params.target_loss` (default 0.1) and `params.max_iterations` (default 5000).
+fn matched_target(cell: &Cell) -> Result<(f64, usize), String> {
     let target: f64 = param_f64(cell, "target_loss", 0.1)?;
     let budget: usize = param(cell, "max_iterations", 5000)?;
-    if !(target > 0.0) || budget == 0 {
+    if target.is_nan() || target <= 0.0 || budget == 0 {
         return Err("params: need target_loss > 0 and max_iterations >= 1".into());
     }
-    let mut cfg = cell.config.clone();
-    cfg.train.iterations = budget;
-    cfg.train.target_loss = target;
-    cfg.train.log_every = budget;
-    let (trainer, rows, stop) = run_training(&cfg, load(&cfg)?, backend)?;
+    Ok((target, budget))
+}
+
+/// Continues training `t` for `steps` more GD steps (stopping early at `target`, 0 = never);
+/// returns the last metrics (with `iter` counted from `offset`) and whether the target was met.
+fn continue_training(
+    t: &mut Trainer,
+    steps: usize,
+    target: f64,
+    offset: usize,
+) -> Result<(resgen_train::Metrics, bool), String> {
+    t.cfg.train.iterations = steps;
+    t.cfg.train.target_loss = target;
+    t.cfg.train.log_every = steps.max(1);
+    let (rows, stop) = t.train(|_, _| {});
     if let StopReason::Diverged(e) = stop {
         return Err(e.to_string());
     }
-    let last = rows.last().ok_or("training logged nothing")?.clone();
-    let reached = if stop == StopReason::TargetLoss { 1.0 } else { 0.0 };
-    Ok(View { name: "matched-loss", steps: last.iter, trainer, last, reached })
+    let mut last = rows.last().ok_or("training logged nothing")?.clone();
+    last.iter += offset;
+    Ok((last, stop == StopReason::TargetLoss))
 }
 
-/// Both views of one cell: the fixed step budget (`train.iterations`) and the matched loss.
-fn train_views(cell: &Cell, backend: BackendKind) -> Result<Vec<View>, String> {
-    let mut cfg = cell.config.clone();
-    cfg.train.target_loss = 0.0;
-    cfg.train.log_every = cfg.train.iterations.max(1);
-    let (trainer, rows) = train(&cfg, backend)?;
-    let last = rows.last().ok_or("training logged nothing")?.clone();
-    let fixed = View { name: "fixed-steps", steps: last.iter, trainer, last, reached: 1.0 };
-    Ok(vec![fixed, matched_view(cell, backend)?])
+/// One GD run of the cell, seen at two stopping rules: after the config's `train.iterations`
+/// steps (`fixed-steps`), and when the training loss first reaches `params.target_loss`
+/// within `params.max_iterations` steps (`matched-loss`): widths and depths are then compared
+/// at the same fit, not at a step count where their losses differ. GD is deterministic, so one
+/// run serves both: it is checkpointed at whichever rule fires first. With `fixed = false` only
+/// the matched view is returned.
+fn train_views(cell: &Cell, backend: BackendKind, fixed: bool) -> Result<(Split, Vec<View>), String> {
+    let (target, budget) = matched_target(cell)?;
+    let cfg = &cell.config;
+    let split = load(cfg)?;
+    let device = backend.checked_device(cfg.train.precision).map_err(|e| e.to_string())?;
+    let mut t = Trainer::new(cfg, split.clone(), &device)?;
+    let k_fixed = if fixed { cfg.train.iterations.min(budget) } else { budget };
+    let view = |name, t: &Trainer, last: resgen_train::Metrics, reached: bool| View {
+        name,
+        weights: t.net.host_weights(),
+        steps: last.iter,
+        last,
+        reached: if reached { 1.0 } else { 0.0 },
+    };
+    // Phase 1: up to the fixed step count, stopping early at the target.
+    let (last, hit) = continue_training(&mut t, k_fixed, target, 0)?;
+    let mut views = Vec::new();
+    if hit {
+        let at = last.iter;
+        views.push(view("matched-loss", &t, last, true));
+        if fixed {
+            let (last, _) = continue_training(&mut t, k_fixed - at, 0.0, at)?;
+            views.insert(0, view("fixed-steps", &t, last, true));
+        }
+    } else {
+        let at = last.iter;
+        if fixed {
+            views.push(view("fixed-steps", &t, last, true));
+        }
+        let (last, hit) = continue_training(&mut t, budget - at, target, at)?;
+        views.push(view("matched-loss", &t, last, hit));
+    }
+    Ok((split, views))
 }
 
 /// The cell's data and its network at W0, in f64 on the kernel device.
@@ -467,9 +506,10 @@ fn grad_features(cfg: &RunConfig, backend: BackendKind) -> Result<Vec<Record>, S
 /// `max_width`. At each width GD trains to `target_loss` within `max_iterations` steps; a width
 /// that reaches it is *trainable*. It is *lazy* at `(tau, eps)` if, in addition, the relative
 /// kernel motion `||K_T - K_0||_F / ||K_0||_F` (empirical NTK on the training points at the
-/// final and initial weights) is at most `tau` and the linearization error on held-out points,
-/// `mean_i |f_W(x_i) - f_lin(x_i)|` over the test split, is at most `eps`: the kernel regime the
-/// theorems' width requirement is about. Reported per criterion: the smallest width meeting it
+/// final and initial weights) is at most `tau` and the relative linearization error on held-out
+/// points, `mean_i |f_W(x_i) - f_lin(x_i)| / mean_i |f_W(x_i) - f_W0(x_i)|` over the test split
+/// (the share of the learned change the linearization misses), is at most `eps`: the kernel
+/// regime the theorems' width requirement is about. Reported per criterion: the smallest width meeting it
 /// (`min_width`, undefined if none up to `max_width`). Every width tried gets its own record
 /// with the outcome: `diverged`, `out_of_budget` (target not reached), `kernel_change`,
 /// `eps_lin_test` and the steps taken, so a reader sees which condition failed. The search stops
@@ -486,7 +526,7 @@ fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
     if target.is_nan() || target <= 0.0 || budget == 0 || lo_w == 0 || hi_w < lo_w {
         return Err("params: need target_loss > 0, max_iterations >= 1, 1 <= min_width <= max_width".into());
     }
-    if taus.is_empty() || epss.is_empty() || taus.iter().chain(&epss).any(|v| !(*v > 0.0)) {
+    if taus.is_empty() || epss.is_empty() || taus.iter().chain(&epss).any(|v| v.is_nan() || *v <= 0.0) {
         return Err("params: tau and eps_lin must be non-empty lists of positive numbers".into());
     }
     // Every training of the search uses the same data: load it once.
@@ -526,7 +566,15 @@ fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
             let fro = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
             let diff: Vec<f64> = kt.data.iter().zip(&k0.data).map(|(a, b)| a - b).collect();
             kchange = fro(&diff) / fro(&k0.data);
-            lin = features::linearization_error(&net0, &w, &split.test.x, split.test.n).1;
+            // Relative to how far the function moved: the share of the learned change
+            // f_W - f_W0 on held-out points that the linearization misses.
+            let (nt, xt) = (split.test.n, &split.test.x);
+            let moved = {
+                let f0 = net0.predict(net0.upload(xt, nt, d));
+                let ft = net_t.predict(net_t.upload(xt, nt, d));
+                ft.iter().zip(&f0).map(|(a, b)| (a - b).abs()).sum::<f64>() / nt as f64
+            };
+            lin = features::linearization_error(&net0, &w, xt, nt).1 / moved.max(f64::MIN_POSITIVE);
         }
         for (slot, (_, crit)) in found.iter_mut().zip(&criteria) {
             let ok = reached && crit.is_none_or(|(t, e)| kchange <= t && lin <= e);
@@ -539,10 +587,10 @@ fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
             Record::new(&[key("criterion", "tried"), key("tried_width", m)])
                 .with("diverged", if diverged { 1.0 } else { 0.0 })
                 .with("out_of_budget", if !diverged && !reached { 1.0 } else { 0.0 })
-                .with("kernel_moved", if reached && !(kchange <= t0) { 1.0 } else { 0.0 })
-                .with("linearization_failed", if reached && !(lin <= e0) { 1.0 } else { 0.0 })
+                .with("kernel_moved", if reached && (kchange.is_nan() || kchange > t0) { 1.0 } else { 0.0 })
+                .with("linearization_failed", if reached && (lin.is_nan() || lin > e0) { 1.0 } else { 0.0 })
                 .with("kernel_change", kchange)
-                .with("eps_lin_test", lin)
+                .with("eps_lin_test_rel", lin)
                 .with("steps", steps as f64),
         );
         if found.iter().all(Option::is_some) || m >= hi_w {

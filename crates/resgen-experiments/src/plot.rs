@@ -45,7 +45,18 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str) -> Result<()
             if (spec.log_x && x <= 0.0) || (spec.log_y && y <= 0.0) {
                 continue;
             }
-            let mut label = series_cols.iter().map(|&i| r[i].clone()).collect::<Vec<_>>().join(" ");
+            // Legends name the parameter: "ResNet, L = 8", "FC, theta = 1/L".
+            let mut label = series_cols
+                .iter()
+                .map(|&i| match (header[i].as_str(), r[i].as_str()) {
+                    ("arch", "resnet") => "ResNet".to_string(),
+                    ("arch", "fc") => "FC".to_string(),
+                    ("depth", v) => format!("L = {v}"),
+                    ("width", v) => format!("m = {v}"),
+                    (k, v) => format!("{k} = {v}"),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
             if ys.len() > 1 {
                 label = format!("{label} {yname}").trim().to_string();
             }
@@ -97,7 +108,19 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str) -> Result<()
             .draw()
             .map_err(e)?;
         for (i, (label, pts)) in series.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
+            // One colour per network (Okabe-Ito: ResNet blue, FC vermillion), shaded per second
+            // parameter; other series take the palette's remaining colours.
+            let shade = series[..i].iter().filter(|(l, _)| l.split(',').next() == label.split(',').next()).count();
+            let base = if label.starts_with("ResNet") {
+                RGBColor(0x00, 0x72, 0xB2)
+            } else if label.starts_with("FC") {
+                RGBColor(0xD5, 0x5E, 0x00)
+            } else {
+                [RGBColor(0x00, 0x9E, 0x73), RGBColor(0xCC, 0x79, 0xA7), RGBColor(0xE6, 0x9F, 0x00)][i % 3]
+            };
+            let k = 0.55f64.powi(shade as i32);
+            let mix = |c: u8| (255.0 - (255.0 - c as f64) * k) as u8;
+            let color = RGBColor(mix(base.0), mix(base.1), mix(base.2)).to_rgba();
             let mut pts = pts.clone();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             chart

@@ -2,10 +2,12 @@
 //! mean and standard deviation over seeds.
 //!
 //! Columns: the grid's columns (`arch`, `depth`, ...), the record keys (`layer`, `iter`, ...),
-//! `seeds` (how many cells were averaged), then `<value>_mean` and `<value>_sd` for each value
-//! (sample standard deviation, n - 1; empty with one seed). Undefined values (a width search
-//! that never reached its target) are left out of the mean, and are empty where no seed has
-//! one. Reads only the cells' `result.json`, so shards run anywhere can be merged once their
+//! `seeds` (how many cells the row has), then `<value>_mean`, `<value>_sd` and `<value>_n` for
+//! each value (sample standard deviation, n - 1, empty with one defined value; `_n` counts the
+//! seeds whose value is defined). Undefined values (a width search that never reached its
+//! target) are left out of the mean, and are empty where no seed has one. Beside each table,
+//! `<name>.cells.csv` keeps the raw per-cell values (one row per cell and record, with its seed),
+//! so every mean and sd can be recomputed. Reads only the cells' `result.json`, so shards run anywhere can be merged once their
 //! `runs/` folders are copied together.
 
 use std::collections::HashMap;
@@ -33,6 +35,9 @@ pub fn fmt(v: f64) -> String {
 /// A table row's key columns and values.
 type GroupKey = Vec<(String, String)>;
 
+/// One cell's record: its row's key columns, the seed, and its values.
+type RawRecord = (GroupKey, u64, Vec<(String, Option<f64>)>);
+
 /// What a merge found.
 #[derive(Clone, Debug, Default)]
 pub struct MergeReport {
@@ -58,6 +63,11 @@ pub fn table_path(results: &Path, exp: &Experiment, profile: &str) -> PathBuf {
     }
 }
 
+/// The raw per-cell table beside a table: `results/<name>.cells.csv`.
+pub fn cells_path(table: &Path) -> PathBuf {
+    table.with_extension("cells.csv")
+}
+
 /// Builds the table from whatever cells have finished and writes it (atomically).
 pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Result<MergeReport, String> {
     let cells = exp.cells(profile)?;
@@ -69,6 +79,8 @@ pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Re
     let mut key_cols: Vec<String> =
         cells.first().map(|c| c.coords.iter().map(|(k, _)| k.clone()).collect()).unwrap_or_default();
     let mut value_cols: Vec<String> = Vec::new();
+    // Raw rows: (key columns of the group, seed, values by name).
+    let mut raw: Vec<RawRecord> = Vec::new();
     for cell in &cells {
         let Some(res) = read_result(cell, runs)? else {
             report.missing.push(cell.label());
@@ -88,6 +100,7 @@ pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Re
                 order.push(gk.clone());
             }
             *counts.entry(gk.clone()).or_default() += 1;
+            raw.push((gk.clone(), cell.seed, rec.values.clone()));
             let g = groups.entry(gk).or_default();
             for (name, v) in &rec.values {
                 if !value_cols.contains(name) {
@@ -111,6 +124,7 @@ pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Re
     for v in &value_cols {
         header.push(format!("{v}_mean"));
         header.push(format!("{v}_sd"));
+        header.push(format!("{v}_n"));
     }
     let rows: Vec<Vec<String>> = order
         .iter()
@@ -126,6 +140,7 @@ pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Re
                 let (mean, sd) = mean_sd(xs);
                 row.push(mean.map(fmt).unwrap_or_default());
                 row.push(sd.map(fmt).unwrap_or_default());
+                row.push(xs.len().to_string());
             }
             row
         })
@@ -136,8 +151,30 @@ pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Re
     }
     write_atomic(&path, csv_text(&header, &rows).as_bytes()).map_err(io_err(&path))?;
     report.written.push(path.clone());
+    // The raw values behind every mean.
+    let mut raw_header = key_cols.clone();
+    raw_header.push("seed".into());
+    raw_header.extend(value_cols.iter().cloned());
+    let raw_rows: Vec<Vec<String>> = raw
+        .iter()
+        .map(|(gk, seed, vals)| {
+            let mut row: Vec<String> = key_cols
+                .iter()
+                .map(|c| gk.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone()).unwrap_or_default())
+                .collect();
+            row.push(seed.to_string());
+            for v in &value_cols {
+                let x = vals.iter().find(|(n, _)| n == v).and_then(|(_, x)| *x);
+                row.push(x.map(|x| format!("{x:e}")).unwrap_or_default());
+            }
+            row
+        })
+        .collect();
+    let cells_path = cells_path(&path);
+    write_atomic(&cells_path, csv_text(&raw_header, &raw_rows).as_bytes()).map_err(io_err(&cells_path))?;
+    report.written.push(cells_path);
     if exp.kind == Kind::MinWidth {
-        let fit = crate::fit::growth_fits(&header, &rows)?;
+        let fit = crate::fit::growth_fits(&header, &rows, &raw)?;
         let p = path.with_file_name(format!("{}-fit.csv", exp.name));
         write_atomic(&p, fit.as_bytes()).map_err(io_err(&p))?;
         report.written.push(p);

@@ -121,6 +121,13 @@ enum Command {
         #[command(flatten)]
         place: Place,
     },
+    /// Write results/summary.md and results/summary.tex (one row per claim: prediction, the fair
+    /// comparison's numbers, verdict) from the quick-profile tables. Also run by `resgen run all`.
+    Report {
+        /// Folder of the tables.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+    },
     /// List the named experiments, their kinds, claims and cell counts per profile.
     List {
         #[command(flatten)]
@@ -268,6 +275,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if shard.is_some() {
                 println!("shard done; when every shard has finished, run `resgen merge` on the combined runs folder");
+            } else if failed.is_empty() && names.iter().any(|n| n == "all") && place.profile == "quick" {
+                for p in resgen_experiments::report::write_report(&place.results).map_err(anyhow::Error::msg)? {
+                    println!("{}", p.display());
+                }
             }
             if !failed.is_empty() {
                 for f in &failed {
@@ -291,6 +302,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let svg = resgen_experiments::plot_experiment(&exp, &place.profile, &place.results)
                     .map_err(anyhow::Error::msg)?;
                 println!("{}", svg.display());
+            }
+            Ok(())
+        }
+        Command::Report { results } => {
+            for p in resgen_experiments::report::write_report(&results).map_err(anyhow::Error::msg)? {
+                println!("{}", p.display());
             }
             Ok(())
         }

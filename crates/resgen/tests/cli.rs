@@ -109,11 +109,21 @@ fn ntk_and_bounds_commands_write_their_tables() {
         "rademacher_monte_carlo",
         "bound_cao_gu_ntk",
         "bound_rademacher_route",
-        "bound_cao_gu_fc",
-        "bound_frei_cao_gu_resnet",
+        "bound_cao_gu_ntk_inf",
+        "bound_cg_fc_formula",
+        "bound_fcg_resnet_formula",
+        "bound_measured_rad",
+        "r_star_measured_rad",
+        "delta=0.05 c_eps=4 c_radius=1 c_conf=1 c_ntk=1",
     ] {
         assert!(table.contains(key), "{key} missing:\n{table}");
     }
+    // Constants are options, recorded in the output; a bad one is an error naming it.
+    let out = resgen().args(["bounds", "--delta", "0.1", "--c-eps", "2", "--run"]).arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(run.join("bounds.csv")).unwrap().contains("delta=0.1 c_eps=2 "));
+    let out = resgen().args(["bounds", "--delta", "2", "--run"]).arg(&run).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("delta"));
     let ntk = dir.path().join("ntk");
     let out = resgen()
         .args([
