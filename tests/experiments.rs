@@ -251,6 +251,16 @@ fn smoke_forward_scale() {
     let c = |arch, theta, v| value(&t, &[("arch", arch), ("theta", theta), ("layer", "last")], v);
     let (got, want) = (c("resnet", "1/L", "h_change"), c("resnet", "1/L", "h_change_analytic"));
     assert!(got > 0.3 && (got / want - 1.0).abs() < 0.25, "{got} vs {want}");
+    // The figure: legends name the parameter, FC (which ignores theta) is drawn once, the
+    // palette is Okabe-Ito (ResNet blue, FC vermillion), ticks sit at the data's depth (16),
+    // and the caption line says what the error bars are.
+    let svg = std::fs::read_to_string(dir.path().join("results/smoke/forward-scale.svg")).unwrap();
+    let texts: Vec<&str> = svg.lines().map(str::trim).collect();
+    assert!(texts.contains(&"ResNet, theta = 1/L") && texts.contains(&"ResNet, theta = 1"), "legend");
+    assert_eq!(texts.iter().filter(|t| **t == "FC").count(), 1, "FC drawn once");
+    assert!(svg.contains("#0072B2") && svg.contains("#D55E00"));
+    assert!(texts.contains(&"16") && !texts.iter().any(|t| t.starts_with("2.51") || t.starts_with("3.98")));
+    assert!(svg.contains("error bars: sd over 3 seeds") && svg.contains("m = 64"));
     // The raw per-seed values are kept beside the table, one row per cell and record.
     let raw = read_table(&dir.path().join("results/smoke/forward-scale.cells.csv")).unwrap();
     assert!(raw.0.contains(&"seed".to_string()) && raw.0.contains(&"h_norm".to_string()));

@@ -30,11 +30,37 @@ pub fn plot_path(results: &Path, exp: &Experiment, profile: &str) -> std::path::
     table::table_path(results, exp, profile).with_extension("svg")
 }
 
+/// The caption line under a figure's title: the profile, the sizes every cell shares (n, m, L,
+/// data, when they are not a column of the grid), and what the error bars are.
+pub fn caption(exp: &Experiment, profile: &str) -> Result<String, String> {
+    let cells = exp.cells(profile)?;
+    let Some(first) = cells.first() else { return Ok(format!("{profile} profile")) };
+    let grid: Vec<String> = first.coords.iter().map(|(k, _)| k.clone()).collect();
+    let c = &first.config;
+    let mut parts = vec![format!("{profile} profile")];
+    let fixed = [
+        ("dataset", "data", format!("{:?}", c.data.source).to_lowercase()),
+        ("n_train", "n", c.data.n_train.to_string()),
+        ("width", "m", c.model.width.to_string()),
+        ("depth", "L", c.model.depth.to_string()),
+    ];
+    for (col, name, v) in fixed {
+        // min-width searches over the width itself.
+        let searched = col == "width" && exp.kind == Kind::MinWidth;
+        if !searched && !grid.iter().any(|g| g == col) {
+            parts.push(format!("{name} = {v}"));
+        }
+    }
+    let seeds: std::collections::BTreeSet<u64> = cells.iter().map(|c| c.seed).collect();
+    parts.push(format!("error bars: sd over {} seeds", seeds.len()));
+    Ok(parts.join("; "))
+}
+
 /// Draws the experiment's figure from its table.
 pub fn plot_experiment(exp: &Experiment, profile: &str, results: &Path) -> Result<std::path::PathBuf, String> {
     let table = table::table_path(results, exp, profile);
     let out = plot_path(results, exp, profile);
     let title = if exp.claim.is_empty() { exp.name.clone() } else { format!("{}: {}", exp.name, exp.claim) };
-    plot::plot(&table, &out, &exp.plot, &title)?;
+    plot::plot(&table, &out, &exp.plot, &title, &caption(exp, profile)?)?;
     Ok(out)
 }

@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::spec::PlotSpec;
@@ -14,8 +16,35 @@ use crate::table::read_table;
 
 type Series = Vec<(String, Vec<(f64, f64, f64)>)>;
 
-/// Draws `table` (CSV) to `out` (SVG) as `spec` says; `title` heads the figure.
-pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str) -> Result<(), String> {
+/// A linear f64 axis whose ticks sit exactly at the given values (the data's own values, or
+/// 1-2-5 steps in log space), instead of plotters' round decimal steps of log10.
+#[derive(Clone)]
+struct Keyed {
+    lo: f64,
+    hi: f64,
+    keys: Vec<f64>,
+}
+
+impl Ranged for Keyed {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        RangedCoordf64::from(self.lo..self.hi).map(value, limit)
+    }
+
+    fn key_points<H: KeyPointHint>(&self, _hint: H) -> Vec<f64> {
+        self.keys.clone()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+/// Draws `table` (CSV) to `out` (SVG) as `spec` says; `title` heads the figure and `caption`
+/// (profile, fixed sizes, what the error bars are) goes on the line under it.
+pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &str) -> Result<(), String> {
     let (header, rows) = read_table(table)?;
     let col = |name: &str| -> Result<usize, String> {
         header
@@ -36,6 +65,7 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str) -> Result<()
     let tx = |v: f64, log: bool| if log { v.log10() } else { v };
     // panel label -> series label -> points (x, y, sd), all in plotting coordinates.
     let mut panels: Vec<(String, Series)> = Vec::new();
+    let mut xs_seen: Vec<f64> = Vec::new();
     for r in rows.iter().filter(|r| filters.iter().all(|(i, v)| &r[*i] == *v)) {
         let Ok(x) = r[xi].parse::<f64>() else { continue };
         let panel = panel_cols.iter().map(|&i| format!("{}={}", header[i], r[i])).collect::<Vec<_>>().join(", ");
@@ -46,8 +76,11 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str) -> Result<()
                 continue;
             }
             // Legends name the parameter: "ResNet, L = 8", "FC, theta = 1/L".
+            let is_fc = header.iter().position(|h| h == "arch").is_some_and(|a| r[a] == "fc");
             let mut label = series_cols
                 .iter()
+                // The FC network ignores theta: its series is drawn once, not once per theta.
+                .filter(|&&i| !(is_fc && header[i] == "theta"))
                 .map(|&i| match (header[i].as_str(), r[i].as_str()) {
                     ("arch", "resnet") => "ResNet".to_string(),
                     ("arch", "fc") => "FC".to_string(),
@@ -58,7 +91,7 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str) -> Result<()
                 .collect::<Vec<_>>()
                 .join(", ");
             if ys.len() > 1 {
-                label = format!("{label} {yname}").trim().to_string();
+                label = format!("{label}, {}", yname.trim_start_matches("bound_")).trim_start_matches(", ").to_string();
             }
             // Error bars in log space: from y - sd (if positive) to y + sd.
             let (lo, hi) = if spec.log_y { ((y - sd).max(y * 1e-3), y + sd) } else { (y - sd, y + sd) };
@@ -72,30 +105,46 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str) -> Result<()
             };
             let s = &mut panels[p].1;
             match s.iter_mut().find(|(l, _)| *l == label) {
+                // A repeated x in one series is the same cell seen again (FC across theta).
+                Some((_, pts)) if pts.iter().any(|q| q.0 == point.0) => {}
                 Some((_, pts)) => pts.push(point),
                 None => s.push((label, vec![point])),
             }
+            xs_seen.push(x);
         }
     }
     if panels.is_empty() {
         return Err(format!("{}: plot: no rows to draw after the filter {:?}", table.display(), spec.filter));
     }
-    let height = 420 * panels.len() as u32;
-    let root = SVGBackend::new(out, (760, height)).into_drawing_area();
+    let height = 60 + 400 * panels.len() as u32;
+    let root = SVGBackend::new(out, (820, height)).into_drawing_area();
     let e = |err: DrawingAreaErrorKind<std::io::Error>| format!("{}: {err}", out.display());
     root.fill(&WHITE).map_err(e)?;
+    let root = root.titled(title, ("sans-serif", 17)).map_err(e)?;
+    let root = root.titled(caption, ("sans-serif", 13).into_font().color(&RGBColor(0x44, 0x44, 0x44))).map_err(e)?;
     let areas = root.split_evenly((panels.len(), 1));
+    // Tick positions: the data's own x values when there are few, else 1-2-5 steps per decade;
+    // for log y, the 1-2-5 values inside the range.
+    let mut xs = xs_seen.clone();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
     for (area, (panel, series)) in areas.iter().zip(&panels) {
         let all: Vec<&(f64, f64, f64)> = series.iter().flat_map(|(_, p)| p).collect();
         let (x0, x1) = bounds(all.iter().map(|p| p.0));
         let (y0, y1) = bounds(all.iter().flat_map(|p| [p.1 - p.2, p.1 + p.2]));
-        let caption = if panel.is_empty() { title.to_string() } else { format!("{title} ({panel})") };
-        let mut chart = ChartBuilder::on(area)
-            .caption(caption, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x0..x1, y0..y1)
+        let x_keys = if spec.log_x {
+            if xs.len() <= 10 { xs.iter().map(|v| v.log10()).collect() } else { log_keys(x0, x1) }
+        } else {
+            linear_keys(x0, x1)
+        };
+        let y_keys = if spec.log_y { log_keys(y0, y1) } else { linear_keys(y0, y1) };
+        let mut builder = ChartBuilder::on(area);
+        builder.margin(12).x_label_area_size(40).y_label_area_size(80);
+        if !panel.is_empty() {
+            builder.caption(panel.replace('=', " = "), ("sans-serif", 14));
+        }
+        let mut chart = builder
+            .build_cartesian_2d(Keyed { lo: x0, hi: x1, keys: x_keys }, Keyed { lo: y0, hi: y1, keys: y_keys })
             .map_err(e)?;
         let fmt_axis = |log: bool| move |v: &f64| if log { tick(10f64.powf(*v)) } else { tick(*v) };
         let (fx, fy) = (fmt_axis(spec.log_x), fmt_axis(spec.log_y));
@@ -110,7 +159,8 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str) -> Result<()
         for (i, (label, pts)) in series.iter().enumerate() {
             // One colour per network (Okabe-Ito: ResNet blue, FC vermillion), shaded per second
             // parameter; other series take the palette's remaining colours.
-            let shade = series[..i].iter().filter(|(l, _)| l.split(',').next() == label.split(',').next()).count();
+            let fam = |l: &str| l.split([',', ' ']).next().unwrap_or("").to_string();
+            let shade = series[..i].iter().filter(|(l, _)| fam(l) == fam(label)).count();
             let base = if label.starts_with("ResNet") {
                 RGBColor(0x00, 0x72, 0xB2)
             } else if label.starts_with("FC") {
@@ -118,7 +168,8 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str) -> Result<()
             } else {
                 [RGBColor(0x00, 0x9E, 0x73), RGBColor(0xCC, 0x79, 0xA7), RGBColor(0xE6, 0x9F, 0x00)][i % 3]
             };
-            let k = 0.55f64.powi(shade as i32);
+            let family = series.iter().filter(|(l, _)| fam(l) == fam(label)).count();
+            let k = if family <= 1 { 1.0 } else { 1.0 - 0.6 * shade as f64 / (family - 1) as f64 };
             let mix = |c: u8| (255.0 - (255.0 - c as f64) * k) as u8;
             let color = RGBColor(mix(base.0), mix(base.1), mix(base.2)).to_rgba();
             let mut pts = pts.clone();
@@ -128,7 +179,17 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str) -> Result<()
                 .map_err(e)?
                 .label(label.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
-            chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled()))).map_err(e)?;
+            // One marker shape per second parameter, so the lines differ by more than shade.
+            match shade % 3 {
+                0 => chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled()))).map(|_| ()),
+                1 => chart
+                    .draw_series(pts.iter().map(|p| TriangleMarker::new((p.0, p.1), 5, color.filled())))
+                    .map(|_| ()),
+                _ => {
+                    chart.draw_series(pts.iter().map(|p| Cross::new((p.0, p.1), 4, color.stroke_width(2)))).map(|_| ())
+                }
+            }
+            .map_err(e)?;
             chart
                 .draw_series(
                     pts.iter()
@@ -141,12 +202,93 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str) -> Result<()
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(emptiest_corner(series, (x0, x1), (y0, y1)))
             .draw()
             .map_err(e)?;
     }
     root.present().map_err(e)?;
     Ok(())
+}
+
+/// Where the legend covers the least data: of six places (corners and middles of the sides),
+/// the one whose box (a third of the width, a quarter of the height) holds the fewest samples
+/// of the drawn lines (20 per segment, points included).
+fn emptiest_corner(series: &Series, (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> SeriesLabelPosition {
+    let mut samples: Vec<(f64, f64)> = Vec::new();
+    for (_, pts) in series {
+        let mut p = pts.clone();
+        p.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for w in p.windows(2) {
+            for k in 0..20 {
+                let t = k as f64 / 20.0;
+                samples.push((w[0].0 + t * (w[1].0 - w[0].0), w[0].1 + t * (w[1].1 - w[0].1)));
+            }
+        }
+        samples.extend(p.iter().map(|q| (q.0, q.1)));
+    }
+    let frac = |s: &(f64, f64)| ((s.0 - x0) / (x1 - x0), (s.1 - y0) / (y1 - y0));
+    let count = |left: bool, (ylo, yhi): (f64, f64)| {
+        samples
+            .iter()
+            .map(frac)
+            .filter(|(fx, fy)| (if left { *fx < 0.36 } else { *fx > 0.64 }) && *fy >= ylo && *fy <= yhi)
+            .count()
+    };
+    let (top, mid, bottom) = ((0.72, 1.01), (0.36, 0.64), (-0.01, 0.28));
+    [
+        (count(true, top), SeriesLabelPosition::UpperLeft),
+        (count(false, top), SeriesLabelPosition::UpperRight),
+        (count(false, bottom), SeriesLabelPosition::LowerRight),
+        (count(true, bottom), SeriesLabelPosition::LowerLeft),
+        (count(false, mid), SeriesLabelPosition::MiddleRight),
+        (count(true, mid), SeriesLabelPosition::MiddleLeft),
+    ]
+    .into_iter()
+    .min_by_key(|(c, _)| *c)
+    .map(|(_, p)| p)
+    .unwrap_or(SeriesLabelPosition::UpperLeft)
+}
+
+/// Tick positions in log10 space: the 1-2-5 values of every decade in `[lo, hi]` (only the
+/// decades when the range spans more than three of them).
+fn log_keys(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mults: &[f64] = if hi - lo > 3.0 {
+        &[1.0]
+    } else if hi - lo > 1.0 {
+        &[1.0, 2.0, 5.0]
+    } else {
+        &[1.0, 1.5, 2.0, 3.0, 5.0, 7.0]
+    };
+    let step = if hi - lo > 12.0 { ((hi - lo) / 8.0).ceil() as i32 } else { 1 };
+    let mut d = lo.floor() as i32;
+    while (d as f64) <= hi {
+        for m in mults {
+            let v = d as f64 + m.log10();
+            if v >= lo && v <= hi {
+                out.push(v);
+            }
+        }
+        d += step;
+    }
+    out
+}
+
+/// About six round tick positions in `[lo, hi]`.
+fn linear_keys(lo: f64, hi: f64) -> Vec<f64> {
+    let raw = (hi - lo) / 6.0;
+    if !(raw > 0.0 && raw.is_finite()) {
+        return vec![lo];
+    }
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    let mut v = (lo / step).ceil() * step;
+    let mut out = Vec::new();
+    while v <= hi + 1e-12 * step {
+        out.push(if v.abs() < 1e-12 * step { 0.0 } else { v });
+        v += step;
+    }
+    out
 }
 
 /// A padded range around the values (a unit range around a single value).
@@ -160,10 +302,15 @@ fn bounds(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-/// A tick label with three significant digits (`0.158`, `2.51`, `25.1`, `1450`).
+/// A tick label with three significant digits (`0.158`, `2.51`, `25.1`, `1450`), scientific
+/// beyond four digits (`1e12`, `2.5e4`).
 fn tick(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return format!("{v}");
+    }
+    if v.abs() >= 1e4 || v.abs() < 1e-3 {
+        let s = format!("{v:.1e}");
+        return s.replace(".0e", "e");
     }
     let decimals = 2 - v.abs().log10().floor() as i32;
     if decimals <= 0 {
