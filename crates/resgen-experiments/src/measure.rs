@@ -86,7 +86,6 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
         Kind::GdDynamics => {
             check_params(cell, &[])?;
             let (_, rows) = train(cfg, backend)?;
-            let sm = (cfg.model.width as f64).sqrt();
             Ok(rows
                 .iter()
                 .map(|r| {
@@ -95,7 +94,7 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
                         .with("train_surrogate", r.train_surrogate)
                         .with("train_error", r.train_error)
                         .with("test_error", r.test_error)
-                        .with("dist_max_scaled", sm * r.dist.iter().fold(0.0f64, |a, b| a.max(*b)))
+                        .with("dist_max_scaled", r.radius(cfg.model.width))
                 })
                 .collect())
         }
@@ -110,7 +109,7 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
                 }
                 out.push(
                     Record::new(&[key("view", v.name), key("layer", "max")])
-                        .with("dist_scaled", sm * last.dist.iter().fold(0.0f64, |a, b| a.max(*b)))
+                        .with("dist_scaled", last.radius(cfg.model.width))
                         .with("train_loss", last.train_loss)
                         .with("steps", v.steps as f64)
                         .with("reached", v.reached),
@@ -169,7 +168,7 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
             // loss): R = sqrt(m) max_l ||W_l - W0_l||_F. Rad is linear in R.
             if param(cell, "trained_radius", false)? {
                 let v = train_views(cell, backend, false)?.1.remove(0);
-                let rt = (cfg.model.width as f64).sqrt() * v.last.dist.iter().fold(0.0f64, |a, b| a.max(*b));
+                let rt = v.last.radius(cfg.model.width);
                 let s = rt / radius;
                 out.push(
                     Record::new(&[key("layer", "total-at-trained-R")])
@@ -569,12 +568,11 @@ fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
             // Relative to how far the function moved: the share of the learned change
             // f_W - f_W0 on held-out points that the linearization misses.
             let (nt, xt) = (split.test.n, &split.test.x);
-            let moved = {
-                let f0 = net0.predict(net0.upload(xt, nt, d));
-                let ft = net_t.predict(net_t.upload(xt, nt, d));
-                ft.iter().zip(&f0).map(|(a, b)| (a - b).abs()).sum::<f64>() / nt as f64
-            };
-            lin = features::linearization_error(&net0, &w, xt, nt).1 / moved.max(f64::MIN_POSITIVE);
+            let feat = features::grad_features(&net0, net0.upload(xt, nt, d));
+            let f_lin = features::linearized_outputs(&net0, &feat, &w);
+            let ft = net_t.predict(net_t.upload(xt, nt, d));
+            let mean_abs = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| (p - q).abs()).sum::<f64>() / nt as f64;
+            lin = mean_abs(&ft, &f_lin) / mean_abs(&ft, &feat.output).max(f64::MIN_POSITIVE);
         }
         for (slot, (_, crit)) in found.iter_mut().zip(&criteria) {
             let ok = reached && crit.is_none_or(|(t, e)| kchange <= t && lin <= e);

@@ -52,23 +52,25 @@ impl Table {
         Ok(out)
     }
 
-    /// The largest numeric value of a column.
-    fn max_num(&self, c: &str) -> Result<String, String> {
-        let vals = self.values(c)?;
-        vals.iter()
-            .filter_map(|v| v.parse::<f64>().ok().map(|x| (x, v)))
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, v)| v.clone())
-            .ok_or_else(|| format!("{}.csv: no numeric `{c}`", self.name))
+    /// The numeric values of a column, as written in the table, sorted by value.
+    fn sorted_nums(&self, c: &str) -> Result<Vec<String>, String> {
+        let mut vals: Vec<(f64, String)> =
+            self.values(c)?.into_iter().filter_map(|v| v.parse::<f64>().ok().map(|x| (x, v))).collect();
+        if vals.is_empty() {
+            return Err(format!("{}.csv: no numeric `{c}`", self.name));
+        }
+        vals.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Ok(vals.into_iter().map(|(_, v)| v).collect())
     }
 
+    /// The largest numeric value of a column.
+    fn max_num(&self, c: &str) -> Result<String, String> {
+        Ok(self.sorted_nums(c)?.pop().expect("non-empty"))
+    }
+
+    /// The smallest numeric value of a column.
     fn min_num(&self, c: &str) -> Result<String, String> {
-        let vals = self.values(c)?;
-        vals.iter()
-            .filter_map(|v| v.parse::<f64>().ok().map(|x| (x, v)))
-            .min_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, v)| v.clone())
-            .ok_or_else(|| format!("{}.csv: no numeric `{c}`", self.name))
+        Ok(self.sorted_nums(c)?.swap_remove(0))
     }
 }
 

@@ -129,10 +129,7 @@ pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Re
     let rows: Vec<Vec<String>> = order
         .iter()
         .map(|gk| {
-            let mut row: Vec<String> = key_cols
-                .iter()
-                .map(|c| gk.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone()).unwrap_or_default())
-                .collect();
+            let mut row = key_values(gk, &key_cols);
             row.push(counts[gk].to_string());
             let g = &groups[gk];
             for v in &value_cols {
@@ -158,10 +155,7 @@ pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Re
     let raw_rows: Vec<Vec<String>> = raw
         .iter()
         .map(|(gk, seed, vals)| {
-            let mut row: Vec<String> = key_cols
-                .iter()
-                .map(|c| gk.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone()).unwrap_or_default())
-                .collect();
+            let mut row = key_values(gk, &key_cols);
             row.push(seed.to_string());
             for v in &value_cols {
                 let x = vals.iter().find(|(n, _)| n == v).and_then(|(_, x)| *x);
@@ -180,6 +174,11 @@ pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Re
         report.written.push(p);
     }
     Ok(report)
+}
+
+/// A group's values of the key columns, in column order (empty where it has none).
+fn key_values(gk: &GroupKey, key_cols: &[String]) -> Vec<String> {
+    key_cols.iter().map(|c| gk.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone()).unwrap_or_default()).collect()
 }
 
 /// Mean and sample standard deviation (`None` where undefined).

@@ -33,6 +33,12 @@ impl Metrics {
         self.dist.iter().map(|d| d * d).sum::<f64>().sqrt()
     }
 
+    /// `R = sqrt(m) max_l ||W_l - W0_l||_F`: the radius of the smallest per-layer ball around
+    /// `W0` (theory's `R / sqrt(m)` per layer) that holds the weights, for width `m`.
+    pub fn radius(&self, width: usize) -> f64 {
+        (width as f64).sqrt() * self.dist.iter().fold(0.0f64, |a, b| a.max(*b))
+    }
+
     /// One CSV row in the order of [`metrics_header`].
     pub fn csv_row(&self, width: usize) -> Vec<String> {
         use crate::output::num;
