@@ -518,3 +518,30 @@ fn route_radius_rounds_up_on_the_grid_and_counts_the_union() {
     let (r, count) = grid_radius_at_least(200.0, &g);
     assert!((r - 256.0).abs() < 1e-9 && count == 21, "{r} {count}");
 }
+
+#[test]
+fn lambda_max_upper_bound_holds_even_when_the_power_iteration_stalls() {
+    use resgen_bounds::linalg::lambda_max_eig;
+    // K = 1 u u^T + 0.5 v v^T with v the iteration's start vector (its documented formula,
+    // 1 + 0.37 sin(1.618 i), normalized) and u orthogonal to it: the iteration starts on an
+    // eigenvector, the Rayleigh quotient stays at 0.5 and "converges" there, below
+    // lambda_max = 1. The certified bound max(rho + r, sqrt(||K||_F^2 - (rho - r)^2)) is
+    // sqrt(1.25 - 0.25) = 1 exactly.
+    let mut v: Vec<f64> = (0..2).map(|i| 1.0 + 0.37 * ((i as f64 * 1.618).sin())).collect();
+    let nv = (v[0] * v[0] + v[1] * v[1]).sqrt();
+    v.iter_mut().for_each(|a| *a /= nv);
+    let u = [-v[1], v[0]];
+    let data = (0..4).map(|ij| 1.0 * u[ij / 2] * u[ij % 2] + 0.5 * v[ij / 2] * v[ij % 2]).collect();
+    let k = Gram { n: 2, data };
+    let e = lambda_max_eig(&k);
+    assert!((e.value - 0.5).abs() < 1e-9, "the iteration stalls at 0.5: {e:?}");
+    assert!(e.upper >= 1.0 - 1e-12 && e.upper <= 1.0 + 1e-9, "{e:?}");
+    // On a kernel with a dominant eigenvalue the bound is tight: K = diag(3, 1, 0.5) rotated
+    // by the Householder reflection H = I - 2 w w^T / (w^T w), w = (1, 2, 2).
+    let w = [1.0, 2.0, 2.0];
+    let h = |i: usize, j: usize| f64::from(u8::from(i == j)) - 2.0 * w[i] * w[j] / 9.0;
+    let diag = [3.0, 1.0, 0.5];
+    let data = (0..9).map(|ij| (0..3).map(|t| h(ij / 3, t) * diag[t] * h(t, ij % 3)).sum()).collect();
+    let e = lambda_max_eig(&Gram { n: 3, data });
+    assert!(e.converged && (e.value - 3.0).abs() < 1e-9 && e.upper >= 3.0 && e.upper < 3.0 + 1e-6, "{e:?}");
+}

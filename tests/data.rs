@@ -111,6 +111,33 @@ fn non_numeric_field_names_line_and_column() {
 }
 
 #[test]
+fn a_first_row_with_a_missing_value_is_data_not_a_header() {
+    // Header detection: a row with numbers and an NA is data, and the NA is an error naming
+    // line and column (it used to be skipped as a header, silently losing the row).
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "na.csv", "1,NA,1\n3,4,0\n5,6,1\n7,8,0\n");
+    let e = err(&csv_cfg(p));
+    assert!(e.contains("na.csv:1") && e.contains("column 2") && e.contains("missing value 'NA'"), "{e}");
+    for (v, line) in [("", 3), ("?", 3), ("null", 3)] {
+        let p = write(&dir, "m.csv", &format!("a,b,label\n1,2,1\n3,{v},0\n5,6,1\n"));
+        let e = err(&csv_cfg(p));
+        assert!(e.contains(&format!("m.csv:{line}")) && e.contains("missing value"), "{e}");
+    }
+    // A row of names is still a header.
+    let p = write(&dir, "h.csv", "x1,x2,y\n1,2,1\n3,4,0\n5,6,1\n7,8,0\n");
+    assert_eq!(load(&csv_cfg(p)).unwrap().train.n, 3);
+}
+
+#[test]
+fn bundled_mnist_needs_no_file_on_disk() {
+    // Without a path the bundled subset is read from the copy compiled into the library.
+    let cfg = DataConfig { source: DataSource::Mnist, n_train: 10, n_test: 10, ..Default::default() };
+    assert_eq!(cfg.resolved_path(), PathBuf::from(resgen_data::BUNDLED_MNIST_SOURCE));
+    let s = load(&cfg).unwrap();
+    assert_eq!((s.train.n, s.train.d, s.test.n), (10, 784, 10));
+}
+
+#[test]
 fn nan_and_inf_are_rejected_with_their_position() {
     let dir = tempfile::tempdir().unwrap();
     for (name, v) in [("nan.csv", "NaN"), ("inf.csv", "inf")] {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use resgen_experiments::spec::{parse_shard, shard};
 use resgen_experiments::table::read_table;
-use resgen_experiments::{Experiment, SweepOptions, merge, plot_experiment, run_sweep};
+use resgen_experiments::{Experiment, MergeOptions, SweepOptions, merge, merge_with, plot_experiment, run_sweep};
 use resgen_models::BackendKind;
 
 fn experiments_dir() -> PathBuf {
@@ -29,7 +29,13 @@ fn tiny(name: &str, profile: &str, dir: &Path) -> Experiment {
 }
 
 fn opts(dir: &Path) -> SweepOptions {
-    SweepOptions { runs: dir.join("runs"), backend: BackendKind::default_compiled(), shard: None, quiet: true }
+    SweepOptions {
+        runs: dir.join("runs"),
+        backend: BackendKind::default_compiled(),
+        shard: None,
+        quiet: true,
+        reuse_stale: false,
+    }
 }
 
 /// Runs the tiny experiment, merges and plots it; returns the table as (header, rows).
@@ -143,6 +149,51 @@ fn a_rerun_skips_finished_cells_and_redoes_unfinished_ones() {
 }
 
 #[test]
+fn cells_from_other_code_or_backends_are_recomputed_and_never_mixed_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny("forward-scale", r#"grid = { "model.arch" = ["resnet"], "model.depth" = [2, 4] }"#, dir.path());
+    let o = opts(dir.path());
+    let results = dir.path().join("results");
+    assert_eq!(run_sweep(&exp, "smoke", &o).unwrap().ran, 6);
+    merge(&exp, "smoke", &o.runs, &results).unwrap();
+    let table = std::fs::read_to_string(results.join("smoke/forward-scale.csv")).unwrap();
+    // The sidecar names this build's code identity, the backend, the CPU and the cell counts.
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(results.join("smoke/forward-scale.meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["code"], serde_json::json!([resgen_experiments::provenance::code_id()]));
+    assert_eq!(meta["backends"], serde_json::json!([o.backend.name()]));
+    assert_eq!((meta["cells"].as_u64(), meta["cells_finished"].as_u64()), (Some(6), Some(6)));
+    assert_eq!(meta["mixed_provenance"], false);
+    assert!(!meta["cpus"][0].as_str().unwrap().is_empty());
+    // Pretend two cells came from other code and one from another backend.
+    let cells = exp.cells("smoke").unwrap();
+    let result = |i: usize| cells[i].dir(&o.runs).join("result.json");
+    let edit = |i: usize, field: &str, value: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(result(i)).unwrap()).unwrap();
+        v["provenance"][field] = value.into();
+        std::fs::write(result(i), serde_json::to_string(&v).unwrap()).unwrap();
+    };
+    edit(0, "code", "src-0000000000000000");
+    edit(1, "code", "src-0000000000000000");
+    edit(2, "backend", "cuda");
+    // Merging them is an error naming the versions and backends, unless asked.
+    let e = merge(&exp, "smoke", &o.runs, &results).unwrap_err();
+    assert!(e.contains("2 code version(s)") && e.contains("src-0000000000000000") && e.contains("cuda"), "{e}");
+    merge_with(&exp, "smoke", &o.runs, &results, &MergeOptions { allow_mixed: true }).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(results.join("smoke/forward-scale.meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["mixed_provenance"], true);
+    assert_eq!(meta["code"].as_array().unwrap().len(), 2);
+    // --reuse-stale keeps them; the default recomputes exactly those three.
+    let keep = run_sweep(&exp, "smoke", &SweepOptions { reuse_stale: true, ..opts(dir.path()) }).unwrap();
+    assert_eq!((keep.ran, keep.skipped, keep.stale), (0, 6, 0));
+    let redo = run_sweep(&exp, "smoke", &o).unwrap();
+    assert_eq!((redo.ran, redo.skipped, redo.stale), (3, 3, 3));
+    merge(&exp, "smoke", &o.runs, &results).unwrap();
+    assert_eq!(std::fs::read_to_string(results.join("smoke/forward-scale.csv")).unwrap(), table);
+}
+
+#[test]
 fn a_failing_cell_is_reported_and_the_others_complete() {
     let dir = tempfile::tempdir().unwrap();
     // nu = 1e12 makes gradient descent diverge in its first steps.
@@ -161,12 +212,21 @@ fn a_failing_cell_is_reported_and_the_others_complete() {
     assert!(r.failed[0].1.contains("diverged"), "{:?}", r.failed);
     let cells = exp.cells("smoke").unwrap();
     assert!(cells[1].dir(&dir.path().join("runs")).join("error.txt").exists());
-    // The table holds the finished cell and says which one is missing.
+    // The partial table holds the finished cell and says which one is missing; it does not
+    // replace a complete table (here, one written earlier), and its sidecar lists the missing
+    // cell.
+    let complete = dir.path().join("results/smoke/gd-dynamics.csv");
+    std::fs::create_dir_all(complete.parent().unwrap()).unwrap();
+    std::fs::write(&complete, "an earlier complete table\n").unwrap();
     let m = merge(&exp, "smoke", &dir.path().join("runs"), &dir.path().join("results")).unwrap();
-    assert_eq!((m.found, m.missing.len()), (1, 1));
+    assert_eq!((m.found, m.missing.len(), m.partial), (1, 1, true));
+    assert!(m.written[0].ends_with("smoke/gd-dynamics.partial.csv"), "{:?}", m.written);
+    assert_eq!(std::fs::read_to_string(&complete).unwrap(), "an earlier complete table\n");
     let (h, rows) = read_table(&m.written[0]).unwrap();
     let nu = h.iter().position(|c| c == "nu").unwrap();
     assert!(rows.iter().all(|r| r[nu] == "1.0"));
+    let meta = std::fs::read_to_string(dir.path().join("results/smoke/gd-dynamics.partial.meta.json")).unwrap();
+    assert!(meta.contains("\"partial\": true") && meta.contains("nu=1000000000000"), "{meta}");
 }
 
 #[test]

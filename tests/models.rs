@@ -348,3 +348,36 @@ fn safetensors_round_trip_keeps_every_weight() {
         assert!(std::fs::metadata(&bpk).unwrap().len() as usize > 8 * (24 + 64 + 8) * 4 / 8);
     }
 }
+
+#[test]
+fn quiet_panics_never_leave_the_panic_hook_silenced() {
+    // Concurrent probes used to swap the process-global panic hook (take, set silent,
+    // restore), so two of them could restore each other's silent hook and leave it installed.
+    // `quietly` wraps the hook once and silences only its own thread: after many concurrent
+    // quiet panics, an ordinary panic still reaches the hook installed before.
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SEEN: AtomicUsize = AtomicUsize::new(0);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<&str>() == Some(&"loud") {
+            SEEN.fetch_add(1, Ordering::SeqCst);
+        } else {
+            previous(info);
+        }
+    }));
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            std::thread::spawn(|| {
+                for _ in 0..50 {
+                    assert!(resgen_models::quietly(|| panic!("quiet")).is_err());
+                }
+            })
+        })
+        .collect();
+    threads.into_iter().for_each(|t| t.join().unwrap());
+    assert_eq!(SEEN.load(Ordering::SeqCst), 0, "a quiet panic reached the hook");
+    assert!(std::panic::catch_unwind(|| panic!("loud")).is_err());
+    assert_eq!(SEEN.load(Ordering::SeqCst), 1, "an ordinary panic was silenced");
+    // The value of a closure that does not panic comes back.
+    assert_eq!(resgen_models::quietly(|| 7).unwrap(), 7);
+}

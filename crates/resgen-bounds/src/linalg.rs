@@ -181,41 +181,86 @@ fn start_vector(n: usize) -> Vec<f64> {
     v
 }
 
-/// Largest eigenvalue by power iteration (Rayleigh quotient, relative change below `1e-12` or
-/// 5000 iterations). A lower bound on `lambda_max` that converges to it.
-pub fn lambda_max(k: &Gram) -> f64 {
+/// Most iterations of the power and inverse iterations.
+pub const EIGEN_MAX_ITER: usize = 5000;
+
+/// An eigenvalue estimate and whether its iteration met its stopping rule.
+#[derive(Clone, Copy, Debug)]
+pub struct Eigen {
+    /// The Rayleigh quotient at the last iterate.
+    pub value: f64,
+    /// Whether the relative change fell below `1e-12` within [`EIGEN_MAX_ITER`] iterations
+    /// (if not, `value` is the last iterate's, a lower bound for `lambda_max`).
+    pub converged: bool,
+    /// For `lambda_max`: a certified upper bound (see [`lambda_max_eig`]).
+    pub upper: f64,
+}
+
+/// Largest eigenvalue of a symmetric PSD `K` by power iteration (Rayleigh quotient, relative
+/// change below `1e-12` or [`EIGEN_MAX_ITER`] iterations), with a certified upper bound.
+///
+/// The bound needs no convergence: with the last unit iterate `v`, `rho = v^T K v` and the
+/// residual `r = ||K v - rho v||`, some eigenvalue `mu` lies within `r` of `rho`; the squares
+/// of all eigenvalues sum to `||K||_F^2`, so every other eigenvalue is at most
+/// `sqrt(||K||_F^2 - (rho - r)^2)`. Hence `lambda_max <= max(rho + r, sqrt(||K||_F^2 -
+/// (rho - r)^2))`, which equals `rho + r` when the top eigenvalue dominates (as for NTK Grams)
+/// and never falls below `lambda_max` even if the iteration stalled. It also never exceeds
+/// `||K||_F`.
+pub fn lambda_max_eig(k: &Gram) -> Eigen {
     let mut v = start_vector(k.n);
     let mut last = 0.0;
-    for _ in 0..5000 {
+    let mut converged = false;
+    for _ in 0..EIGEN_MAX_ITER {
         let mut w = matvec(k, &v);
         let rq: f64 = w.iter().zip(&v).map(|(a, b)| a * b).sum();
         normalize(&mut w);
         v = w;
         if (rq - last).abs() <= 1e-12 * rq.abs() {
-            return rq;
+            last = rq;
+            converged = true;
+            break;
         }
         last = rq;
     }
-    last
+    let kv = matvec(k, &v);
+    let rho: f64 = kv.iter().zip(&v).map(|(a, b)| a * b).sum();
+    let r = kv.iter().zip(&v).map(|(a, b)| (a - rho * b).powi(2)).sum::<f64>().sqrt();
+    let frob2: f64 = k.data.iter().map(|a| a * a).sum();
+    let low = (rho - r).max(0.0);
+    let upper = (rho + r).max((frob2 - low * low).max(0.0).sqrt()).min(frob2.sqrt());
+    Eigen { value: last.max(rho), converged, upper }
+}
+
+/// Largest eigenvalue by power iteration: [`lambda_max_eig`]'s estimate, a lower bound on
+/// `lambda_max` that converges to it. Where a safe step size depends on it, use
+/// [`Eigen::upper`].
+pub fn lambda_max(k: &Gram) -> f64 {
+    lambda_max_eig(k).value
 }
 
 /// Smallest eigenvalue of `K + ridge I` by inverse iteration with the Cholesky factor, minus
 /// the ridge: the Rayleigh quotient `v^T K v`, an upper bound on `lambda_min(K)` that converges
-/// to it (relative change below `1e-12`, or 5000 iterations).
-pub fn lambda_min(k: &Gram, chol: &Cholesky) -> f64 {
+/// to it (relative change below `1e-12`, or [`EIGEN_MAX_ITER`] iterations; `converged` says
+/// which).
+pub fn lambda_min_eig(k: &Gram, chol: &Cholesky) -> Eigen {
     let mut v = start_vector(k.n);
     let mut last = f64::INFINITY;
-    for _ in 0..5000 {
+    for _ in 0..EIGEN_MAX_ITER {
         let mut w = chol.solve(&v);
         normalize(&mut w);
         v = w;
         let rq = k.quad(&v);
         if (rq - last).abs() <= 1e-12 * rq.abs().max(1e-300) {
-            return rq;
+            return Eigen { value: rq, converged: true, upper: rq };
         }
         last = rq;
     }
-    last
+    Eigen { value: last, converged: false, upper: last }
+}
+
+/// [`lambda_min_eig`]'s value.
+pub fn lambda_min(k: &Gram, chol: &Cholesky) -> f64 {
+    lambda_min_eig(k, chol).value
 }
 
 /// Summary statistics of a kernel `K` on labels `y`.
@@ -227,6 +272,10 @@ pub struct KernelStats {
     pub lambda_min: f64,
     /// `lambda_max(K)`.
     pub lambda_max: f64,
+    /// A certified upper bound on `lambda_max(K)` ([`lambda_max_eig`]).
+    pub lambda_max_upper: f64,
+    /// Whether both eigenvalue iterations met their stopping rule.
+    pub eig_converged: bool,
     /// `lambda_max / lambda_min`.
     pub condition: f64,
     /// `sqrt(y^T (K + ridge I)^{-1} y / n)`.
@@ -238,12 +287,15 @@ pub struct KernelStats {
 /// Trace, extreme eigenvalues, condition number and `sqrt(y^T K^{-1} y / n)`.
 pub fn kernel_stats(k: &Gram, y: &[f64]) -> Result<KernelStats, String> {
     let chol = cholesky_with_ridge(k)?;
-    let lmin = lambda_min(k, &chol);
-    let lmax = lambda_max(k);
+    let emin = lambda_min_eig(k, &chol);
+    let emax = lambda_max_eig(k);
+    let (lmin, lmax) = (emin.value, emax.value);
     Ok(KernelStats {
         trace: k.trace(),
         lambda_min: lmin,
         lambda_max: lmax,
+        lambda_max_upper: emax.upper,
+        eig_converged: emin.converged && emax.converged,
         condition: lmax / lmin,
         complexity: (chol.inv_quad(y) / k.n as f64).sqrt(),
         ridge: chol.ridge,

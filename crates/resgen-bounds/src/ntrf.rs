@@ -32,7 +32,7 @@
 //! this: it reports both numbers for every radius.
 
 use crate::Gram;
-use crate::linalg::{PackedSym, dot, lambda_max};
+use crate::linalg::{PackedSym, dot, lambda_max_eig};
 use rayon::prelude::*;
 
 /// The NTRF optimum at one radius.
@@ -178,7 +178,9 @@ pub fn solve(problem: NtrfProblem, radius: f64, warm: Option<&[Vec<f64>]>, limit
     let SolverLimits { tol, gap_tol, max_iter } = limits;
     let n = y.len();
     let omega = radius / (width as f64).sqrt();
-    let eta = 4.0 * n as f64 / lambda_max(&Gram::sum(grams, n)).max(f64::MIN_POSITIVE);
+    // The certified upper bound on lambda_max, so the step is safe even if the power
+    // iteration stalled.
+    let eta = 4.0 * n as f64 / lambda_max_eig(&Gram::sum(grams, n)).upper.max(f64::MIN_POSITIVE);
     let packed: Vec<PackedSym> = grams.par_iter().map(PackedSym::new).collect();
     let per_layer = &packed[..];
     let mut alpha: Vec<Vec<f64>> = warm.map(|w| w.to_vec()).unwrap_or_else(|| vec![vec![0.0; n]; per_layer.len()]);

@@ -114,6 +114,8 @@ pub fn ntk_report(
         "ridge",
         "cao_gu_depth",
         "cao_gu_ntk_bound",
+        "lambda_max_upper",
+        "eig_converged",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -135,6 +137,8 @@ pub fn ntk_report(
             num(s.ridge),
             cg_depth.to_string(),
             num(formulas::cao_gu_ntk(s.complexity, cg_depth, n, &BoundConstants::default())),
+            num(s.lambda_max_upper),
+            s.eig_converged.to_string(),
         ]);
     }
     let p = dir.join("summary.csv");
@@ -171,6 +175,41 @@ pub fn ntk_report(
     write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))
 }
 
+/// Reads a run's weight file and checks it against the config: one matrix per layer
+/// (`L + 1`), each of the config's shape. A missing file or a mismatch is an error naming the
+/// file, the matrix and both shapes.
+pub fn load_weights(path: &Path, model: &resgen_models::ModelConfig, d: usize) -> Result<Vec<Vec<f64>>, String> {
+    if !path.exists() {
+        return Err(format!(
+            "{}: not found; `resgen bounds` needs the run's saved weights (train with train.save_weights = true)",
+            path.display()
+        ));
+    }
+    let tensors = resgen_models::load_safetensors(path)?;
+    if tensors.len() != model.depth + 1 {
+        return Err(format!(
+            "{}: {} matrices, but config.toml's network (depth {}) has {}",
+            path.display(),
+            tensors.len(),
+            model.depth,
+            model.depth + 1
+        ));
+    }
+    let mut out = Vec::with_capacity(tensors.len());
+    for (i, (name, shape, values)) in tensors.into_iter().enumerate() {
+        let want = Net::layer_shape(model, d, i + 1);
+        if shape != want || values.len() != want[0] * want[1] {
+            return Err(format!(
+                "{}: {name} has shape {shape:?}, but config.toml (width {}, d = {d}) gives {want:?}",
+                path.display(),
+                model.width
+            ));
+        }
+        out.push(values);
+    }
+    Ok(out)
+}
+
 /// `resgen bounds`: for a finished run, the measured terms (distance radius, linearization
 /// error, NTK complexity, Rademacher terms, `eps_NTRF(R)` on a grid) and every bound, beside
 /// the measured test error and gap. Writes `bounds.csv` and `ntrf.csv` in the run folder.
@@ -184,17 +223,11 @@ pub fn bounds_report(
     let device = kernel_device(backend)?;
     let split: Split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
     let (n, d) = (split.train.n, split.train.d);
-    let net0 = Net::init(&cfg.model, d, Precision::F64, &device)?;
-    let final_path = run_dir.join("weights_final.safetensors");
-    let w: Vec<Vec<f64>> = resgen_models::load_safetensors(&final_path)?.into_iter().map(|(_, _, v)| v).collect();
-    if w.len() != net0.num_layers() {
-        return Err(format!(
-            "{}: {} matrices, the config's network has {}",
-            final_path.display(),
-            w.len(),
-            net0.num_layers()
-        ));
-    }
+    cfg.model.validate()?;
+    // W0 is the run's own saved initialization, not a re-draw from the seed.
+    let w0 = load_weights(&run_dir.join("weights_init.safetensors"), &cfg.model, d)?;
+    let w = load_weights(&run_dir.join("weights_final.safetensors"), &cfg.model, d)?;
+    let net0 = Net::from_host(&cfg.model, d, &w0, Precision::F64, &device);
     let trained = Net::from_host(&cfg.model, d, &w, Precision::F64, &device);
     let sm = (cfg.model.width as f64).sqrt();
     let dists = trained.distances(&net0.weights);

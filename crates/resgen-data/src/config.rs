@@ -105,8 +105,11 @@ impl Default for DataConfig {
     }
 }
 
-/// The bundled MNIST subset, relative to the workspace root.
-pub const BUNDLED_MNIST: &str = "data/mnist_5k.csv.gz";
+/// How the bundled subset (`data/mnist_5k.csv.gz` in the workspace) is named when no `path`
+/// is given: it is read from the copy compiled
+/// into the library, so a `resgen` binary works from any directory and after the source tree
+/// moves.
+pub const BUNDLED_MNIST_SOURCE: &str = "<bundled>/mnist_5k.csv.gz";
 
 impl DataConfig {
     /// Checks ranges and the fields the chosen source needs.
@@ -164,10 +167,13 @@ impl DataConfig {
         }
     }
 
-    /// The file to read: `path`, or the bundled MNIST subset. A relative path that does not
-    /// exist from the working directory is also tried from the workspace root.
+    /// The file to read: `path`, or the bundled MNIST subset ([`BUNDLED_MNIST_SOURCE`], the
+    /// compiled-in copy). A relative path that does not exist from the working directory is
+    /// also tried from the workspace root.
     pub fn resolved_path(&self) -> PathBuf {
-        let p = self.path.clone().unwrap_or_else(|| PathBuf::from(BUNDLED_MNIST));
+        let Some(p) = self.path.clone() else {
+            return PathBuf::from(BUNDLED_MNIST_SOURCE);
+        };
         if p.is_relative() && !p.exists() {
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
             let alt = root.join(&p);

@@ -22,7 +22,14 @@ pub struct RawTable {
     pub lines: Vec<u64>,
 }
 
+/// The bundled MNIST subset, compiled into the library (1.1 MB gzip), so an installed binary
+/// needs no source tree.
+static BUNDLED_MNIST_GZ: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist_5k.csv.gz"));
+
 fn open(path: &Path) -> Result<Box<dyn Read>, DataError> {
+    if path == Path::new(crate::config::BUNDLED_MNIST_SOURCE) {
+        return Ok(Box::new(GzDecoder::new(BUNDLED_MNIST_GZ)));
+    }
     let io = |source| DataError::Io { path: path.to_path_buf(), source };
     let file = File::open(path).map_err(io)?;
     if path.extension().is_some_and(|e| e == "gz") {
@@ -61,10 +68,11 @@ pub fn read_table(path: &Path, header: HeaderMode, label_column: i64) -> Result<
                 HeaderMode::Yes => true,
                 HeaderMode::No => false,
                 HeaderMode::Auto => {
-                    // A header has a non-numeric field outside the label column; a label
-                    // column of words ("cat") alone does not make a header.
+                    // A header has no number outside the label column; a label column of
+                    // words ("cat") alone does not make a header, and a row of numbers with a
+                    // missing value ("NA") is data (and an error naming the field below).
                     let li = resolve_label(label_column, rec.len(), path, line)?;
-                    rec.iter().enumerate().any(|(j, f)| j != li && !is_number(f))
+                    rec.iter().enumerate().all(|(j, f)| j == li || !is_number(f))
                 }
             };
             if is_header {
@@ -94,7 +102,11 @@ pub fn read_table(path: &Path, header: HeaderMode, label_column: i64) -> Result<
                 table.labels.push(field.trim().to_string());
                 continue;
             }
-            let v: f64 = field.trim().parse().map_err(|_| DataError::NotNumeric {
+            let t = field.trim();
+            if t.is_empty() || ["na", "n/a", "null", "?"].contains(&t.to_ascii_lowercase().as_str()) {
+                return Err(DataError::Missing { path: pb(), line, column: j + 1, value: field.to_string() });
+            }
+            let v: f64 = t.parse().map_err(|_| DataError::NotNumeric {
                 path: pb(),
                 line,
                 column: j + 1,

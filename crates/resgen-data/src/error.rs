@@ -53,6 +53,18 @@ pub enum DataError {
         /// The offending text.
         value: String,
     },
+    /// A feature field that is empty or a missing-value marker (`NA`, `N/A`, `null`, `?`).
+    #[error("{path}:{line}: column {column}: missing value '{value}' (fill it in or drop the row)")]
+    Missing {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// 1-based column.
+        column: usize,
+        /// The marker found.
+        value: String,
+    },
     /// A feature that is NaN or infinite.
     #[error("{path}:{line}: column {column}: value '{value}' is not finite")]
     NotFinite {

@@ -18,7 +18,7 @@ mod csvfile;
 mod error;
 mod sphere;
 
-pub use config::{DataConfig, DataSource, HeaderMode, Teacher};
+pub use config::{BUNDLED_MNIST_SOURCE, DataConfig, DataSource, HeaderMode, Teacher};
 pub use csvfile::{RawTable, read_table};
 pub use error::DataError;
 

@@ -6,7 +6,9 @@
 //!   of a sweep (hashed by what determines their result).
 //! - [`measure`]: what each kind measures on one cell.
 //! - [`sweep`]: running cells resumably, skipping finished ones, reporting failures, sharding.
-//! - [`table`]: merging finished cells into `results/<name>.csv` (mean and sd over seeds).
+//! - [`table`]: merging finished cells into `results/<name>.csv` (mean and sd over seeds),
+//!   with the provenance sidecar `results/<name>.meta.json`.
+//! - [`provenance`]: the code identity, backend, machine and time behind each cell.
 //! - [`fit`]: the log-vs-power growth laws of the min-width table.
 //! - [`plot`]: SVG figures from the tables alone.
 //! - [`report`]: `results/summary.md` and `.tex`, one row per claim with its verdict.
@@ -14,6 +16,7 @@
 pub mod fit;
 pub mod measure;
 pub mod plot;
+pub mod provenance;
 pub mod report;
 pub mod spec;
 pub mod sweep;
@@ -21,7 +24,7 @@ pub mod table;
 
 pub use spec::{Cell, Experiment, Kind, Profile};
 pub use sweep::{SweepOptions, SweepReport, run_sweep};
-pub use table::{MergeReport, merge};
+pub use table::{MergeOptions, MergeReport, merge, merge_with};
 
 use std::path::Path;
 

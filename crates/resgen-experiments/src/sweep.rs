@@ -4,6 +4,12 @@
 //! (temporary file, then rename) as the cell's last act, so a process killed mid-cell leaves
 //! no result and the cell reruns next time, while finished cells are skipped. A failing cell
 //! (an error or a panic) writes `error.txt`, is reported at the end, and does not stop the rest.
+//!
+//! A finished cell is reused only when its [`Provenance`] matches this run: the same code
+//! identity (a hash of the sources, see [`crate::provenance`]) and the same backend. A cell
+//! computed by other code or on another backend is stale and is computed again (its result is
+//! replaced), unless [`SweepOptions::reuse_stale`] says to keep it; the table's provenance
+//! sidecar then lists every code version and backend behind it.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -14,6 +20,7 @@ use resgen_train::output::{io_err, write_atomic};
 use serde::{Deserialize, Serialize};
 
 use crate::measure::{Record, measure};
+use crate::provenance::Provenance;
 use crate::spec::{Cell, Experiment};
 
 /// What a finished cell stores.
@@ -27,6 +34,10 @@ pub struct CellResult {
     pub backend: String,
     /// resgen's version.
     pub version: String,
+    /// The code, backend, machine and time that produced it (empty in results written before
+    /// provenance was recorded: such cells are stale).
+    #[serde(default)]
+    pub provenance: Provenance,
 }
 
 /// Where and how to run.
@@ -40,6 +51,9 @@ pub struct SweepOptions {
     pub shard: Option<(usize, usize)>,
     /// No progress bar.
     pub quiet: bool,
+    /// Keep finished cells computed by other code or on another backend instead of computing
+    /// them again (the table's sidecar then says so).
+    pub reuse_stale: bool,
 }
 
 /// The outcome of a sweep.
@@ -50,6 +64,9 @@ pub struct SweepReport {
     /// Cells found finished and skipped (cells sharing a hash with another run once, and
     /// count in neither this nor `ran`).
     pub skipped: usize,
+    /// Finished cells from other code or another backend, computed again (0 with
+    /// `reuse_stale`).
+    pub stale: usize,
     /// Cells run now.
     pub ran: usize,
     /// Failed cells: label and error.
@@ -81,11 +98,37 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
         cells = crate::spec::shard(cells, k, n);
     }
     let mut report = SweepReport { cells: cells.len(), ..Default::default() };
-    let finished = |c: &Cell| result_path(c, &opts.runs).exists();
-    report.skipped = cells.iter().filter(|c| finished(c)).count();
+    let backend = opts.backend.to_string();
+    // Finished and reusable: a result from this code on this backend (or any, if asked).
+    let mut stale = std::collections::HashSet::new();
+    let mut finished = std::collections::HashSet::new();
+    for c in &cells {
+        if !result_path(c, &opts.runs).exists() {
+            continue;
+        }
+        match read_result(c, &opts.runs) {
+            Ok(Some(r)) if opts.reuse_stale || r.provenance.reusable_for(&backend) => {
+                finished.insert(c.hash.clone());
+            }
+            _ => {
+                stale.insert(c.hash.clone());
+            }
+        }
+    }
+    report.skipped = cells.iter().filter(|c| finished.contains(&c.hash)).count();
+    report.stale = stale.len();
+    if !stale.is_empty() && !opts.quiet {
+        eprintln!(
+            "{}: {} finished cell(s) came from other code or another backend than this run ({}, {backend}); computing them again (--reuse-stale keeps them)",
+            exp.name,
+            stale.len(),
+            crate::provenance::code_id()
+        );
+    }
     // Cells with equal hashes (e.g. FC cells that differ only in theta) run once.
     let mut seen = std::collections::HashSet::new();
-    let todo: Vec<&Cell> = cells.iter().filter(|c| !finished(c) && seen.insert(c.hash.clone())).collect();
+    let todo: Vec<&Cell> =
+        cells.iter().filter(|c| !finished.contains(&c.hash) && seen.insert(c.hash.clone())).collect();
     let bar = if opts.quiet { ProgressBar::hidden() } else { ProgressBar::new(todo.len() as u64) };
     bar.set_style(
         ProgressStyle::with_template(
@@ -128,6 +171,7 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
                     seconds: t.elapsed().as_secs_f64(),
                     backend: opts.backend.to_string(),
                     version: env!("CARGO_PKG_VERSION").into(),
+                    provenance: Provenance::current(&backend, precision_name(cell)),
                 };
                 let text = serde_json::to_string_pretty(&res).map_err(|e| e.to_string())?;
                 let p = result_path(cell, &opts.runs);
@@ -147,4 +191,12 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
     bar.finish_and_clear();
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The training precision of a cell, as the sidecar names it.
+fn precision_name(cell: &Cell) -> &'static str {
+    match cell.config.train.precision {
+        resgen_models::Precision::F32 => "f32",
+        resgen_models::Precision::F64 => "f64",
+    }
 }

@@ -9,14 +9,30 @@
 //! `<name>.cells.csv` keeps the raw per-cell values (one row per cell and record, with its seed),
 //! so every mean and sd can be recomputed. Reads only the cells' `result.json`, so shards run anywhere can be merged once their
 //! `runs/` folders are copied together.
+//!
+//! Beside them, `<name>.meta.json` records the provenance (commit, code identity, backend, CPU,
+//! precision, profile, cells, cell seconds, dates). Cells of different code or backends are not
+//! mixed in one table unless asked ([`MergeOptions::allow_mixed`], recorded in the sidecar). A
+//! sweep with unfinished or failed cells does not replace a complete table: its table goes to
+//! `<name>.partial.csv` (with `.partial.cells.csv` and `.partial.meta.json`), and the complete
+//! one, once every cell has finished, removes the partial files.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use resgen_train::output::{csv_text, io_err, write_atomic};
 
+use crate::provenance::Provenance;
 use crate::spec::{Experiment, Kind};
 use crate::sweep::read_result;
+
+/// How to merge.
+#[derive(Clone, Debug, Default)]
+pub struct MergeOptions {
+    /// Put cells of different code identities or backends into one table (the sidecar lists
+    /// them and sets `mixed_provenance`); without it that is an error naming them.
+    pub allow_mixed: bool,
+}
 
 /// Numbers in tables: up to 6 significant digits.
 pub fn fmt(v: f64) -> String {
@@ -51,6 +67,8 @@ pub struct MergeReport {
     pub cell_seconds: f64,
     /// Tables written.
     pub written: Vec<PathBuf>,
+    /// Whether the table is partial (`<name>.partial.csv`): some cells have not finished.
+    pub partial: bool,
 }
 
 /// The table's path: `results/<name>.csv` for the quick profile, `results/<profile>/<name>.csv`
@@ -68,9 +86,39 @@ pub fn cells_path(table: &Path) -> PathBuf {
     table.with_extension("cells.csv")
 }
 
-/// Builds the table from whatever cells have finished and writes it (atomically).
+/// A partial table's path: `<name>.partial.csv` beside the complete one.
+pub fn partial_path(table: &Path) -> PathBuf {
+    table.with_extension("partial.csv")
+}
+
+/// The provenance sidecar of a table: `<name>.meta.json` (`<name>.partial.meta.json`).
+pub fn meta_path(table: &Path) -> PathBuf {
+    let stem = table.file_name().map(|f| f.to_string_lossy().trim_end_matches(".csv").to_string()).unwrap_or_default();
+    table.with_file_name(format!("{stem}.meta.json"))
+}
+
+/// [`merge_with`] with the default options (no mixing of code versions or backends).
 pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Result<MergeReport, String> {
+    merge_with(exp, profile, runs, results, &MergeOptions::default())
+}
+
+/// Distinct values of one provenance field over the cells, sorted.
+fn distinct(provs: &[Provenance], f: impl Fn(&Provenance) -> &str) -> Vec<String> {
+    let set: std::collections::BTreeSet<String> = provs.iter().map(|p| f(p).to_string()).collect();
+    set.into_iter().collect()
+}
+
+/// Builds the table from whatever cells have finished and writes it (atomically): the complete
+/// table when every cell has finished, else `<name>.partial.csv`.
+pub fn merge_with(
+    exp: &Experiment,
+    profile: &str,
+    runs: &Path,
+    results: &Path,
+    opts: &MergeOptions,
+) -> Result<MergeReport, String> {
     let cells = exp.cells(profile)?;
+    let mut provs: Vec<Provenance> = Vec::new();
     let mut report = MergeReport { cells: cells.len(), ..Default::default() };
     // Group key -> (key columns, per value name: samples), in first-seen order.
     let mut order: Vec<Vec<(String, String)>> = Vec::new();
@@ -88,6 +136,7 @@ pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Re
         };
         report.found += 1;
         report.cell_seconds += res.seconds;
+        provs.push(res.provenance.clone());
         for rec in &res.rows {
             let mut gk = cell.coords.clone();
             for (k, v) in &rec.keys {
@@ -142,7 +191,21 @@ pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Re
             row
         })
         .collect();
-    let path = table_path(results, exp, profile);
+    let (codes, backends) = (distinct(&provs, |p| &p.code), distinct(&provs, |p| &p.backend));
+    let mixed = codes.len() > 1 || backends.len() > 1;
+    if mixed && !opts.allow_mixed {
+        return Err(format!(
+            "{}: its finished cells come from {} code version(s) ({}) and {} backend(s) ({}); rerun the experiment to recompute the stale cells, or merge with --allow-mixed (recorded in the table's meta.json)",
+            exp.name,
+            codes.len(),
+            codes.iter().map(|c| if c.is_empty() { "unrecorded" } else { c }).collect::<Vec<_>>().join(", "),
+            backends.len(),
+            backends.join(", ")
+        ));
+    }
+    let complete = table_path(results, exp, profile);
+    report.partial = !report.missing.is_empty();
+    let path = if report.partial { partial_path(&complete) } else { complete.clone() };
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).map_err(io_err(p))?;
     }
@@ -164,14 +227,47 @@ pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Re
             row
         })
         .collect();
-    let cells_path = cells_path(&path);
-    write_atomic(&cells_path, csv_text(&raw_header, &raw_rows).as_bytes()).map_err(io_err(&cells_path))?;
-    report.written.push(cells_path);
-    if exp.kind == Kind::MinWidth {
+    let raw_path = cells_path(&path);
+    write_atomic(&raw_path, csv_text(&raw_header, &raw_rows).as_bytes()).map_err(io_err(&raw_path))?;
+    report.written.push(raw_path);
+    if exp.kind == Kind::MinWidth && !report.partial {
         let fit = crate::fit::growth_fits(&header, &rows, &raw)?;
         let p = path.with_file_name(format!("{}-fit.csv", exp.name));
         write_atomic(&p, fit.as_bytes()).map_err(io_err(&p))?;
         report.written.push(p);
+    }
+    let finished = distinct(&provs, |p| &p.finished);
+    let meta = serde_json::json!({
+        "experiment": exp.name,
+        "claim": exp.claim,
+        "profile": profile,
+        "table": path.file_name().map(|f| f.to_string_lossy().into_owned()),
+        "partial": report.partial,
+        "cells": report.cells,
+        "cells_finished": report.found,
+        "cells_missing": report.missing,
+        "cell_seconds": (report.cell_seconds * 10.0).round() / 10.0,
+        "commits": distinct(&provs, |p| &p.commit),
+        "code": codes,
+        "backends": backends,
+        "cpus": distinct(&provs, |p| &p.cpu),
+        "precision": distinct(&provs, |p| &p.precision),
+        "mixed_provenance": mixed,
+        "first_cell_finished": finished.iter().find(|f| !f.is_empty()),
+        "last_cell_finished": finished.last(),
+        "resgen_version": env!("CARGO_PKG_VERSION"),
+        "kernels_and_bounds": "f64",
+    });
+    let meta_p = meta_path(&path);
+    let text = serde_json::to_string_pretty(&meta).map_err(|e| e.to_string())? + "\n";
+    write_atomic(&meta_p, text.as_bytes()).map_err(io_err(&meta_p))?;
+    report.written.push(meta_p);
+    if !report.partial {
+        // A complete table supersedes an earlier partial one.
+        let part = partial_path(&complete);
+        for p in [cells_path(&part), meta_path(&part), part] {
+            let _ = std::fs::remove_file(p);
+        }
     }
     Ok(report)
 }

@@ -172,28 +172,23 @@ impl BackendKind {
         let device = self.device()?;
         if !self.is_cpu() {
             let probe = device.clone();
-            let quiet = std::panic::take_hook();
-            std::panic::set_hook(Box::new(|_| {}));
-            let ok = std::panic::catch_unwind(move || {
-                let t = Tensor::<1>::from_floats([1.0, 2.0], &probe);
-                t.sum().into_scalar::<f32>()
-            });
-            std::panic::set_hook(quiet);
-            match ok {
-                Ok(v) => {
-                    if v != 3.0 {
-                        let reason = format!("1 + 2 gave {v}");
-                        return Err(BackendError::Unavailable { name: self.name(), reason });
-                    }
-                }
-                Err(e) => {
-                    let reason = e
+            // One probe per backend and process; later calls reuse its outcome.
+            let outcome = PROBES[self as usize].get_or_init(|| {
+                match quietly(move || {
+                    let t = Tensor::<1>::from_floats([1.0, 2.0], &probe);
+                    t.sum().into_scalar::<f32>()
+                }) {
+                    Ok(3.0) => Ok(()),
+                    Ok(v) => Err(format!("1 + 2 gave {v}")),
+                    Err(e) => Err(e
                         .downcast_ref::<String>()
                         .cloned()
                         .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_else(|| "initialization panicked".into());
-                    return Err(BackendError::Unavailable { name: self.name(), reason });
+                        .unwrap_or_else(|| "initialization panicked".into())),
                 }
+            });
+            if let Err(reason) = outcome {
+                return Err(BackendError::Unavailable { name: self.name(), reason: reason.clone() });
             }
         }
         let wants_f64 = precision == Precision::F64;
@@ -202,6 +197,35 @@ impl BackendKind {
         }
         Ok(device)
     }
+}
+
+/// The outcome of each GPU backend's probe, indexed by `BackendKind as usize`.
+static PROBES: [std::sync::OnceLock<Result<(), String>>; 4] =
+    [std::sync::OnceLock::new(), std::sync::OnceLock::new(), std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+
+thread_local! {
+    /// Whether panics on this thread are being caught by [`quietly`] (and not printed).
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic without printing it. The panic hook is wrapped once per process
+/// (the wrapper stays installed and defers to the previous hook unless the panicking thread is
+/// inside `quietly`), so concurrent calls never swap the process-global hook under each other
+/// and never leave a silent hook behind.
+pub fn quietly<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> std::thread::Result<R> {
+    static WRAP: std::sync::Once = std::sync::Once::new();
+    WRAP.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let out = std::panic::catch_unwind(f);
+    QUIET.with(|q| q.set(was));
+    out
 }
 
 /// Environment variables that hide every graphics adapter from wgpu on Linux: no Vulkan driver

@@ -104,9 +104,13 @@ pub struct TrainError {
     pub what: String,
 }
 
-/// Margin statistics `(L, E, 0-1 error)` of outputs `f` against labels `y`.
+/// Margin statistics `(L, E, 0-1 error)` of outputs `f` against labels `y`; all three are NaN
+/// for an empty set (`n_test = 0`), in metrics.csv, bounds.csv and (as empty cells) the tables.
 pub fn margin_stats(f: &[f64], y: &[f64]) -> (f64, f64, f64) {
-    let n = y.len().max(1) as f64;
+    if y.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let n = y.len() as f64;
     let z: Vec<f64> = f.iter().zip(y).map(|(a, b)| a * b).collect();
     let loss = logistic_loss_mean(&z);
     let surrogate = z.iter().map(|&zi| 1.0 / (1.0 + zi.exp())).sum::<f64>() / n;

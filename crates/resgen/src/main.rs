@@ -104,6 +104,10 @@ enum Command {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Keep finished cells computed by other code or on another backend instead of
+        /// computing them again (implies --allow-mixed; the tables' meta.json say so).
+        #[arg(long)]
+        reuse_stale: bool,
     },
     /// Assemble the tables (and plots) of experiments from their finished cells.
     Merge {
@@ -112,6 +116,10 @@ enum Command {
         names: Vec<String>,
         #[command(flatten)]
         place: Place,
+        /// Merge cells of different code versions or backends into one table (recorded in
+        /// its meta.json); without it that is an error.
+        #[arg(long)]
+        allow_mixed: bool,
     },
     /// Redraw the plots of experiments from their tables alone.
     Plot {
@@ -171,19 +179,23 @@ impl Place {
 }
 
 /// Merges and plots one experiment, printing what was written.
-fn merge_and_plot(exp: &Experiment, place: &Place) -> anyhow::Result<()> {
-    let m = resgen_experiments::merge(exp, &place.profile, &place.runs, &place.results).map_err(anyhow::Error::msg)?;
-    if !m.missing.is_empty() {
+fn merge_and_plot(exp: &Experiment, place: &Place, allow_mixed: bool) -> anyhow::Result<()> {
+    let opts = resgen_experiments::MergeOptions { allow_mixed };
+    let m = resgen_experiments::merge_with(exp, &place.profile, &place.runs, &place.results, &opts)
+        .map_err(anyhow::Error::msg)?;
+    let written: Vec<String> = m.written.iter().map(|p| p.display().to_string()).collect();
+    if m.partial {
         eprintln!(
-            "{}: {} of {} cells not finished (not in the table): {}",
+            "{}: {} of {} cells not finished: {}; the finished ones are in the partial table {} (the complete table, if any, is left as it was)",
             exp.name,
             m.missing.len(),
             m.cells,
-            m.missing.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
+            m.missing.iter().take(5).cloned().collect::<Vec<_>>().join("; "),
+            written.first().map(String::as_str).unwrap_or("")
         );
+        return Ok(());
     }
     let svg = resgen_experiments::plot_experiment(exp, &place.profile, &place.results).map_err(anyhow::Error::msg)?;
-    let written: Vec<String> = m.written.iter().map(|p| p.display().to_string()).collect();
     println!(
         "{}: {} from {}/{} cells ({:.0} s of cell time), plot {}",
         exp.name,
@@ -250,27 +262,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("written to {}", run.join("bounds.csv").display());
             Ok(())
         }
-        Command::Run { names, place, shard, device, quiet } => {
+        Command::Run { names, place, shard, device, quiet, reuse_stale } => {
             let backend = device.unwrap_or_else(BackendKind::default_compiled);
             let shard =
                 shard.map(|s| resgen_experiments::spec::parse_shard(&s)).transpose().map_err(anyhow::Error::msg)?;
-            let opts = SweepOptions { runs: place.runs.clone(), backend, shard, quiet };
+            let opts = SweepOptions { runs: place.runs.clone(), backend, shard, quiet, reuse_stale };
             let mut failed = Vec::new();
             for exp in place.experiments(&names)? {
                 let r = resgen_experiments::run_sweep(&exp, &place.profile, &opts).map_err(anyhow::Error::msg)?;
                 println!(
-                    "{} ({}): {} cells, {} already finished, {} run, {} failed, {:.1} s",
+                    "{} ({}): {} cells, {} already finished, {} stale, {} run, {} failed, {:.1} s",
                     exp.name,
                     place.profile,
                     r.cells,
                     r.skipped,
+                    r.stale,
                     r.ran,
                     r.failed.len(),
                     r.seconds
                 );
                 failed.extend(r.failed.iter().map(|(cell, e)| format!("{} [{cell}]: {e}", exp.name)));
                 if shard.is_none() {
-                    merge_and_plot(&exp, &place)?;
+                    merge_and_plot(&exp, &place, reuse_stale)?;
                 }
             }
             if shard.is_some() {
@@ -291,9 +304,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Merge { names, place } => {
+        Command::Merge { names, place, allow_mixed } => {
             for exp in place.experiments(&names)? {
-                merge_and_plot(&exp, &place)?;
+                merge_and_plot(&exp, &place, allow_mixed)?;
             }
             Ok(())
         }

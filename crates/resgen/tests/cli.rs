@@ -217,7 +217,11 @@ fn a_killed_sweep_resumes_without_redoing_finished_cells() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(
-        stdout.contains(&format!("8 cells, {} already finished, {} run, 0 failed", done.len(), 8 - done.len())),
+        stdout.contains(&format!(
+            "8 cells, {} already finished, 0 stale, {} run, 0 failed",
+            done.len(),
+            8 - done.len()
+        )),
         "{stdout}"
     );
     for (p, t) in &done {
@@ -254,4 +258,61 @@ fn a_killed_sweep_resumes_without_redoing_finished_cells() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read_to_string(res2.join("smoke/small.csv")).unwrap(), table);
+    // Reproducibility: every cell was computed twice, by different processes, on one machine
+    // and one build; the raw per-cell values (full precision) are bit-identical.
+    let raw = |r: &std::path::Path| std::fs::read_to_string(r.join("smoke/small.cells.csv")).unwrap();
+    assert_eq!(raw(&res2), raw(&res));
+    assert!(res2.join("smoke/small.meta.json").exists());
+}
+
+#[test]
+fn bounds_use_the_saved_initialization_and_reject_mismatched_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    // From a directory outside the source tree, with the bundled MNIST (compiled in) and no
+    // test set: the test error is NaN in metrics.csv and in bounds.csv alike.
+    let out = Command::new(env!("CARGO_BIN_EXE_resgen"))
+        .current_dir(dir.path())
+        .args(["train", "--config"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../experiments/mnist-3v5.toml"))
+        .args(["--quiet", "--set", "model.width=16", "--set", "data.n_train=30", "--set", "data.n_test=0"])
+        .args(["--set", "train.iterations=5", "--out"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let header: Vec<&str> = metrics.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "test_error").unwrap();
+    assert!(metrics.lines().skip(1).all(|l| l.split(',').nth(col) == Some("NaN")), "{metrics}");
+    let out = resgen().args(["bounds", "--run"]).arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = std::fs::read_to_string(run.join("bounds.csv")).unwrap();
+    assert!(table.contains("\ntest_error,NaN\n") && table.contains("\ngeneralization_gap,NaN\n"), "{table}");
+    // W0 comes from weights_init.safetensors: with it gone, an error names the file.
+    let init = run.join("weights_init.safetensors");
+    let saved = std::fs::read(&init).unwrap();
+    std::fs::remove_file(&init).unwrap();
+    let out = resgen().args(["bounds", "--run"]).arg(&run).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("weights_init.safetensors: not found"), "{err}");
+    // Proof that W0 is read from the file, not re-drawn from the seed: with the final weights
+    // saved as the initialization, the measured radius is exactly 0 (and positive with the
+    // real file back).
+    let radius = |table: &str| -> f64 {
+        table.lines().find_map(|l| l.strip_prefix("radius_R_measured,")).unwrap().parse().unwrap()
+    };
+    assert!(radius(&table) > 0.0, "{table}");
+    std::fs::copy(run.join("weights_final.safetensors"), &init).unwrap();
+    let out = resgen().args(["bounds", "--run"]).arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(radius(&std::fs::read_to_string(run.join("bounds.csv")).unwrap()), 0.0);
+    std::fs::write(&init, &saved).unwrap();
+    // Weights that disagree with config.toml are an error naming the matrix, not a panic.
+    let cfg = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    std::fs::write(run.join("config.toml"), cfg.replace("width = 16", "width = 8")).unwrap();
+    let out = resgen().args(["bounds", "--run"]).arg(&run).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("W1 has shape [16, 784]") && err.contains("[8, 784]"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }
