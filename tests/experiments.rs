@@ -194,6 +194,29 @@ fn cells_from_other_code_or_backends_are_recomputed_and_never_mixed_silently() {
 }
 
 #[test]
+fn two_sweeps_racing_on_the_same_cells_write_each_result_once() {
+    // An overlapping resubmission: two processes (here threads) run the same sweep into one
+    // runs folder at once. Each result is written once, by whichever finished the cell first
+    // (the other's is dropped, counted in `raced`), and the table is that of a single run.
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny("forward-scale", r#"grid = { "model.arch" = ["resnet", "fc"], "model.depth" = [2, 4, 8] }"#, dir.path());
+    let o = opts(dir.path());
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| run_sweep(&exp, "smoke", &o).unwrap());
+        let b = s.spawn(|| run_sweep(&exp, "smoke", &o).unwrap());
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let unique: HashSet<String> = exp.cells("smoke").unwrap().iter().map(|c| c.hash.clone()).collect();
+    assert_eq!(a.ran - a.raced + b.ran - b.raced, unique.len(), "{a:?} {b:?}");
+    merge(&exp, "smoke", &o.runs, &dir.path().join("r1")).unwrap();
+    let single = tempfile::tempdir().unwrap();
+    run_sweep(&exp, "smoke", &opts(single.path())).unwrap();
+    merge(&exp, "smoke", &single.path().join("runs"), &dir.path().join("r2")).unwrap();
+    let raw = |r: &str| std::fs::read_to_string(dir.path().join(r).join("smoke/forward-scale.cells.csv")).unwrap();
+    assert_eq!(raw("r1"), raw("r2"));
+}
+
+#[test]
 fn a_failing_cell_is_reported_and_the_others_complete() {
     let dir = tempfile::tempdir().unwrap();
     // nu = 1e12 makes gradient descent diverge in its first steps.

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use resgen_models::BackendKind;
-use resgen_train::output::{io_err, write_atomic};
+use resgen_train::output::{io_err, write_atomic, write_atomic_new};
 use serde::{Deserialize, Serialize};
 
 use crate::measure::{Record, measure};
@@ -69,6 +69,9 @@ pub struct SweepReport {
     pub stale: usize,
     /// Cells run now.
     pub ran: usize,
+    /// Cells run now whose result another process (an overlapping shard or resubmission)
+    /// wrote first: its result is kept and this one is dropped (counted in `ran` too).
+    pub raced: usize,
     /// Failed cells: label and error.
     pub failed: Vec<(String, String)>,
     /// Wall seconds.
@@ -153,6 +156,10 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
             cell.config.to_toml()
         );
         write_atomic(&cfg_path, about.as_bytes()).map_err(io_err(&cfg_path))?;
+        if stale.contains(&cell.hash) {
+            let p = result_path(cell, &opts.runs);
+            std::fs::remove_file(&p).or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }).map_err(io_err(&p))?;
+        }
         let t = Instant::now();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| measure(cell, opts.backend, &dir)))
             .unwrap_or_else(|p| {
@@ -175,7 +182,11 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
                 };
                 let text = serde_json::to_string_pretty(&res).map_err(|e| e.to_string())?;
                 let p = result_path(cell, &opts.runs);
-                write_atomic(&p, text.as_bytes()).map_err(io_err(&p))?;
+                // Never replace a finished result: of two processes racing on a cell, the
+                // first to finish wins. A stale result was removed before the cell started.
+                if !write_atomic_new(&p, text.as_bytes()).map_err(io_err(&p))? {
+                    report.raced += 1;
+                }
                 let _ = std::fs::remove_file(&err_path);
                 report.ran += 1;
             }

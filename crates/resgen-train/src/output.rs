@@ -33,6 +33,26 @@ pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> std::io::Resu
     Ok(())
 }
 
+/// Writes `bytes` to `path` atomically if `path` does not exist yet; if it does (another
+/// process got there first), leaves it untouched and returns `Ok(false)`. The temporary file is
+/// linked to `path` without replacing (`link(2)` fails on an existing name), so of two racing
+/// writers exactly one wins and no reader ever sees a partial file.
+pub fn write_atomic_new(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(&dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    match tmp.persist_noclobber(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e.error),
+    }
+}
+
 /// Renders rows as CSV text with a header.
 pub fn csv_text(header: &[String], rows: &[Vec<String>]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());

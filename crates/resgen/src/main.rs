@@ -270,8 +270,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut failed = Vec::new();
             for exp in place.experiments(&names)? {
                 let r = resgen_experiments::run_sweep(&exp, &place.profile, &opts).map_err(anyhow::Error::msg)?;
+                let raced = if r.raced > 0 {
+                    format!(" ({} finished first by another process; their results kept)", r.raced)
+                } else {
+                    String::new()
+                };
                 println!(
-                    "{} ({}): {} cells, {} already finished, {} stale, {} run, {} failed, {:.1} s",
+                    "{} ({}): {} cells, {} already finished, {} stale, {} run, {} failed, {:.1} s{raced}",
                     exp.name,
                     place.profile,
                     r.cells,
