@@ -35,6 +35,7 @@ fn opts(dir: &Path) -> SweepOptions {
         shard: None,
         quiet: true,
         reuse_stale: false,
+        jobs: 1,
     }
 }
 
@@ -199,7 +200,8 @@ fn two_sweeps_racing_on_the_same_cells_write_each_result_once() {
     // runs folder at once. Each result is written once, by whichever finished the cell first
     // (the other's is dropped, counted in `raced`), and the table is that of a single run.
     let dir = tempfile::tempdir().unwrap();
-    let exp = tiny("forward-scale", r#"grid = { "model.arch" = ["resnet", "fc"], "model.depth" = [2, 4, 8] }"#, dir.path());
+    let exp =
+        tiny("forward-scale", r#"grid = { "model.arch" = ["resnet", "fc"], "model.depth" = [2, 4, 8] }"#, dir.path());
     let o = opts(dir.path());
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| run_sweep(&exp, "smoke", &o).unwrap());
@@ -214,6 +216,22 @@ fn two_sweeps_racing_on_the_same_cells_write_each_result_once() {
     merge(&exp, "smoke", &single.path().join("runs"), &dir.path().join("r2")).unwrap();
     let raw = |r: &str| std::fs::read_to_string(dir.path().join(r).join("smoke/forward-scale.cells.csv")).unwrap();
     assert_eq!(raw("r1"), raw("r2"));
+}
+
+#[test]
+fn cells_computed_in_parallel_give_the_same_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny("grad-features", r#"grid = { "model.arch" = ["resnet", "fc"], "model.depth" = [2, 4, 8] }"#, dir.path());
+    let mut raws = Vec::new();
+    for jobs in [1, 2, 3] {
+        let root = dir.path().join(format!("j{jobs}"));
+        let r = run_sweep(&exp, "smoke", &SweepOptions { jobs, ..opts(&root) }).unwrap();
+        assert!(r.failed.is_empty() && r.ran > 0, "{r:?}");
+        merge(&exp, "smoke", &root.join("runs"), &root.join("results")).unwrap();
+        raws.push(std::fs::read_to_string(root.join("results/smoke/grad-features.cells.csv")).unwrap());
+    }
+    assert_eq!(raws[0], raws[1]);
+    assert_eq!(raws[0], raws[2]);
 }
 
 #[test]

@@ -54,6 +54,8 @@ pub struct SweepOptions {
     /// Keep finished cells computed by other code or on another backend instead of computing
     /// them again (the table's sidecar then says so).
     pub reuse_stale: bool,
+    /// Cells computed at once (worker threads; each cell's own GEMMs also use the thread pool).
+    pub jobs: usize,
 }
 
 /// The outcome of a sweep.
@@ -142,66 +144,120 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
     );
     bar.set_prefix(format!("{} ({profile})", exp.name));
     bar.set_message(format!("{} already done, 0 failed", report.skipped));
-    for cell in todo {
-        let dir = cell.dir(&opts.runs);
-        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-        let cfg_path = dir.join("cell.toml");
-        let about = format!(
-            "# {} cell of experiment '{}': {}\n# kind = {}\n# params = {}\n\n{}",
-            profile,
-            exp.name,
-            cell.label(),
-            cell.kind.name(),
-            toml::to_string(&cell.params).unwrap_or_default().replace('\n', " "),
-            cell.config.to_toml()
-        );
-        write_atomic(&cfg_path, about.as_bytes()).map_err(io_err(&cfg_path))?;
-        if stale.contains(&cell.hash) {
-            let p = result_path(cell, &opts.runs);
-            std::fs::remove_file(&p).or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }).map_err(io_err(&p))?;
-        }
-        let t = Instant::now();
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| measure(cell, opts.backend, &dir)))
-            .unwrap_or_else(|p| {
-                let msg = p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "unknown panic".into());
-                Err(format!("panicked: {msg}"))
-            });
-        let err_path = dir.join("error.txt");
-        match outcome {
-            Ok(rows) => {
-                let res = CellResult {
-                    rows,
-                    seconds: t.elapsed().as_secs_f64(),
-                    backend: opts.backend.to_string(),
-                    version: env!("CARGO_PKG_VERSION").into(),
-                    provenance: Provenance::current(&backend, precision_name(cell)),
-                };
-                let text = serde_json::to_string_pretty(&res).map_err(|e| e.to_string())?;
-                let p = result_path(cell, &opts.runs);
-                // Never replace a finished result: of two processes racing on a cell, the
-                // first to finish wins. A stale result was removed before the cell started.
-                if !write_atomic_new(&p, text.as_bytes()).map_err(io_err(&p))? {
-                    report.raced += 1;
+    let report = std::sync::Mutex::new(report);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let first_error: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    // `jobs` workers take the next unfinished cell until none is left (or an I/O error stops
+    // them); each cell's arithmetic does not depend on which worker runs it.
+    let worker = || {
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if i >= todo.len() || first_error.lock().expect("not poisoned").is_some() {
+                return;
+            }
+            let cell = todo[i];
+            match run_cell(exp, profile, cell, opts, &backend, stale.contains(&cell.hash)) {
+                Ok(Ok(raced)) => {
+                    let mut r = report.lock().expect("not poisoned");
+                    r.ran += 1;
+                    r.raced += usize::from(raced);
                 }
-                let _ = std::fs::remove_file(&err_path);
-                report.ran += 1;
+                Ok(Err(e)) => {
+                    bar.suspend(|| eprintln!("cell {} failed: {e}", cell.label()));
+                    report.lock().expect("not poisoned").failed.push((cell.label(), e));
+                }
+                Err(e) => {
+                    first_error.lock().expect("not poisoned").get_or_insert(e);
+                    return;
+                }
             }
-            Err(e) => {
-                let _ = write_atomic(&err_path, format!("{}\n{e}\n", cell.label()).as_bytes());
-                bar.suspend(|| eprintln!("cell {} failed: {e}", cell.label()));
-                report.failed.push((cell.label(), e));
-            }
+            bar.inc(1);
+            let r = report.lock().expect("not poisoned");
+            bar.set_message(format!("{} already done, {} failed", r.skipped, r.failed.len()));
         }
-        bar.inc(1);
-        bar.set_message(format!("{} already done, {} failed", report.skipped, report.failed.len()));
+    };
+    let jobs = opts.jobs.max(1).min(todo.len().max(1));
+    if jobs == 1 {
+        worker();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..jobs {
+                s.spawn(worker);
+            }
+        });
     }
+    if let Some(e) = first_error.into_inner().expect("not poisoned") {
+        return Err(e);
+    }
+    let mut report = report.into_inner().expect("not poisoned");
     bar.finish_and_clear();
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Runs one cell and writes its result (or `error.txt`). `Ok(Ok(raced))`: finished, `raced`
+/// if another process wrote the result first; `Ok(Err(e))`: the cell failed; `Err`: an I/O
+/// error that stops the sweep.
+fn run_cell(
+    exp: &Experiment,
+    profile: &str,
+    cell: &Cell,
+    opts: &SweepOptions,
+    backend: &str,
+    stale: bool,
+) -> Result<Result<bool, String>, String> {
+    let dir = cell.dir(&opts.runs);
+    std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    let cfg_path = dir.join("cell.toml");
+    let about = format!(
+        "# {} cell of experiment '{}': {}\n# kind = {}\n# params = {}\n\n{}",
+        profile,
+        exp.name,
+        cell.label(),
+        cell.kind.name(),
+        toml::to_string(&cell.params).unwrap_or_default().replace('\n', " "),
+        cell.config.to_toml()
+    );
+    write_atomic(&cfg_path, about.as_bytes()).map_err(io_err(&cfg_path))?;
+    if stale {
+        let p = result_path(cell, &opts.runs);
+        std::fs::remove_file(&p)
+            .or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
+            .map_err(io_err(&p))?;
+    }
+    let t = Instant::now();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| measure(cell, opts.backend, &dir)))
+        .unwrap_or_else(|p| {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(format!("panicked: {msg}"))
+        });
+    let err_path = dir.join("error.txt");
+    match outcome {
+        Ok(rows) => {
+            let res = CellResult {
+                rows,
+                seconds: t.elapsed().as_secs_f64(),
+                backend: backend.to_string(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                provenance: Provenance::current(backend, precision_name(cell)),
+            };
+            let text = serde_json::to_string_pretty(&res).map_err(|e| e.to_string())?;
+            let p = result_path(cell, &opts.runs);
+            // Never replace a finished result: of two processes racing on a cell, the first to
+            // finish wins. A stale result was removed before the cell started.
+            let written = write_atomic_new(&p, text.as_bytes()).map_err(io_err(&p))?;
+            let _ = std::fs::remove_file(&err_path);
+            Ok(Ok(!written))
+        }
+        Err(e) => {
+            let _ = write_atomic(&err_path, format!("{}\n{e}\n", cell.label()).as_bytes());
+            Ok(Err(e))
+        }
+    }
 }
 
 /// The training precision of a cell, as the sidecar names it.
