@@ -221,7 +221,8 @@ fn two_sweeps_racing_on_the_same_cells_write_each_result_once() {
 #[test]
 fn cells_computed_in_parallel_give_the_same_table() {
     let dir = tempfile::tempdir().unwrap();
-    let exp = tiny("grad-features", r#"grid = { "model.arch" = ["resnet", "fc"], "model.depth" = [2, 4, 8] }"#, dir.path());
+    let exp =
+        tiny("grad-features", r#"grid = { "model.arch" = ["resnet", "fc"], "model.depth" = [2, 4, 8] }"#, dir.path());
     let mut raws = Vec::new();
     for jobs in [1, 2, 3] {
         let root = dir.path().join(format!("j{jobs}"));
@@ -549,6 +550,40 @@ fn smoke_ntk_complexity() {
     // The Cao-Gu value carries its depth factor: larger at L = 8 than at L = 2 for FC.
     let b = |d| value(&t, &[("arch", "fc"), ("depth", d), ("kernel", "analytic")], "cao_gu_ntk_bound");
     assert!(b("8") > b("2"));
+}
+
+#[test]
+fn smoke_ntk_fluctuation() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny(
+        "ntk-fluctuation",
+        r#"params = { inits = 20 }
+        set = { "data.n_train" = 6 }
+        grid = { "model.arch" = ["resnet", "fc"], "model.depth" = [1, 16], "model.width" = [16, 256] }
+        seeds = [0]"#,
+        dir.path(),
+    );
+    let t = run(&exp, dir.path());
+    has_columns(&t, &["arch", "depth", "width", "l_over_m", "cv_diag_mean", "cv_offdiag_mean", "cv_yky_mean"]);
+    let cv = |arch, depth, width| value(&t, &[("arch", arch), ("depth", depth), ("width", width)], "cv_diag");
+    // Measured, not built in: at L / m = 1 (L = m = 16) FC's kernel fluctuates over
+    // initializations far more than the ResNet's at theta = 1/L; at L = 1 the two networks
+    // are the same (no residual layer) and so are their fluctuations.
+    assert!(
+        cv("fc", "16", "16") > 1.5 * cv("resnet", "16", "16"),
+        "{} vs {}",
+        cv("fc", "16", "16"),
+        cv("resnet", "16", "16")
+    );
+    assert!((cv("fc", "1", "16") - cv("resnet", "1", "16")).abs() < 1e-9 * cv("fc", "1", "16"));
+    // Wider is less random, for both.
+    for arch in ["resnet", "fc"] {
+        assert!(cv(arch, "16", "256") < cv(arch, "16", "16"), "{arch}");
+    }
+    // The derived table: one row per network, depth and statistic.
+    let (h, rows) = read_table(&dir.path().join("results/smoke/ntk-fluctuation-min-width.csv")).unwrap();
+    assert_eq!(h[..3], ["arch".to_string(), "depth".into(), "statistic".into()]);
+    assert_eq!(rows.len(), 2 * 2 * 3);
 }
 
 #[test]

@@ -211,6 +211,11 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
                 })
                 .collect()
         }
+        Kind::NtkFluctuation => {
+            check_params(cell, &["inits"])?;
+            let inits: usize = param(cell, "inits", 30)?;
+            ntk_fluctuation(cfg, backend, inits)
+        }
         Kind::NtrfBound => {
             check_params(cell, &with_constants(&["rad_samples"]))?;
             let constants = bound_constants(cell)?;
@@ -430,6 +435,61 @@ fn init_kernels(cfg: &RunConfig, backend: BackendKind) -> Result<(Split, ntk::Em
     let k = ntk::empirical_ntk(&net, &split.train.x, n);
     let f0 = net.predict(net.upload(&split.train.x, n, d));
     Ok((split, k, f0))
+}
+
+/// Coefficient of variation (sample sd / |mean|) of samples.
+fn coefficient_of_variation(xs: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    var.sqrt() / mean.abs()
+}
+
+/// The empirical NTK `K = NTK / m` at `inits` independent initializations on one fixed
+/// training set (the cell's data seed): the coefficient of variation over initializations of
+/// each diagonal entry `K(x_i, x_i)` (averaged over i), of each off-diagonal entry
+/// `K(x_i, x_j)` (averaged over i < j), and of `y^T K^{-1} y`, with their means. The
+/// initializations of cell seed `s` use model seeds `1_000_003 s + i`, i < inits.
+fn ntk_fluctuation(cfg: &RunConfig, backend: BackendKind, inits: usize) -> Result<Vec<Record>, String> {
+    if inits < 2 {
+        return Err(format!("params.inits = {inits}: a coefficient of variation needs at least 2 initializations"));
+    }
+    let device = kernel_device(backend)?;
+    let split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
+    let (n, d) = (split.train.n, split.train.d);
+    if n < 2 {
+        return Err(format!("data.n_train = {n}: off-diagonal entries need at least 2 points"));
+    }
+    // entries[e][t]: entry e (diagonal first, then i < j) at initialization t.
+    let pairs: Vec<(usize, usize)> =
+        (0..n).map(|i| (i, i)).chain((0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j)))).collect();
+    let mut entries = vec![Vec::with_capacity(inits); pairs.len()];
+    let mut yky = Vec::with_capacity(inits);
+    for t in 0..inits {
+        let mut model = cfg.model.clone();
+        model.seed = cfg.model.seed.wrapping_mul(1_000_003).wrapping_add(t as u64);
+        let net = Net::init(&model, d, Precision::F64, &device)?;
+        let k = ntk::empirical_ntk(&net, &split.train.x, n).normalized();
+        for (e, &(i, j)) in pairs.iter().enumerate() {
+            entries[e].push(k.data[i * n + j]);
+        }
+        let s = linalg::kernel_stats(&k, &split.train.y)?;
+        yky.push(s.complexity * s.complexity * n as f64);
+    }
+    let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
+    let cvs: Vec<f64> = entries.iter().map(|xs| coefficient_of_variation(xs)).collect();
+    let means: Vec<f64> = entries.iter().map(|xs| mean(xs)).collect();
+    let l_over_m = cfg.model.depth as f64 / cfg.model.width as f64;
+    Ok(vec![
+        Record::new(&[key("l_over_m", crate::table::fmt(l_over_m))])
+            .with("cv_diag", mean(&cvs[..n]))
+            .with("cv_offdiag", mean(&cvs[n..]))
+            .with("cv_yky", coefficient_of_variation(&yky))
+            .with("mean_diag", mean(&means[..n]))
+            .with("mean_offdiag", mean(&means[n..]))
+            .with("mean_yky", mean(&yky))
+            .with("inits", inits as f64),
+    ])
 }
 
 fn forward_scale(cfg: &RunConfig, backend: BackendKind) -> Result<Vec<Record>, String> {

@@ -424,8 +424,42 @@ type ClaimBuilder = fn(&Path) -> Result<Claim, String>;
 
 /// Every claim's row, from the tables in `results`. A missing or malformed table is an error
 /// naming it.
+fn ntk_fluctuation(r: &Path) -> Result<Claim, String> {
+    let t = Table::load(r, "ntk-fluctuation")?;
+    let (l_lo, l_hi, m_lo) = (t.min_num("depth")?, t.max_num("depth")?, t.min_num("width")?);
+    let cv = |a: &str, l: &str| t.get(&[("arch", a), ("depth", l), ("width", &m_lo)], "cv_diag");
+    let (fc_lo, fc_hi, res_lo, res_hi) =
+        (cv("fc", &l_lo)?, cv("fc", &l_hi)?, cv("resnet", &l_lo)?, cv("resnet", &l_hi)?);
+    // The training-free width at the largest depth (smallest m from which on CV <= 0.1).
+    let w = Table::load(r, "ntk-fluctuation-min-width")?;
+    let (ca, cd, cs, cw) = (w.col("arch")?, w.col("depth")?, w.col("statistic")?, w.col("min_width")?);
+    let width_at = |a: &str| -> String {
+        w.rows
+            .iter()
+            .find(|row| row[ca] == a && row[cd] == l_hi && row[cs] == "cv_diag")
+            .map(|row| if row[cw].is_empty() { "none in the grid".to_string() } else { row[cw].clone() })
+            .unwrap_or_else(|| "n/a".into())
+    };
+    let ok = fc_hi > 2.0 * res_hi && res_hi <= 1.5 * res_lo;
+    Ok(claim(
+        "NTK fluctuations at init (beyond the paper, Hanin-Nica)",
+        "ntk-fluctuation",
+        "FC's relative fluctuation of K(x, x) over initializations grows with L/m; the ResNet's (theta = 1/L) stays flat",
+        format!(
+            "coefficient of variation of K(x, x) at m = {m_lo}, L = {l_lo} to {l_hi}: FC {} to {}, ResNet {} to {}; smallest m with CV <= 0.1 at L = {l_hi}: FC {}, ResNet {}",
+            g(fc_lo),
+            g(fc_hi),
+            g(res_lo),
+            g(res_hi),
+            width_at("fc"),
+            width_at("resnet")
+        ),
+        verdict(ok),
+    ))
+}
+
 pub fn claims(results: &Path) -> Result<Vec<Claim>, String> {
-    let builders: [ClaimBuilder; 10] = [
+    let builders: [ClaimBuilder; 11] = [
         forward_scale,
         grad_features,
         gd_dynamics,
@@ -436,6 +470,7 @@ pub fn claims(results: &Path) -> Result<Vec<Claim>, String> {
         ntk_complexity,
         ntrf_bound,
         generalization,
+        ntk_fluctuation,
     ];
     builders.iter().map(|b| b(results)).collect()
 }

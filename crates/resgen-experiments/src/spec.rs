@@ -56,6 +56,8 @@ pub enum Kind {
     NtrfBound,
     /// Trained test error and gap beside every bound.
     Generalization,
+    /// Relative fluctuation of the empirical NTK over initializations (beyond the paper).
+    NtkFluctuation,
 }
 
 impl Kind {

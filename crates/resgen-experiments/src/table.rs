@@ -236,6 +236,12 @@ pub fn merge_with(
         write_atomic(&p, fit.as_bytes()).map_err(io_err(&p))?;
         report.written.push(p);
     }
+    if exp.kind == Kind::NtkFluctuation && !report.partial {
+        let text = fluctuation_widths(&header, &rows, FLUCTUATION_CV)?;
+        let p = path.with_file_name(format!("{}-min-width.csv", exp.name));
+        write_atomic(&p, text.as_bytes()).map_err(io_err(&p))?;
+        report.written.push(p);
+    }
     let finished = distinct(&provs, |p| &p.finished);
     let meta = serde_json::json!({
         "experiment": exp.name,
@@ -270,6 +276,48 @@ pub fn merge_with(
         }
     }
     Ok(report)
+}
+
+/// The coefficient of variation below which ntk-fluctuation's training-free width counts the
+/// kernel as deterministic.
+pub const FLUCTUATION_CV: f64 = 0.1;
+
+/// ntk-fluctuation's training-free minimum width: per network, depth and statistic, the
+/// smallest width of the grid from which on (that width and every larger one) the mean
+/// coefficient of variation is at most `threshold`; empty where no width qualifies.
+pub fn fluctuation_widths(header: &[String], rows: &[Vec<String>], threshold: f64) -> Result<String, String> {
+    let col = |name: &str| header.iter().position(|h| h == name).ok_or_else(|| format!("no column {name}"));
+    let seeds = col("seeds")?;
+    let width = col("width")?;
+    let group_cols: Vec<usize> = (0..seeds).filter(|&c| c != width && header[c] != "l_over_m").collect();
+    let mut groups: Vec<(Vec<String>, Vec<&Vec<String>>)> = Vec::new();
+    for r in rows {
+        let g: Vec<String> = group_cols.iter().map(|&c| r[c].clone()).collect();
+        match groups.iter_mut().find(|(k, _)| *k == g) {
+            Some((_, v)) => v.push(r),
+            None => groups.push((g, vec![r])),
+        }
+    }
+    let mut out_header: Vec<String> = group_cols.iter().map(|&c| header[c].clone()).collect();
+    out_header.extend(["statistic", "threshold", "min_width", "max_width_tried"].iter().map(|s| s.to_string()));
+    let mut out = Vec::new();
+    for (g, mut rs) in groups {
+        let w = |r: &Vec<String>| r[width].parse::<f64>().unwrap_or(f64::NAN);
+        rs.sort_by(|a, b| w(a).total_cmp(&w(b)));
+        for stat in ["cv_diag", "cv_offdiag", "cv_yky"] {
+            let c = col(&format!("{stat}_mean"))?;
+            let ok: Vec<bool> = rs.iter().map(|r| r[c].parse::<f64>().is_ok_and(|v| v <= threshold)).collect();
+            // The first index from which every width qualifies.
+            let first = (0..rs.len()).find(|&i| ok[i..].iter().all(|&b| b));
+            let mut row = g.clone();
+            row.push(stat.into());
+            row.push(fmt(threshold));
+            row.push(first.map(|i| rs[i][width].clone()).unwrap_or_default());
+            row.push(rs.last().map(|r| r[width].clone()).unwrap_or_default());
+            out.push(row);
+        }
+    }
+    Ok(csv_text(&out_header, &out))
 }
 
 /// A group's values of the key columns, in column order (empty where it has none).
