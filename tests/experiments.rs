@@ -314,14 +314,20 @@ fn bad_experiment_files_name_the_file_and_key() {
 #[test]
 fn every_committed_experiment_parses_and_has_quick_and_paper_profiles() {
     let names = resgen_experiments::spec::list(&experiments_dir()).unwrap();
-    assert_eq!(names.len(), 10, "{names:?}");
+    assert_eq!(names.len(), 11, "{names:?}");
     for name in names {
         let exp = Experiment::find(&name, &experiments_dir()).unwrap();
         for p in ["quick", "paper"] {
             let cells = exp.cells(p).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(!cells.is_empty());
             let seeds: HashSet<u64> = cells.iter().map(|c| c.seed).collect();
-            assert!(seeds.len() >= 3, "{name} {p}: {} seeds", seeds.len());
+            if exp.kind == resgen_experiments::Kind::NtkFluctuation {
+                // Its replicates are the initializations inside each cell.
+                let inits = cells[0].params.get("inits").and_then(|v| v.as_integer()).unwrap_or(0);
+                assert!(inits >= 30, "{name} {p}: {inits} initializations");
+            } else {
+                assert!(seeds.len() >= 3, "{name} {p}: {} seeds", seeds.len());
+            }
         }
     }
 }
@@ -715,7 +721,7 @@ fn committed_summary_is_what_the_committed_tables_produce() {
     // `resgen run all`); regenerate them from the committed tables and compare byte for byte.
     let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results");
     let claims = resgen_experiments::report::claims(&results).unwrap();
-    assert_eq!(claims.len(), 10);
+    assert_eq!(claims.len(), 11);
     let md = std::fs::read_to_string(results.join("summary.md")).unwrap();
     assert_eq!(md, resgen_experiments::report::markdown(&claims), "results/summary.md is stale: run `resgen report`");
     let tex = std::fs::read_to_string(results.join("summary.tex")).unwrap();

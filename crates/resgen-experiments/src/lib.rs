@@ -55,7 +55,10 @@ pub fn caption(exp: &Experiment, profile: &str) -> Result<String, String> {
         }
     }
     let seeds: std::collections::BTreeSet<u64> = cells.iter().map(|c| c.seed).collect();
-    parts.push(format!("error bars: sd over {} seeds", seeds.len()));
+    parts.push(match seeds.len() {
+        1 => "one seed (no error bars)".to_string(),
+        k => format!("error bars: sd over {k} seeds"),
+    });
     Ok(parts.join("; "))
 }
 
