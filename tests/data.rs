@@ -60,6 +60,46 @@ fn sphere_teachers_give_both_classes_and_halfspace_is_separable() {
         let p = s.train.positive_fraction();
         assert!((0.3..0.7).contains(&p), "{teacher:?}: positive fraction {p}");
     }
+    // The half-space teacher's labels are linearly separable through the origin: the
+    // perceptron (which converges exactly on separable data, and cycles forever otherwise)
+    // reaches zero errors on the training and test points together.
+    let cfg = DataConfig { source: DataSource::Sphere, d: 10, n_train: 300, n_test: 100, ..Default::default() };
+    let s = load(&cfg).unwrap();
+    let pts: Vec<(&[f64], f64)> = (0..s.train.n)
+        .map(|i| (s.train.row(i), s.train.y[i]))
+        .chain((0..s.test.n).map(|i| (s.test.row(i), s.test.y[i])))
+        .collect();
+    let mut w = vec![0.0; 10];
+    let mut clean_pass = false;
+    for _ in 0..20_000 {
+        let mut errors = 0;
+        for (x, y) in &pts {
+            if y * x.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() <= 0.0 {
+                w.iter_mut().zip(*x).for_each(|(wi, xi)| *wi += y * xi);
+                errors += 1;
+            }
+        }
+        if errors == 0 {
+            clean_pass = true;
+            break;
+        }
+    }
+    assert!(clean_pass, "the half-space labels were not separated");
+    // The network teachers' labels are not (a check that the test can fail).
+    let fc = load(&DataConfig { teacher: Teacher::Fc, ..cfg }).unwrap();
+    let mut w = vec![0.0; 10];
+    let mut last_errors = 0;
+    for _ in 0..200 {
+        last_errors = 0;
+        for i in 0..fc.train.n {
+            let (x, y) = (fc.train.row(i), fc.train.y[i]);
+            if y * x.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() <= 0.0 {
+                w.iter_mut().zip(x).for_each(|(wi, xi)| *wi += y * xi);
+                last_errors += 1;
+            }
+        }
+    }
+    assert!(last_errors > 0, "the FC teacher's labels happened to be linearly separable");
     // Label noise flips about the asked fraction: with rate 0.2 on 2000 labels the count of
     // flips has sd ~ 18, so [300, 500] is a wide band around 400.
     let base = DataConfig { source: DataSource::Sphere, d: 5, n_train: 1500, n_test: 500, ..Default::default() };
@@ -92,6 +132,29 @@ fn csv_with_header_label_column_and_standardization() {
         let norm: f64 = s.train.row(i).iter().map(|v| v * v).sum::<f64>().sqrt();
         assert!((norm - 1.0).abs() < 1e-12);
     }
+}
+
+#[test]
+fn standardization_uses_training_statistics() {
+    // Columns (1, 2, 3, 4) and (100, 300, 200, 400): means 2.5 and 250, population sds
+    // sqrt(1.25) and sqrt(12500). After standardizing, each training column has mean 0 and
+    // variance 1; the test row (5, 500) is mapped with the training statistics:
+    // (5 - 2.5) / sqrt(1.25) = 2.2360680 and (500 - 250) / sqrt(12500) = 2.2360680.
+    let set = |x: Vec<f64>| resgen_data::Dataset { n: x.len() / 2, d: 2, y: vec![1.0; x.len() / 2], x };
+    let mut split = resgen_data::Split {
+        train: set(vec![1.0, 100.0, 2.0, 300.0, 3.0, 200.0, 4.0, 400.0]),
+        test: set(vec![5.0, 500.0]),
+    };
+    resgen_data::standardize(&mut split);
+    for j in 0..2 {
+        let col: Vec<f64> = (0..4).map(|i| split.train.x[2 * i + j]).collect();
+        let mean = col.iter().sum::<f64>() / 4.0;
+        let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4.0;
+        assert!(mean.abs() < 1e-12 && (var - 1.0).abs() < 1e-12, "column {j}: {mean} {var}");
+    }
+    let expect = 2.5 / 1.25f64.sqrt();
+    assert!((split.test.x[0] - expect).abs() < 1e-12 && (split.test.x[1] - expect).abs() < 1e-12);
+    assert!((expect - 2.2360680).abs() < 1e-7);
 }
 
 #[test]

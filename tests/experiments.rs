@@ -737,3 +737,25 @@ fn committed_summary_is_what_the_committed_tables_produce() {
         );
     }
 }
+
+#[test]
+fn fits_and_summary_statistics_against_hand_values() {
+    use resgen_experiments::fit::{linear_fit, r_squared};
+    use resgen_experiments::table::mean_sd;
+    // y = 1 + 2x through (1, 3), (2, 5), (3, 7): exactly a = 1, b = 2.
+    let (a, b) = linear_fit(&[1.0, 2.0, 3.0], &[3.0, 5.0, 7.0]).unwrap();
+    assert!((a - 1.0).abs() < 1e-12 && (b - 2.0).abs() < 1e-12);
+    // Through (0, 0), (1, 1), (2, 1): x mean 1, y mean 2/3, Sxy = 1, Sxx = 2, so b = 1/2 and
+    // a = 2/3 - 1/2 = 1/6.
+    let (a, b) = linear_fit(&[0.0, 1.0, 2.0], &[0.0, 1.0, 1.0]).unwrap();
+    assert!((a - 1.0 / 6.0).abs() < 1e-12 && (b - 0.5).abs() < 1e-12);
+    assert!(linear_fit(&[1.0], &[1.0]).is_none() && linear_fit(&[2.0, 2.0], &[1.0, 3.0]).is_none());
+    // Observations (1, 2, 3), predictions (1, 2, 4): SS_tot = 2, SS_res = 1, r2 = 1/2.
+    assert!((r_squared(&[1.0, 2.0, 3.0], &[1.0, 2.0, 4.0]) - 0.5).abs() < 1e-12);
+    assert_eq!(r_squared(&[1.0, 2.0], &[1.0, 2.0]), 1.0);
+    // (1, 2, 3, 4): mean 2.5, sample variance (2.25 + 0.25 + 0.25 + 2.25) / 3 = 5/3.
+    let (m, s) = mean_sd(&[1.0, 2.0, 3.0, 4.0]);
+    assert!((m.unwrap() - 2.5).abs() < 1e-12 && (s.unwrap() - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+    assert_eq!(mean_sd(&[7.0]), (Some(7.0), None));
+    assert_eq!(mean_sd(&[]), (None, None));
+}

@@ -144,6 +144,9 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
     );
     bar.set_prefix(format!("{} ({profile})", exp.name));
     bar.set_message(format!("{} already done, 0 failed", report.skipped));
+    // Test hook for the resume tests: `RESGEN_ABORT_AFTER_CELLS=k` exits the process once k
+    // cells of a sweep have finished, without cleanup: a kill at a known point.
+    let abort_after: Option<usize> = std::env::var("RESGEN_ABORT_AFTER_CELLS").ok().and_then(|v| v.parse().ok());
     let report = std::sync::Mutex::new(report);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let first_error: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
@@ -161,6 +164,11 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
                     let mut r = report.lock().expect("not poisoned");
                     r.ran += 1;
                     r.raced += usize::from(raced);
+                    if abort_after.is_some_and(|k| r.ran >= k) {
+                        // The test hook: stop like a killed process (no unwinding, no
+                        // destructors, so no cleanup), with a killed process's exit status.
+                        std::process::exit(137);
+                    }
                 }
                 Ok(Err(e)) => {
                     bar.suspend(|| eprintln!("cell {} failed: {e}", cell.label()));
