@@ -38,7 +38,21 @@ fn fast_ntk_matches_explicit_jacobians_to_1e10() {
     let cfg = ModelConfig { width: 12, depth: 3, ..Default::default() };
     let net32 = Net::init(&cfg, d, Precision::F32, &dev).unwrap();
     let k = empirical_ntk(&as_f64(&net32), &x, n);
-    assert!(k.total.data.iter().all(|v| v.is_finite()));
+    let rounded: Vec<Vec<f64>> =
+        Net::init_host(&cfg, d).into_iter().map(|w| w.into_iter().map(|v| v as f32 as f64).collect()).collect();
+    let reference = empirical_ntk(&Net::from_host(&cfg, d, &rounded, Precision::F64, &dev), &x, n);
+    let r = reference.total.rel_diff(&k.total);
+    assert!(r < 1e-14, "f32 network's kernel vs the f64 kernel of its rounded weights: {r}");
+    // And it is not the kernel of the unrounded weights to the last bit (the rounding shows).
+    let unrounded = empirical_ntk(&Net::init(&cfg, d, Precision::F64, &dev).unwrap(), &x, n);
+    assert!(unrounded.total.rel_diff(&k.total) > 1e-12);
+}
+
+/// `||a - b||_F / ||a||_F`: every entry counts, off-diagonal ones included.
+fn frobenius_rel(a: &Gram, b: &Gram) -> f64 {
+    let num: f64 = a.data.iter().zip(&b.data).map(|(p, q)| (p - q).powi(2)).sum();
+    let den: f64 = a.data.iter().map(|p| p * p).sum();
+    (num / den).sqrt()
 }
 
 #[test]
@@ -88,11 +102,16 @@ fn analytic_fc_ntk_matches_monte_carlo_and_the_gap_shrinks_with_width() {
                 let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
                 mean = mean.add(&empirical_ntk(&net, &x, n).normalized().scale(1.0 / seeds as f64));
             }
-            errors.push(analytic.rel_diff(&mean));
+            // Every entry, relative to itself: the off-diagonal structure is checked, not only
+            // the largest (diagonal) entries.
+            let per_entry =
+                analytic.data.iter().zip(&mean.data).fold(0.0f64, |a, (p, q)| a.max((p - q).abs() / p.abs()));
+            errors.push((frobenius_rel(&analytic, &mean), per_entry));
         }
         let tol = 3.0 * (5.0 * depth as f64 / (2048.0 * seeds as f64)).sqrt() + 0.02;
-        assert!(errors[1] < tol, "L={depth}: m=2048 relative error {} > {tol}", errors[1]);
-        assert!(errors[1] < errors[0], "L={depth}: error did not shrink with m: {errors:?}");
+        assert!(errors[1].0 < tol, "L={depth}: m=2048 Frobenius-relative error {} > {tol}", errors[1].0);
+        assert!(errors[1].1 < tol, "L={depth}: m=2048 largest per-entry relative error {} > {tol}", errors[1].1);
+        assert!(errors[1].0 < errors[0].0, "L={depth}: error did not shrink with m: {errors:?}");
     }
     // Diagonal by hand: K(x,x)/m = Sigma_L + L/2 = 1 + L/2 for unit x.
     assert!((fc_ntk_entry(1.0, 1.0, 1.0, 6) - 4.0).abs() < 1e-12);

@@ -345,7 +345,15 @@ fn safetensors_round_trip_keeps_every_weight() {
         }
         let bpk = dir.path().join("w.bpk");
         resgen_models::save_burnpack(&net, &bpk).unwrap();
-        assert!(std::fs::metadata(&bpk).unwrap().len() as usize > 8 * (24 + 64 + 8) * 4 / 8);
+        // Reloaded into a network of another seed, every weight comes back bit for bit.
+        let other = Net::init(&ModelConfig { seed: 99, ..cfg.clone() }, 3, precision, &dev).unwrap();
+        assert_ne!(other.host_weights(), net.host_weights());
+        let back = resgen_models::load_burnpack(&other, &bpk).unwrap();
+        assert_eq!(back.host_weights(), net.host_weights());
+        // A file for another shape is an error naming it, not a panic.
+        let wide = Net::init(&ModelConfig { width: 16, ..cfg.clone() }, 3, precision, &dev).unwrap();
+        let e = resgen_models::load_burnpack(&wide, &bpk).unwrap_err();
+        assert!(e.contains("w.bpk"), "{e}");
     }
 }
 

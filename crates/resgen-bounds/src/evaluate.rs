@@ -83,7 +83,7 @@ pub fn eps_ntrf_bounds(
             let r = s.radius;
             let (rad_mc, rad_cf) = (r * rad_unit.mc, r * rad_unit.bound);
             let bounds = [
-                formulas::cao_gu_fc(s.loss, depth + 1, r, n, constants),
+                formulas::cao_gu_fc(s.loss, formulas::cao_gu_depth(depth), r, n, constants),
                 formulas::frei_cao_gu_resnet(s.loss, r, n, constants),
                 formulas::measured_rademacher(s.loss, rad_mc, n, g, constants),
                 formulas::measured_rademacher(s.loss, rad_cf, n, g, constants),

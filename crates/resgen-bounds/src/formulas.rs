@@ -89,6 +89,12 @@ pub fn cao_gu_fc(eps_ntrf: f64, depth: usize, radius: f64, n: usize, k: &BoundCo
     k.c_eps * eps_ntrf + k.c_radius * depth as f64 * radius / (n as f64).sqrt() + k.c_conf * confidence(n, k.delta)
 }
 
+/// The depth Cao and Gu's formulas count for a network with `L` hidden layers: its number of
+/// weight matrices, `L + 1`. The one place this convention is written.
+pub fn cao_gu_depth(hidden_layers: usize) -> usize {
+    hidden_layers + 1
+}
+
 /// Cao and Gu (2019), NTK corollary: `c L sqrt(y^T Theta^{-1} y / n) + c' sqrt(log(1/delta) / n)`,
 /// with `complexity = sqrt(y^T Theta^{-1} y / n)` (or its infimum over relabelings).
 pub fn cao_gu_ntk(complexity: f64, depth: usize, n: usize, k: &BoundConstants) -> f64 {

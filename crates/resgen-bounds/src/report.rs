@@ -122,7 +122,7 @@ pub fn ntk_report(
     .collect();
     let mut rows = Vec::new();
     // Cao-Gu count the FC network's depth as L + 1 (its number of weight matrices).
-    let cg_depth = cfg.model.depth + 1;
+    let cg_depth = formulas::cao_gu_depth(cfg.model.depth);
     for (name, k) in &kernels {
         let s = kernel_stats(k, &split.train.y).map_err(|e| format!("{name}: {e}"))?;
         rows.push(vec![
@@ -241,7 +241,7 @@ pub fn bounds_report(
     };
     let (surrogate, train_err) = margins(&trained, &split.train.x, &split.train.y);
     let (_, test_err) = margins(&trained, &split.test.x, &split.test.y);
-    let cg_depth = cfg.model.depth + 1;
+    let cg_depth = formulas::cao_gu_depth(cfg.model.depth);
     // eps_NTRF(R) on the grid, and every eps_NTRF bound, each minimized over it on its own.
     let f0 = net0.predict(net0.upload(&split.train.x, n, d));
     let radii = radius_grid();

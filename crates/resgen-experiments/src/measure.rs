@@ -193,7 +193,7 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
             if with_analytic {
                 kernels.push(("analytic", analytic::ntk(&cfg.model, &split.train.x, n, d)?));
             }
-            let cg_depth = cfg.model.depth + 1;
+            let cg_depth = formulas::cao_gu_depth(cfg.model.depth);
             kernels
                 .into_iter()
                 .map(|(name, kern)| {

@@ -25,6 +25,16 @@ pub fn save_burnpack(net: &Net, path: &Path) -> Result<(), String> {
     module.save_file(path).map_err(|e| format!("{}: cannot save burnpack: {e:?}", path.display()))
 }
 
+/// Reads weights saved by [`save_burnpack`] into a network of `template`'s configuration and
+/// shapes (its own weights are replaced); a file whose tensors do not fit is an error naming it.
+pub fn load_burnpack(template: &Net, path: &Path) -> Result<Net, String> {
+    let module = Weights { layers: template.weights.iter().map(|w| Param::from_tensor(w.clone())).collect() };
+    let loaded = module.try_load_file(path).map_err(|e| format!("{}: cannot load burnpack: {e:?}", path.display()))?;
+    let mut net = template.clone();
+    net.weights = loaded.layers.into_iter().map(|p| p.val()).collect();
+    Ok(net)
+}
+
 /// Writes `net`'s weights as safetensors, in its own precision, to `path` (not atomically;
 /// callers write to a temporary name and rename).
 pub fn save_safetensors(net: &Net, path: &Path) -> std::io::Result<()> {

@@ -21,7 +21,7 @@ pub use backend::{BackendError, BackendKind, HIDE_ADAPTERS_ENV, Precision, quiet
 pub use burn::tensor::activation::relu;
 pub use burn::tensor::{Device, Tensor};
 pub use config::{Arch, ModelConfig, ResidualVariance, Theta};
-pub use export::{NamedTensor, load_safetensors, save_burnpack, save_safetensors};
+pub use export::{NamedTensor, load_burnpack, load_safetensors, save_burnpack, save_safetensors};
 pub use net::{Backprop, Forward, Net, logistic_loss_mean};
 
 /// Reads a tensor back to the host as f64, whatever its dtype.
