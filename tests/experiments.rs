@@ -314,7 +314,7 @@ fn bad_experiment_files_name_the_file_and_key() {
 #[test]
 fn every_committed_experiment_parses_and_has_quick_and_paper_profiles() {
     let names = resgen_experiments::spec::list(&experiments_dir()).unwrap();
-    assert_eq!(names.len(), 11, "{names:?}");
+    assert_eq!(names.len(), 12, "{names:?}");
     for name in names {
         let exp = Experiment::find(&name, &experiments_dir()).unwrap();
         for p in ["quick", "paper"] {
@@ -593,6 +593,34 @@ fn smoke_ntk_fluctuation() {
 }
 
 #[test]
+fn smoke_kernel_motion() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny(
+        "kernel-motion",
+        r#"set = { "data.n_train" = 30 }
+        params = { target_loss = 0.2, max_iterations = 2000 }
+        grid = { "model.arch" = ["resnet", "fc"], "model.depth" = [8], "model.width" = [32, 256] }
+        seeds = [0]"#,
+        dir.path(),
+    );
+    let t = run(&exp, dir.path());
+    has_columns(
+        &t,
+        &["arch", "depth", "width", "kernel_change_mean", "kernel_alignment_mean", "target_alignment_final_mean"],
+    );
+    let v = |arch, w, c| value(&t, &[("arch", arch), ("width", w)], c);
+    for arch in ["resnet", "fc"] {
+        assert_eq!(v(arch, "256", "reached"), 1.0, "{arch} did not reach the target");
+        // Measured: the kernel moves less at the larger width; the alignment is a cosine.
+        assert!(v(arch, "256", "kernel_change") < v(arch, "32", "kernel_change"), "{arch}");
+        let a = v(arch, "256", "kernel_alignment");
+        assert!(a > 0.0 && a <= 1.0 + 1e-12, "{arch}: {a}");
+    }
+    // At the same width, depth 8, the ResNet's kernel moves less than FC's.
+    assert!(v("resnet", "256", "kernel_change") < v("fc", "256", "kernel_change"));
+}
+
+#[test]
 fn smoke_ntrf_bound() {
     let dir = tempfile::tempdir().unwrap();
     let exp = tiny(
@@ -721,7 +749,7 @@ fn committed_summary_is_what_the_committed_tables_produce() {
     // `resgen run all`); regenerate them from the committed tables and compare byte for byte.
     let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results");
     let claims = resgen_experiments::report::claims(&results).unwrap();
-    assert_eq!(claims.len(), 11);
+    assert_eq!(claims.len(), 12);
     let md = std::fs::read_to_string(results.join("summary.md")).unwrap();
     assert_eq!(md, resgen_experiments::report::markdown(&claims), "results/summary.md is stale: run `resgen report`");
     let tex = std::fs::read_to_string(results.join("summary.tex")).unwrap();

@@ -73,17 +73,24 @@ pub fn kernel_device(backend: BackendKind) -> Result<resgen_models::Device, Stri
 /// `resgen ntk`: the empirical NTK at `W0` of the config's network on its training set (and
 /// the analytic one), per layer and total, plus a summary and the
 /// Rademacher terms at `R = 1`.
+///
+/// With `weights` (host matrices, e.g. a run's `weights_final.safetensors` read by
+/// [`load_weights`]) the kernel is that network's instead of the one at initialization.
 pub fn ntk_report(
     cfg: &RunConfig,
     backend: BackendKind,
     analytic_too: bool,
     npy: bool,
     dir: &Path,
+    weights: Option<&[Vec<f64>]>,
 ) -> Result<(), String> {
     let device = kernel_device(backend)?;
     let split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
     let (n, d) = (split.train.n, split.train.d);
-    let net = Net::init(&cfg.model, d, Precision::F64, &device)?;
+    let net = match weights {
+        Some(w) => Net::from_host(&cfg.model, d, w, Precision::F64, &device),
+        None => Net::init(&cfg.model, d, Precision::F64, &device)?,
+    };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let cfg_path = dir.join("config.toml");
     write_atomic(&cfg_path, cfg.to_toml().as_bytes()).map_err(io(&cfg_path))?;

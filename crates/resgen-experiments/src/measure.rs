@@ -211,6 +211,10 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
                 })
                 .collect()
         }
+        Kind::KernelMotion => {
+            check_params(cell, &VIEW_PARAMS)?;
+            kernel_motion(cell, backend)
+        }
         Kind::NtkFluctuation => {
             check_params(cell, &["inits"])?;
             let inits: usize = param(cell, "inits", 30)?;
@@ -435,6 +439,40 @@ fn init_kernels(cfg: &RunConfig, backend: BackendKind) -> Result<(Split, ntk::Em
     let k = ntk::empirical_ntk(&net, &split.train.x, n);
     let f0 = net.predict(net.upload(&split.train.x, n, d));
     Ok((split, k, f0))
+}
+
+/// Kernel motion under GD: the empirical NTK (`K = NTK / m`, training points, f64) at `W0`
+/// and at the weights where the training loss first reaches `params.target_loss` (at most
+/// `params.max_iterations` steps): the relative change `||K_T - K_0||_F / ||K_0||_F`, the
+/// alignment of the two kernels `<K_T, K_0>_F / (||K_T||_F ||K_0||_F)`, and each kernel's
+/// alignment with the labels `y^T K y / (n ||K||_F)` (1 for `K = y y^T`), with the steps taken,
+/// the loss reached and the radius `sqrt(m) max_l ||W_l - W0_l||_F`.
+fn kernel_motion(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
+    let cfg = &cell.config;
+    let kdev = kernel_device(backend)?;
+    let (split, mut views) = train_views(cell, backend, false)?;
+    let v = views.remove(0);
+    let (n, d) = (split.train.n, split.train.d);
+    let net0 = Net::init(&cfg.model, d, Precision::F64, &kdev)?;
+    let net_t = Net::from_host(&cfg.model, d, &v.weights, Precision::F64, &kdev);
+    let k0 = ntk::empirical_ntk(&net0, &split.train.x, n).normalized();
+    let kt = ntk::empirical_ntk(&net_t, &split.train.x, n).normalized();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>();
+    let fro = |a: &[f64]| dot(a, a).sqrt();
+    let diff: Vec<f64> = kt.data.iter().zip(&k0.data).map(|(a, b)| a - b).collect();
+    let target_alignment = |k: &resgen_bounds::Gram| k.quad(&split.train.y) / (n as f64 * fro(&k.data));
+    Ok(vec![
+        Record::new(&[])
+            .with("kernel_change", fro(&diff) / fro(&k0.data))
+            .with("kernel_alignment", dot(&kt.data, &k0.data) / (fro(&kt.data) * fro(&k0.data)))
+            .with("target_alignment_init", target_alignment(&k0))
+            .with("target_alignment_final", target_alignment(&kt))
+            .with("trace_ratio", kt.trace() / k0.trace())
+            .with("radius", v.last.radius(cfg.model.width))
+            .with("train_loss", v.last.train_loss)
+            .with("steps", v.steps as f64)
+            .with("reached", v.reached),
+    ])
 }
 
 /// Coefficient of variation (sample sd / |mean|) of samples.

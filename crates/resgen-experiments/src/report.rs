@@ -458,8 +458,35 @@ fn ntk_fluctuation(r: &Path) -> Result<Claim, String> {
     ))
 }
 
+fn kernel_motion(r: &Path) -> Result<Claim, String> {
+    let t = Table::load(r, "kernel-motion")?;
+    let (w_lo, w_hi, l_hi) = (t.min_num("width")?, t.max_num("width")?, t.max_num("depth")?);
+    let mut shrinks = true;
+    for arch in ["resnet", "fc"] {
+        for depth in t.values("depth")? {
+            let k = |w: &str| t.get(&[("arch", arch), ("depth", &depth), ("width", w)], "kernel_change");
+            shrinks &= k(&w_hi)? < k(&w_lo)?;
+        }
+    }
+    let k = |a: &str, w: &str| t.get(&[("arch", a), ("depth", &l_hi), ("width", w)], "kernel_change");
+    let res_less = k("resnet", &w_hi)? < k("fc", &w_hi)?;
+    Ok(claim(
+        "NTK motion under GD (beyond the paper, lazy training)",
+        "kernel-motion",
+        "||K_T - K_0||_F / ||K_0||_F at a matched training loss falls with width, and is smaller for the ResNet",
+        format!(
+            "at L = {l_hi}, m = {w_lo} to {w_hi}: ResNet {} to {}, FC {} to {}",
+            g(k("resnet", &w_lo)?),
+            g(k("resnet", &w_hi)?),
+            g(k("fc", &w_lo)?),
+            g(k("fc", &w_hi)?)
+        ),
+        verdict(shrinks && res_less),
+    ))
+}
+
 pub fn claims(results: &Path) -> Result<Vec<Claim>, String> {
-    let builders: [ClaimBuilder; 11] = [
+    let builders: [ClaimBuilder; 12] = [
         forward_scale,
         grad_features,
         gd_dynamics,
@@ -471,6 +498,7 @@ pub fn claims(results: &Path) -> Result<Vec<Claim>, String> {
         ntrf_bound,
         generalization,
         ntk_fluctuation,
+        kernel_motion,
     ];
     builders.iter().map(|b| b(results)).collect()
 }

@@ -58,6 +58,8 @@ pub enum Kind {
     Generalization,
     /// Relative fluctuation of the empirical NTK over initializations (beyond the paper).
     NtkFluctuation,
+    /// How far the empirical NTK moves under GD to a target loss (beyond the paper).
+    KernelMotion,
 }
 
 impl Kind {

@@ -45,8 +45,16 @@ enum Command {
     /// the Rademacher terms.
     Ntk {
         /// The run config (TOML); only `[data]` and `[model]` matter.
+        #[arg(long, required_unless_present = "run", conflicts_with = "run")]
+        config: Option<PathBuf>,
+        /// A run folder written by `resgen train` instead of a config: its config and its saved
+        /// weights (see --at).
         #[arg(long)]
-        config: PathBuf,
+        run: Option<PathBuf>,
+        /// With --run: the kernel at the saved initialization (`init`) or at the trained
+        /// weights (`final`).
+        #[arg(long, default_value = "init", requires = "run", value_parser = ["init", "final"])]
+        at: String,
         /// Override a config field (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
@@ -59,9 +67,9 @@ enum Command {
         /// A CPU backend (or cuda): kernels are computed in f64.
         #[arg(long)]
         device: Option<BackendKind>,
-        /// Output folder.
-        #[arg(long)]
-        out: PathBuf,
+        /// Output folder (with --run, default RUN/ntk-<at>).
+        #[arg(long, required_unless_present = "run")]
+        out: Option<PathBuf>,
     },
     /// Every term and bound value for a finished training run, into RUN/bounds.csv.
     Bounds {
@@ -249,10 +257,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Ntk { config, set, analytic, npy, device, out } => {
-            let cfg = RunConfig::load(&config, &set)?;
+        Command::Ntk { config, run, at, set, analytic, npy, device, out } => {
             let backend = device.unwrap_or_else(BackendKind::default_compiled);
-            resgen_bounds::report::ntk_report(&cfg, backend, analytic, npy, &out).map_err(anyhow::Error::msg)?;
+            let (cfg, weights, out) = match (config, run) {
+                (Some(config), _) => (RunConfig::load(&config, &set)?, None, out.expect("clap requires --out")),
+                (None, Some(run)) => {
+                    let cfg = RunConfig::load(&run.join("config.toml"), &set)?;
+                    let d = resgen_data::load(&cfg.data)?.train.d;
+                    let file = run.join(format!("weights_{at}.safetensors"));
+                    let w = resgen_bounds::report::load_weights(&file, &cfg.model, d).map_err(anyhow::Error::msg)?;
+                    (cfg, Some(w), out.unwrap_or_else(|| run.join(format!("ntk-{at}"))))
+                }
+                (None, None) => unreachable!("clap requires --config or --run"),
+            };
+            resgen_bounds::report::ntk_report(&cfg, backend, analytic, npy, &out, weights.as_deref())
+                .map_err(anyhow::Error::msg)?;
             println!("{}: summary.csv, rademacher.csv and the Gram matrices written", out.display());
             Ok(())
         }

@@ -124,6 +124,31 @@ fn ntk_and_bounds_commands_write_their_tables() {
     assert!(std::fs::read_to_string(run.join("bounds.csv")).unwrap().contains("delta=0.1 c_eps=2 "));
     let out = resgen().args(["bounds", "--delta", "2", "--run"]).arg(&run).output().unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("delta"));
+    // The kernel of a run folder: at its saved W0 (equal to the config's W0 up to the f32
+    // rounding of the saved weights) and at its trained weights (moved by training).
+    let trace = |summary: &std::path::Path| -> f64 {
+        let text = std::fs::read_to_string(summary).unwrap();
+        let row = text.lines().find(|l| l.starts_with("empirical,")).unwrap().to_string();
+        row.split(',').nth(3).unwrap().parse().unwrap()
+    };
+    for at in ["init", "final"] {
+        let out = resgen().args(["ntk", "--at", at, "--run"]).arg(&run).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = resgen()
+        .args(["ntk", "--config", "experiments/mnist-3v5.toml", "--out"])
+        .arg(dir.path().join("cfg-ntk"))
+        .args(common)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (t_cfg, t_init, t_final) = (
+        trace(&dir.path().join("cfg-ntk/summary.csv")),
+        trace(&run.join("ntk-init/summary.csv")),
+        trace(&run.join("ntk-final/summary.csv")),
+    );
+    assert!((t_init - t_cfg).abs() < 1e-5 * t_cfg, "{t_init} vs {t_cfg}");
+    assert!((t_final - t_init).abs() > 1e-4 * t_init, "training did not move the kernel: {t_final} vs {t_init}");
     let ntk = dir.path().join("ntk");
     let out = resgen()
         .args([
