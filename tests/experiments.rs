@@ -314,7 +314,7 @@ fn bad_experiment_files_name_the_file_and_key() {
 #[test]
 fn every_committed_experiment_parses_and_has_quick_and_paper_profiles() {
     let names = resgen_experiments::spec::list(&experiments_dir()).unwrap();
-    assert_eq!(names.len(), 12, "{names:?}");
+    assert_eq!(names.len(), 13, "{names:?}");
     for name in names {
         let exp = Experiment::find(&name, &experiments_dir()).unwrap();
         for p in ["quick", "paper"] {
@@ -325,6 +325,10 @@ fn every_committed_experiment_parses_and_has_quick_and_paper_profiles() {
                 // Its replicates are the initializations inside each cell.
                 let inits = cells[0].params.get("inits").and_then(|v| v.as_integer()).unwrap_or(0);
                 assert!(inits >= 30, "{name} {p}: {inits} initializations");
+            } else if exp.kind == resgen_experiments::Kind::LabelNoise && p == "quick" {
+                // One draw in the quick profile (its Spearman table pools noise levels and
+                // depths); the paper profile has 3.
+                assert!(!seeds.is_empty());
             } else {
                 assert!(seeds.len() >= 3, "{name} {p}: {} seeds", seeds.len());
             }
@@ -618,6 +622,48 @@ fn smoke_kernel_motion() {
     }
     // At the same width, depth 8, the ResNet's kernel moves less than FC's.
     assert!(v("resnet", "256", "kernel_change") < v("fc", "256", "kernel_change"));
+}
+
+#[test]
+fn smoke_label_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny(
+        "label-noise",
+        r#"set = { "data.n_train" = 60, "data.n_test" = 200, "model.width" = 64, "train.iterations" = 300, "train.log_every" = 300 }
+        grid = { "data.label_noise" = [0.0, 0.5], "model.arch" = ["resnet", "fc"], "model.depth" = [2] }
+        seeds = [0]"#,
+        dir.path(),
+    );
+    let t = run(&exp, dir.path());
+    has_columns(
+        &t,
+        &["label_noise", "test_error_mean", "steps_mean", "reached_mean", "analytic_sqrt_yKinvy_over_n_mean"],
+    );
+    for arch in ["resnet", "fc"] {
+        let v = |noise, c| value(&t, &[("label_noise", noise), ("arch", arch)], c);
+        // Measured: random training labels cost test error, take more steps to fit, and raise
+        // the NTK complexity of the labels (empirical and analytic kernels alike).
+        assert!(v("0.5", "test_error") > v("0.0", "test_error") + 0.1, "{arch}");
+        assert!(v("0.5", "steps") >= v("0.0", "steps"), "{arch}");
+        assert!(v("0.5", "ntk_sqrt_yKinvy_over_n") > v("0.0", "ntk_sqrt_yKinvy_over_n"), "{arch}");
+        assert!(v("0.5", "analytic_sqrt_yKinvy_over_n") > v("0.0", "analytic_sqrt_yKinvy_over_n"), "{arch}");
+    }
+    let (h, rows) = read_table(&dir.path().join("results/smoke/label-noise-spearman.csv")).unwrap();
+    assert_eq!(h, ["arch", "depth", "quantity", "spearman", "points"]);
+    assert!(rows.iter().any(|r| r[0] == "fc" && r[1] == "all" && r[2] == "ntk_sqrt_yKinvy_over_n"));
+}
+
+#[test]
+fn spearman_against_hand_values() {
+    use resgen_experiments::table::{ranks, spearman};
+    // Ties share their mean rank: (10, 20, 20, 30) -> (1, 2.5, 2.5, 4).
+    assert_eq!(ranks(&[10.0, 20.0, 20.0, 30.0]), [1.0, 2.5, 2.5, 4.0]);
+    // Any increasing relation has rho = 1, a decreasing one -1.
+    assert!((spearman(&[1.0, 2.0, 3.0, 4.0], &[1.0, 8.0, 27.0, 64.0]).unwrap() - 1.0).abs() < 1e-12);
+    assert!((spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]).unwrap() + 1.0).abs() < 1e-12);
+    // x = (1, 2, 3, 4, 5), y ranks (2, 1, 4, 3, 5): sum d^2 = 4, rho = 1 - 6 * 4 / (5 * 24) = 0.8.
+    assert!((spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[20.0, 10.0, 40.0, 30.0, 50.0]).unwrap() - 0.8).abs() < 1e-12);
+    assert!(spearman(&[1.0, 2.0], &[1.0, 2.0]).is_none() && spearman(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).is_none());
 }
 
 #[test]

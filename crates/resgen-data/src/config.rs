@@ -63,7 +63,9 @@ pub struct DataConfig {
     pub teacher_width: usize,
     /// Sphere: hidden layers of a network teacher.
     pub teacher_depth: usize,
-    /// Fraction of labels flipped at random, in [0, 0.5) (any source).
+    /// Probability that each training label is flipped, in [0, 0.5] (any source); test labels
+    /// stay clean. 0.5 makes the training labels independent of the inputs (a corrupted
+    /// fraction c, each label replaced by a random one with probability c, is c / 2 here).
     pub label_noise: f64,
     /// MNIST: `"AvB"` for digit A (+1) against digit B (-1), or `"odd-even"` (odd = +1).
     pub task: String,
@@ -118,8 +120,8 @@ impl DataConfig {
         if self.n_train == 0 {
             return bad("n_train", "must be at least 1".into());
         }
-        if !(0.0..0.5).contains(&self.label_noise) {
-            return bad("label_noise", format!("{} is outside [0, 0.5)", self.label_noise));
+        if !(0.0..=0.5).contains(&self.label_noise) {
+            return bad("label_noise", format!("{} is outside [0, 0.5]", self.label_noise));
         }
         match self.source {
             DataSource::Sphere => {

@@ -191,8 +191,6 @@ impl RawTable {
         for &i in &keep {
             x.extend_from_slice(&self.features[i * self.d..(i + 1) * self.d]);
         }
-        let mut set = Dataset { n: keep.len(), d: self.d, x, y };
-        crate::sphere::flip_labels(&mut set, cfg.label_noise, cfg.seed);
-        Ok(set)
+        Ok(Dataset { n: keep.len(), d: self.d, x, y })
     }
 }

@@ -118,6 +118,8 @@ pub fn load(cfg: &DataConfig) -> Result<Split, DataError> {
             split_by_seed(&full, cfg.n_train, cfg.n_test, cfg.seed, &path.display().to_string())?
         }
     };
+    // Label noise corrupts the training labels only: the test set measures the clean task.
+    sphere::flip_labels(&mut split.train, cfg.label_noise, cfg.seed);
     if cfg.standardize {
         standardize(&mut split);
     }

@@ -24,8 +24,7 @@ pub(crate) fn generate(cfg: &DataConfig) -> Result<Split, DataError> {
         _ => median(&scores),
     };
     let y = scores.iter().map(|s| if *s > threshold { 1.0 } else { -1.0 }).collect();
-    let mut set = Dataset { n, d, x, y };
-    flip_labels(&mut set, cfg.label_noise, cfg.seed);
+    let set = Dataset { n, d, x, y };
     split_by_seed(&set, cfg.n_train, cfg.n_test, cfg.seed, "sphere")
 }
 

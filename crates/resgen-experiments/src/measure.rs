@@ -266,7 +266,7 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
             out.push(best);
             Ok(out)
         }
-        Kind::Generalization => {
+        Kind::Generalization | Kind::LabelNoise => {
             check_params(cell, &with_constants(&[]))?;
             let constants = bound_constants(cell)?;
             let run_dir = dir.join("run");
@@ -282,6 +282,18 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
                 if !matches!(k.as_str(), "n" | "width" | "depth_L") {
                     r = r.with(k, *v);
                 }
+            }
+            if cell.kind == Kind::LabelNoise {
+                // Steps to the target training loss (the budget if not reached), and the
+                // analytic (infinite-width) NTK complexity on the same noisy training labels.
+                let last = outcome.rows.last().ok_or("training logged nothing")?;
+                r = r
+                    .with("steps", last.iter as f64)
+                    .with("reached", f64::from(u8::from(outcome.stop == StopReason::TargetLoss)));
+                let split = load(cfg)?;
+                let (n, d) = (split.train.n, split.train.d);
+                let a = analytic::ntk(&cfg.model, &split.train.x, n, d)?;
+                r = r.with("analytic_sqrt_yKinvy_over_n", linalg::kernel_stats(&a, &split.train.y)?.complexity);
             }
             Ok(vec![r])
         }

@@ -60,6 +60,9 @@ pub enum Kind {
     NtkFluctuation,
     /// How far the empirical NTK moves under GD to a target loss (beyond the paper).
     KernelMotion,
+    /// Generalization's measurements under training-label noise, with the analytic NTK
+    /// complexity and the steps to the target loss (beyond the paper).
+    LabelNoise,
 }
 
 impl Kind {
