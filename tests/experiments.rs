@@ -314,7 +314,7 @@ fn bad_experiment_files_name_the_file_and_key() {
 #[test]
 fn every_committed_experiment_parses_and_has_quick_and_paper_profiles() {
     let names = resgen_experiments::spec::list(&experiments_dir()).unwrap();
-    assert_eq!(names.len(), 13, "{names:?}");
+    assert_eq!(names.len(), 14, "{names:?}");
     for name in names {
         let exp = Experiment::find(&name, &experiments_dir()).unwrap();
         for p in ["quick", "paper"] {
@@ -325,9 +325,12 @@ fn every_committed_experiment_parses_and_has_quick_and_paper_profiles() {
                 // Its replicates are the initializations inside each cell.
                 let inits = cells[0].params.get("inits").and_then(|v| v.as_integer()).unwrap_or(0);
                 assert!(inits >= 30, "{name} {p}: {inits} initializations");
-            } else if exp.kind == resgen_experiments::Kind::LabelNoise && p == "quick" {
-                // One draw in the quick profile (its Spearman table pools noise levels and
-                // depths); the paper profile has 3.
+            } else if matches!(exp.kind, resgen_experiments::Kind::LabelNoise | resgen_experiments::Kind::ThetaPhase)
+                && p == "quick"
+            {
+                // One draw in the quick profile (label-noise's Spearman table pools noise levels
+                // and depths; theta-phase's analytic quantities depend on the data only); the
+                // paper profiles have 3.
                 assert!(!seeds.is_empty());
             } else {
                 assert!(seeds.len() >= 3, "{name} {p}: {} seeds", seeds.len());
@@ -667,6 +670,33 @@ fn spearman_against_hand_values() {
 }
 
 #[test]
+fn smoke_theta_phase() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny(
+        "theta-phase",
+        r#"set = { "data.n_train" = 40, "data.n_test" = 60, "model.width" = 64, "train.iterations" = 50, "train.log_every" = 50 }
+        grid = { "model.theta" = ["1", "1/L"], "model.depth" = [1, 16] }
+        seeds = [0]"#,
+        dir.path(),
+    );
+    let t = run(&exp, dir.path());
+    has_columns(
+        &t,
+        &["theta", "depth", "h_change_mean", "offdiag_sd_mean", "kernel_change_mean", "kernel_test_error_mean"],
+    );
+    let v = |theta, depth, c| value(&t, &[("theta", theta), ("depth", depth)], c);
+    // At L = 1 there is no residual layer: theta does not matter and nothing has changed.
+    assert_eq!(v("1", "1", "offdiag_sd"), v("1/L", "1", "offdiag_sd"));
+    assert_eq!(v("1/L", "1", "kernel_change"), 0.0);
+    // Measured at L = 16: theta = 1 blows the forward pass up and flattens the normalized
+    // kernel (by orders of magnitude); theta = 1/L keeps both of order one.
+    assert!(v("1", "16", "h_change") > 10.0 * v("1/L", "16", "h_change"));
+    assert!(v("1/L", "16", "h_change") < 2.0);
+    assert!(v("1", "16", "offdiag_sd") < 0.2 * v("1/L", "16", "offdiag_sd"));
+    assert!(v("1/L", "16", "kernel_change") < v("1", "16", "kernel_change"));
+}
+
+#[test]
 fn smoke_ntrf_bound() {
     let dir = tempfile::tempdir().unwrap();
     let exp = tiny(
@@ -795,7 +825,7 @@ fn committed_summary_is_what_the_committed_tables_produce() {
     // `resgen run all`); regenerate them from the committed tables and compare byte for byte.
     let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results");
     let claims = resgen_experiments::report::claims(&results).unwrap();
-    assert_eq!(claims.len(), 13);
+    assert_eq!(claims.len(), 14);
     let md = std::fs::read_to_string(results.join("summary.md")).unwrap();
     assert_eq!(md, resgen_experiments::report::markdown(&claims), "results/summary.md is stale: run `resgen report`");
     let tex = std::fs::read_to_string(results.join("summary.tex")).unwrap();

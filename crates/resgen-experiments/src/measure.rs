@@ -215,6 +215,11 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
             check_params(cell, &VIEW_PARAMS)?;
             kernel_motion(cell, backend)
         }
+        Kind::ThetaPhase => {
+            check_params(cell, &["train_max_depth"])?;
+            let train_max: usize = param(cell, "train_max_depth", 32)?;
+            theta_phase(cfg, backend, train_max)
+        }
         Kind::NtkFluctuation => {
             check_params(cell, &["inits"])?;
             let inits: usize = param(cell, "inits", 30)?;
@@ -485,6 +490,101 @@ fn kernel_motion(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, Strin
             .with("steps", v.steps as f64)
             .with("reached", v.reached),
     ])
+}
+
+/// One point of the theta = L^-gamma phase diagram (the ResNet of the cell's config):
+/// - `h_change`: mean over training points of ||h_L - h_1|| / ||h_1|| at initialization (the
+///   cell's width; 0 = depth inert, order 1 = real depth dynamics, large = explosion);
+/// - from the analytic kernel on training and test points together, normalized to unit
+///   diagonal (K~_ij = K_ij / sqrt(K_ii K_jj)): `offdiag_sd`, the standard deviation of its
+///   off-diagonal training entries (0 when the kernel degenerates to a constant), and
+///   `kernel_change`, ||K~_L - K~_1||_F / ||K~_1||_F against the depth-1 kernel (0 when depth
+///   is inert);
+/// - `kernel_test_error`: kernel regression with the analytic kernel, sign of
+///   K(test, train) K^-1 y on the test points;
+/// - `trained_test_error`, `train_loss`: GD for the config's iterations (to its target loss),
+///   only up to depth `train_max` (left undefined beyond), and `diverged` (1 if GD blew up).
+/// Values that overflow f64 (theta = 1 at large L) are left undefined.
+fn theta_phase(cfg: &RunConfig, backend: BackendKind, train_max: usize) -> Result<Vec<Record>, String> {
+    let (split, net) = net_at_init(cfg, backend)?;
+    let (n, d, m, nt) = (split.train.n, split.train.d, cfg.model.width, split.test.n);
+    if nt == 0 {
+        return Err("theta-phase needs held-out points for the kernel regression: set data.n_test > 0".into());
+    }
+    let theta = cfg.model.theta.value(cfg.model.depth)?;
+    let fw = net.forward_states(net.upload(&split.train.x, n, d));
+    let first = to_host(fw.hidden[0].clone());
+    let last = to_host(fw.hidden.last().ok_or("no hidden layer")?.clone());
+    let h_change = last
+        .chunks(m)
+        .zip(first.chunks(m))
+        .map(|(a, b)| {
+            let diff = a.iter().zip(b).map(|(p, q)| (p - q).powi(2)).sum::<f64>().sqrt();
+            diff / b.iter().map(|q| q * q).sum::<f64>().sqrt()
+        })
+        .sum::<f64>()
+        / n as f64;
+    // The analytic kernel on train + test points, and at depth 1.
+    let all: Vec<f64> = split.train.x.iter().chain(&split.test.x).copied().collect();
+    let na = n + nt;
+    let k = analytic::ntk(&cfg.model, &all, na, d)?;
+    let mut one = cfg.model.clone();
+    one.depth = 1;
+    let k1 = analytic::ntk(&one, &all, na, d)?;
+    let normalize = |k: &resgen_bounds::Gram| -> Vec<f64> {
+        (0..na * na)
+            .map(|ij| k.data[ij] / (k.data[(ij / na) * (na + 1)] * k.data[(ij % na) * (na + 1)]).sqrt())
+            .collect()
+    };
+    let (kn, k1n) = (normalize(&k), normalize(&k1));
+    let off: Vec<f64> = (0..n)
+        .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+        .map(|(i, j)| kn[i * na + j])
+        .collect();
+    let mean_off = off.iter().sum::<f64>() / off.len() as f64;
+    let offdiag_sd = (off.iter().map(|v| (v - mean_off).powi(2)).sum::<f64>() / (off.len() as f64 - 1.0)).sqrt();
+    let fro = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
+    let diff: Vec<f64> = kn.iter().zip(&k1n).map(|(a, b)| a - b).collect();
+    let kernel_change = fro(&diff) / fro(&k1n);
+    // Kernel regression with the (unnormalized) analytic kernel.
+    let mut ktr = resgen_bounds::Gram::zeros(n);
+    for i in 0..n {
+        for j in 0..n {
+            ktr.data[i * n + j] = k.data[i * na + j];
+        }
+    }
+    let kernel_test_error = match linalg::cholesky_with_ridge(&ktr) {
+        Ok(chol) => {
+            let alpha = chol.solve(&split.train.y);
+            let wrong = (0..nt)
+                .filter(|&t| {
+                    let f: f64 = (0..n).map(|j| k.data[(n + t) * na + j] * alpha[j]).sum();
+                    !(f * split.test.y[t] > 0.0)
+                })
+                .count();
+            wrong as f64 / nt as f64
+        }
+        Err(_) => f64::NAN,
+    };
+    let mut r = Record::new(&[])
+        .with("theta_value", theta)
+        .with("h_change", h_change)
+        .with("offdiag_sd", offdiag_sd)
+        .with("kernel_change", kernel_change)
+        .with("kernel_test_error", kernel_test_error);
+    if cfg.model.depth <= train_max {
+        // A diverging run (theta = 1 at depth) is a measurement here, not a failed cell.
+        let (_, rows, stop) = run_training(cfg, load(cfg)?, backend)?;
+        let diverged = matches!(stop, StopReason::Diverged(_));
+        let last = rows.last().filter(|_| !diverged);
+        r = r
+            .with("trained_test_error", last.map_or(f64::NAN, |l| l.test_error))
+            .with("train_loss", last.map_or(f64::NAN, |l| l.train_loss))
+            .with("diverged", f64::from(u8::from(diverged)));
+    } else {
+        r = r.with("trained_test_error", f64::NAN).with("train_loss", f64::NAN).with("diverged", f64::NAN);
+    }
+    Ok(vec![r])
 }
 
 /// Coefficient of variation (sample sd / |mean|) of samples.

@@ -533,8 +533,36 @@ fn label_noise(r: &Path) -> Result<Claim, String> {
     ))
 }
 
+fn theta_phase(r: &Path) -> Result<Claim, String> {
+    let t = Table::load(r, "theta-phase")?;
+    let v = |theta: &str, depth: &str, c: &str| t.get(&[("theta", theta), ("depth", depth)], c);
+    // Degeneration at gamma = 0 by L = 256; a depth limit at theta = 1/L from L = 64 to 1024.
+    let degenerate = v("1", "256", "kernel_test_error")? >= 0.4
+        && v("1", "256", "offdiag_sd")? < 1e-3 * v("1/L", "256", "offdiag_sd")?;
+    let (k64, k1024) = (v("1/L", "64", "kernel_change")?, v("1/L", "1024", "kernel_change")?);
+    let (h64, h1024) = (v("1/L", "64", "h_change")?, v("1/L", "1024", "h_change")?);
+    let limit = (k1024 - k64).abs() < 0.05 && k1024 > 0.1 && (h1024 - h64).abs() < 0.1 * h64;
+    Ok(claim(
+        "Residual scaling phases (beyond the paper)",
+        "theta-phase",
+        "theta = L^-gamma: small gamma degenerates as L grows (normalized kernel to a constant, kernel predictions to chance); theta = 1/L converges to a depth limit",
+        format!(
+            "kernel-regression test error at L = 256: theta = 1 {}, L^-0.25 {}, 1/sqrt(L) {}, 1/L {}; theta = 1/L from L = 64 to 1024: ||K~_L - K~_1|| / ||K~_1|| {} to {}, ||h_L - h_1|| / ||h_1|| {} to {}",
+            g(v("1", "256", "kernel_test_error")?),
+            g(v("L^-0.25", "256", "kernel_test_error")?),
+            g(v("1/sqrt(L)", "256", "kernel_test_error")?),
+            g(v("1/L", "256", "kernel_test_error")?),
+            g(k64),
+            g(k1024),
+            g(h64),
+            g(h1024)
+        ),
+        verdict(degenerate && limit),
+    ))
+}
+
 pub fn claims(results: &Path) -> Result<Vec<Claim>, String> {
-    let builders: [ClaimBuilder; 13] = [
+    let builders: [ClaimBuilder; 14] = [
         forward_scale,
         grad_features,
         gd_dynamics,
@@ -548,6 +576,7 @@ pub fn claims(results: &Path) -> Result<Vec<Claim>, String> {
         ntk_fluctuation,
         kernel_motion,
         label_noise,
+        theta_phase,
     ];
     builders.iter().map(|b| b(results)).collect()
 }

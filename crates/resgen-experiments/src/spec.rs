@@ -63,6 +63,9 @@ pub enum Kind {
     /// Generalization's measurements under training-label noise, with the analytic NTK
     /// complexity and the steps to the target loss (beyond the paper).
     LabelNoise,
+    /// The residual-scaling phase diagram theta = L^-gamma: depth dynamics, analytic kernel
+    /// degeneration, kernel regression and trained test error (beyond the paper).
+    ThetaPhase,
 }
 
 impl Kind {

@@ -37,7 +37,7 @@ pub enum ResidualVariance {
 /// The residual branch scaling, written as in the theory notes.
 ///
 /// Accepted forms: `"1/L"` (default), `"c/L"` for a number `c` (e.g. `"2/L"`), `"1/sqrt(L)"`,
-/// `"c/sqrt(L)"`, or a plain number (`"1"`, `"0.05"`). Reconstructed: the paper's exact
+/// `"c/sqrt(L)"`, `"L^-g"` (e.g. `"L^-0.25"`), or a plain number (`"1"`, `"0.05"`). Reconstructed: the paper's exact
 /// choice was not available; `1/L` is the Cao-Gu-style default, and `1/sqrt(L)` is near the
 /// threshold between depth-free and depth-exploding forward passes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -61,13 +61,15 @@ impl Theta {
             }
             t.parse::<f64>().map_err(|_| format!("'{}' is not a number", t))
         };
-        let v = if let Some(c) = s.strip_suffix("/sqrt(L)") {
+        let v = if let Some(g) = s.strip_prefix("L^-") {
+            l.powf(-g.parse::<f64>().map_err(|_| format!("'{}': the exponent '{g}' is not a number", self.0))?)
+        } else if let Some(c) = s.strip_suffix("/sqrt(L)") {
             num(c)? / l.sqrt()
         } else if let Some(c) = s.strip_suffix("/L") {
             num(c)? / l
         } else {
             s.parse::<f64>().map_err(|_| {
-                format!("'{}': expected \"1/L\", \"c/L\", \"1/sqrt(L)\", \"c/sqrt(L)\" or a number", self.0)
+                format!("'{}': expected \"1/L\", \"c/L\", \"1/sqrt(L)\", \"c/sqrt(L)\", \"L^-g\" or a number", self.0)
             })?
         };
         if !(v.is_finite() && v >= 0.0) {
