@@ -504,6 +504,7 @@ fn kernel_motion(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, Strin
 ///   K(test, train) K^-1 y on the test points;
 /// - `trained_test_error`, `train_loss`: GD for the config's iterations (to its target loss),
 ///   only up to depth `train_max` (left undefined beyond), and `diverged` (1 if GD blew up).
+///
 /// Values that overflow f64 (theta = 1 at large L) are left undefined.
 fn theta_phase(cfg: &RunConfig, backend: BackendKind, train_max: usize) -> Result<Vec<Record>, String> {
     let (split, net) = net_at_init(cfg, backend)?;
@@ -559,7 +560,7 @@ fn theta_phase(cfg: &RunConfig, backend: BackendKind, train_max: usize) -> Resul
             let wrong = (0..nt)
                 .filter(|&t| {
                     let f: f64 = (0..n).map(|j| k.data[(n + t) * na + j] * alpha[j]).sum();
-                    !(f * split.test.y[t] > 0.0)
+                    f * split.test.y[t] <= 0.0 || f.is_nan()
                 })
                 .count();
             wrong as f64 / nt as f64
