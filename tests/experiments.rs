@@ -863,3 +863,22 @@ fn fits_and_summary_statistics_against_hand_values() {
     assert_eq!(mean_sd(&[7.0]), (Some(7.0), None));
     assert_eq!(mean_sd(&[]), (None, None));
 }
+
+#[test]
+fn keys_are_formatted_apart_from_display_and_print_as_before() {
+    use resgen_experiments::num::fmt;
+    use resgen_experiments::record::key_number;
+    // Hand values: 6 significant digits, shortest form.
+    assert_eq!(key_number(2f64.sqrt()), "1.414214");
+    assert_eq!(key_number(1.0 / 16.0), "0.0625");
+    assert_eq!(key_number(1.0 / 1024.0), "0.0009765625");
+    assert_eq!(key_number(64.0), "64");
+    assert_eq!(key_number(0.0), "0");
+    // Today the display format prints keys the same way (so the committed tables' key columns
+    // are what key_number writes); the two are separate functions so that changing the display
+    // cannot change stored keys.
+    for k in -40..40 {
+        let v = 2f64.powf(k as f64 / 2.0) * 1.234567891;
+        assert_eq!(key_number(v), fmt(v), "{v}");
+    }
+}

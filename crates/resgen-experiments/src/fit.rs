@@ -8,7 +8,7 @@
 
 use resgen_train::output::csv_text;
 
-use crate::table::fmt;
+use crate::num::fmt;
 
 /// Least squares `y = a + b x`: `(a, b)`.
 pub fn linear_fit(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {

@@ -4,19 +4,23 @@
 //!
 //! - [`spec`]: the experiment files `experiments/<name>.toml`, their profiles, and the cells
 //!   of a sweep (hashed by what determines their result).
+//! - [`record`]: what a cell stores (records, and numbers as keys).
 //! - [`measure`]: what each kind measures on one cell.
 //! - [`sweep`]: running cells resumably, skipping finished ones, reporting failures, sharding.
 //! - [`table`]: merging finished cells into `results/<name>.csv` (mean and sd over seeds),
 //!   with the provenance sidecar `results/<name>.meta.json`.
 //! - [`provenance`]: the code identity, backend, machine and time behind each cell.
 //! - [`fit`]: the log-vs-power growth laws of the min-width table.
+//! - [`num`]: how tables display numbers.
 //! - [`plot`]: SVG figures from the tables alone.
 //! - [`report`]: `results/summary.md` and `.tex`, one row per claim with its verdict.
 
 pub mod fit;
 pub mod measure;
+pub mod num;
 pub mod plot;
 pub mod provenance;
+pub mod record;
 pub mod report;
 pub mod spec;
 pub mod sweep;

@@ -12,33 +12,11 @@ use resgen_bounds::{analytic, evaluate, features, formulas, linalg, ntk, qp, rad
 use resgen_data::Split;
 use resgen_models::{BackendKind, Net, Precision, to_host};
 use resgen_train::{RunConfig, StopReason, Trainer};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+pub use crate::record::Record;
+use crate::record::{key, key_number};
 use crate::spec::{Cell, Kind};
-
-/// One row of a cell's result: key columns (e.g. `layer`) and values (`None` = not defined).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Record {
-    /// Key columns, in order.
-    pub keys: Vec<(String, String)>,
-    /// Value columns, in order.
-    pub values: Vec<(String, Option<f64>)>,
-}
-
-impl Record {
-    fn new(keys: &[(&str, String)]) -> Record {
-        Record { keys: keys.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(), values: vec![] }
-    }
-
-    fn with(mut self, name: &str, v: f64) -> Record {
-        self.values.push((name.into(), if v.is_finite() { Some(v) } else { None }));
-        self
-    }
-}
-
-fn key(name: &str, v: impl ToString) -> (&str, String) {
-    (name, v.to_string())
-}
 
 fn param<T: for<'de> Deserialize<'de>>(cell: &Cell, name: &str, default: T) -> Result<T, String> {
     match cell.params.get(name) {
@@ -248,7 +226,7 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
                 .iter()
                 .map(|row| {
                     let s = &row.solution;
-                    let mut r = Record::new(&[key("radius", crate::table::fmt(s.radius)), key("constants", c.clone())])
+                    let mut r = Record::new(&[key("radius", key_number(s.radius)), key("constants", c.clone())])
                         .with("eps_ntrf", s.loss)
                         .with("kkt_residual", s.kkt_residual)
                         .with("duality_gap", s.gap)
@@ -632,7 +610,7 @@ fn ntk_fluctuation(cfg: &RunConfig, backend: BackendKind, inits: usize) -> Resul
     let means: Vec<f64> = entries.iter().map(|xs| mean(xs)).collect();
     let l_over_m = cfg.model.depth as f64 / cfg.model.width as f64;
     Ok(vec![
-        Record::new(&[key("l_over_m", crate::table::fmt(l_over_m))])
+        Record::new(&[key("l_over_m", key_number(l_over_m))])
             .with("cv_diag", mean(&cvs[..n]))
             .with("cv_offdiag", mean(&cvs[n..]))
             .with("cv_yky", coefficient_of_variation(&yky))

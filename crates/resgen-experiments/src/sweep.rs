@@ -19,8 +19,9 @@ use resgen_models::BackendKind;
 use resgen_train::output::{io_err, write_atomic, write_atomic_new};
 use serde::{Deserialize, Serialize};
 
-use crate::measure::{Record, measure};
+use crate::measure::measure;
 use crate::provenance::Provenance;
+use crate::record::Record;
 use crate::spec::{Cell, Experiment};
 
 /// What a finished cell stores.

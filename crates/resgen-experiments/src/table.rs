@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use resgen_train::output::{csv_text, io_err, write_atomic};
 
+pub use crate::num::fmt;
 use crate::provenance::Provenance;
 use crate::spec::{Experiment, Kind};
 use crate::sweep::read_result;
@@ -32,20 +33,6 @@ pub struct MergeOptions {
     /// Put cells of different code identities or backends into one table (the sidecar lists
     /// them and sets `mixed_provenance`); without it that is an error naming them.
     pub allow_mixed: bool,
-}
-
-/// Numbers in tables: up to 6 significant digits.
-pub fn fmt(v: f64) -> String {
-    if v == 0.0 {
-        return "0".into();
-    }
-    let s = format!("{v:.6e}");
-    let parsed: f64 = s.parse().unwrap_or(v);
-    let mut t = format!("{parsed}");
-    if t.len() > 12 {
-        t = format!("{v:.5e}");
-    }
-    t
 }
 
 /// A table row's key columns and values.
