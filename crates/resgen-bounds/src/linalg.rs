@@ -86,6 +86,11 @@ impl Cholesky {
         }
         z.iter().map(|v| v * v).sum()
     }
+
+    /// The NTK complexity `sqrt(y^T (K + ridge I)^{-1} y / n)`.
+    pub fn complexity(&self, y: &[f64]) -> f64 {
+        (self.inv_quad(y) / self.n as f64).sqrt()
+    }
 }
 
 /// `K v`.
@@ -284,6 +289,12 @@ pub struct KernelStats {
     pub ridge: f64,
 }
 
+/// `sqrt(y^T (K + ridge I)^{-1} y / n)` alone (the ridge as in [`cholesky_with_ridge`]), without
+/// the eigenvalues [`kernel_stats`] also computes.
+pub fn ntk_complexity(k: &Gram, y: &[f64]) -> Result<f64, String> {
+    Ok(cholesky_with_ridge(k)?.complexity(y))
+}
+
 /// Trace, extreme eigenvalues, condition number and `sqrt(y^T K^{-1} y / n)`.
 pub fn kernel_stats(k: &Gram, y: &[f64]) -> Result<KernelStats, String> {
     let chol = cholesky_with_ridge(k)?;
@@ -297,7 +308,7 @@ pub fn kernel_stats(k: &Gram, y: &[f64]) -> Result<KernelStats, String> {
         lambda_max_upper: emax.upper,
         eig_converged: emin.converged && emax.converged,
         condition: lmax / lmin,
-        complexity: (chol.inv_quad(y) / k.n as f64).sqrt(),
+        complexity: chol.complexity(y),
         ridge: chol.ridge,
     })
 }

@@ -14,6 +14,7 @@ use resgen_models::{BackendKind, Net, Precision, to_host};
 use resgen_train::{RunConfig, StopReason, Trainer};
 use serde::Deserialize;
 
+use crate::num::mean_sd;
 pub use crate::record::Record;
 use crate::record::{key, key_number};
 use crate::spec::{Cell, Kind};
@@ -276,7 +277,7 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
                 let split = load(cfg)?;
                 let (n, d) = (split.train.n, split.train.d);
                 let a = analytic::ntk(&cfg.model, &split.train.x, n, d)?;
-                r = r.with("analytic_sqrt_yKinvy_over_n", linalg::kernel_stats(&a, &split.train.y)?.complexity);
+                r = r.with("analytic_sqrt_yKinvy_over_n", linalg::ntk_complexity(&a, &split.train.y)?);
             }
             Ok(vec![r])
         }
@@ -454,11 +455,10 @@ fn kernel_motion(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, Strin
     let kt = ntk::empirical_ntk(&net_t, &split.train.x, n).normalized();
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>();
     let fro = |a: &[f64]| dot(a, a).sqrt();
-    let diff: Vec<f64> = kt.data.iter().zip(&k0.data).map(|(a, b)| a - b).collect();
     let target_alignment = |k: &resgen_bounds::Gram| k.quad(&split.train.y) / (n as f64 * fro(&k.data));
     Ok(vec![
         Record::new(&[])
-            .with("kernel_change", fro(&diff) / fro(&k0.data))
+            .with("kernel_change", relative_change(&kt.data, &k0.data))
             .with("kernel_alignment", dot(&kt.data, &k0.data) / (fro(&kt.data) * fro(&k0.data)))
             .with("target_alignment_init", target_alignment(&k0))
             .with("target_alignment_final", target_alignment(&kt))
@@ -520,11 +520,8 @@ fn theta_phase(cfg: &RunConfig, backend: BackendKind, train_max: usize) -> Resul
         .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
         .map(|(i, j)| kn[i * na + j])
         .collect();
-    let mean_off = off.iter().sum::<f64>() / off.len() as f64;
-    let offdiag_sd = (off.iter().map(|v| (v - mean_off).powi(2)).sum::<f64>() / (off.len() as f64 - 1.0)).sqrt();
-    let fro = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
-    let diff: Vec<f64> = kn.iter().zip(&k1n).map(|(a, b)| a - b).collect();
-    let kernel_change = fro(&diff) / fro(&k1n);
+    let offdiag_sd = mean_sd(&off).1.unwrap_or(f64::NAN);
+    let kernel_change = relative_change(&kn, &k1n);
     // Kernel regression with the (unnormalized) analytic kernel.
     let mut ktr = resgen_bounds::Gram::zeros(n);
     for i in 0..n {
@@ -568,10 +565,16 @@ fn theta_phase(cfg: &RunConfig, backend: BackendKind, train_max: usize) -> Resul
 
 /// Coefficient of variation (sample sd / |mean|) of samples.
 fn coefficient_of_variation(xs: &[f64]) -> f64 {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    var.sqrt() / mean.abs()
+    match mean_sd(xs) {
+        (Some(mean), Some(sd)) => sd / mean.abs(),
+        _ => f64::NAN,
+    }
+}
+
+/// `||new - base||_F / ||base||_F` of two matrices stored as flat slices.
+fn relative_change(new: &[f64], base: &[f64]) -> f64 {
+    let diff = new.iter().zip(base).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
+    diff / base.iter().map(|b| b * b).sum::<f64>().sqrt()
 }
 
 /// The empirical NTK `K = NTK / m` at `inits` independent initializations on one fixed
@@ -602,8 +605,8 @@ fn ntk_fluctuation(cfg: &RunConfig, backend: BackendKind, inits: usize) -> Resul
         for (e, &(i, j)) in pairs.iter().enumerate() {
             entries[e].push(k.data[i * n + j]);
         }
-        let s = linalg::kernel_stats(&k, &split.train.y)?;
-        yky.push(s.complexity * s.complexity * n as f64);
+        let c = linalg::ntk_complexity(&k, &split.train.y)?;
+        yky.push(c * c * n as f64);
     }
     let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
     let cvs: Vec<f64> = entries.iter().map(|xs| coefficient_of_variation(xs)).collect();
@@ -751,9 +754,7 @@ fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
             let net_t = Net::from_host(&cfg.model, d, &w, Precision::F64, &kdev);
             let k0 = ntk::empirical_ntk(&net0, &split.train.x, n).total;
             let kt = ntk::empirical_ntk(&net_t, &split.train.x, n).total;
-            let fro = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
-            let diff: Vec<f64> = kt.data.iter().zip(&k0.data).map(|(a, b)| a - b).collect();
-            kchange = fro(&diff) / fro(&k0.data);
+            kchange = relative_change(&kt.data, &k0.data);
             // Relative to how far the function moved: the share of the learned change
             // f_W - f_W0 on held-out points that the linearization misses.
             let (nt, xt) = (split.test.n, &split.test.x);

@@ -1,4 +1,4 @@
-//! How tables display numbers.
+//! Numbers in tables: how they are displayed, and the mean and sd behind each row.
 
 /// Numbers in tables: up to 6 significant digits.
 pub fn fmt(v: f64) -> String {
@@ -12,4 +12,18 @@ pub fn fmt(v: f64) -> String {
         t = format!("{v:.5e}");
     }
     t
+}
+
+/// Mean and sample standard deviation (`None` where undefined).
+pub fn mean_sd(xs: &[f64]) -> (Option<f64>, Option<f64>) {
+    if xs.is_empty() {
+        return (None, None);
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    if xs.len() < 2 {
+        return (Some(mean), None);
+    }
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (Some(mean), Some(var.sqrt()))
 }

@@ -109,13 +109,12 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
     let mut stale = std::collections::HashSet::new();
     let mut finished = std::collections::HashSet::new();
     for c in &cells {
-        if !result_path(c, &opts.runs).exists() {
-            continue;
-        }
         match read_result(c, &opts.runs) {
+            Ok(None) => {}
             Ok(Some(r)) if opts.reuse_stale || r.provenance.reusable_for(&backend) => {
                 finished.insert(c.hash.clone());
             }
+            // Other code, another backend, or an unreadable result: compute it again.
             _ => {
                 stale.insert(c.hash.clone());
             }
@@ -236,14 +235,7 @@ fn run_cell(
     }
     let t = Instant::now();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| measure(cell, opts.backend, &dir)))
-        .unwrap_or_else(|p| {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(format!("panicked: {msg}"))
-        });
+        .unwrap_or_else(|p| Err(format!("panicked: {}", resgen_models::panic_message(&*p, "unknown panic"))));
     let err_path = dir.join("error.txt");
     match outcome {
         Ok(rows) => {

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use resgen_train::output::{csv_text, io_err, write_atomic};
 
-pub use crate::num::fmt;
+pub use crate::num::{fmt, mean_sd};
 use crate::provenance::Provenance;
 use crate::spec::{Experiment, Kind};
 use crate::sweep::read_result;
@@ -391,20 +391,6 @@ pub fn spearman_table(header: &[String], rows: &[Vec<String>], target: &str, by:
 /// A group's values of the key columns, in column order (empty where it has none).
 fn key_values(gk: &GroupKey, key_cols: &[String]) -> Vec<String> {
     key_cols.iter().map(|c| gk.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone()).unwrap_or_default()).collect()
-}
-
-/// Mean and sample standard deviation (`None` where undefined).
-pub fn mean_sd(xs: &[f64]) -> (Option<f64>, Option<f64>) {
-    if xs.is_empty() {
-        return (None, None);
-    }
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    if xs.len() < 2 {
-        return (Some(mean), None);
-    }
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (Some(mean), Some(var.sqrt()))
 }
 
 /// A CSV table read back: header and rows of text.

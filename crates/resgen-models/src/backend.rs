@@ -180,11 +180,7 @@ impl BackendKind {
                 }) {
                     Ok(3.0) => Ok(()),
                     Ok(v) => Err(format!("1 + 2 gave {v}")),
-                    Err(e) => Err(e
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_else(|| "initialization panicked".into())),
+                    Err(e) => Err(panic_message(&*e, "initialization panicked")),
                 }
             });
             if let Err(reason) = outcome {
@@ -206,6 +202,15 @@ static PROBES: [std::sync::OnceLock<Result<(), String>>; 4] =
 thread_local! {
     /// Whether panics on this thread are being caught by [`quietly`] (and not printed).
     static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The text of a caught panic's payload (`panic!` gives a `String` or a `&str`), else `fallback`.
+pub fn panic_message(payload: &(dyn std::any::Any + Send), fallback: &str) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| fallback.into())
 }
 
 /// Runs `f`, catching a panic without printing it. The panic hook is wrapped once per process

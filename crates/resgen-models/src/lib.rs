@@ -17,7 +17,7 @@ mod config;
 mod export;
 mod net;
 
-pub use backend::{BackendError, BackendKind, HIDE_ADAPTERS_ENV, Precision, quietly};
+pub use backend::{BackendError, BackendKind, HIDE_ADAPTERS_ENV, Precision, panic_message, quietly};
 pub use burn::tensor::activation::relu;
 pub use burn::tensor::{Device, Tensor};
 pub use config::{Arch, ModelConfig, ResidualVariance, Theta};

@@ -9,6 +9,17 @@ pub fn io_err(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
     move |e| format!("{}: {e}", path.display())
 }
 
+/// A fresh temporary file `.<name>.<random>.tmp` in `path`'s folder, so a rename or link onto
+/// `path` stays on one filesystem (atomic).
+fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(&dir)
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_atomic_with(path, |tmp| {
@@ -22,12 +33,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// atomic), then renames it to `path`. On error the temporary file is removed and `path` is
 /// left as it was.
 pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> std::io::Result<()>) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(&dir)?;
+    let tmp = temp_beside(path)?;
     write(tmp.path())?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -38,12 +44,7 @@ pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> std::io::Resu
 /// linked to `path` without replacing (`link(2)` fails on an existing name), so of two racing
 /// writers exactly one wins and no reader ever sees a partial file.
 pub fn write_atomic_new(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(&dir)?;
+    let mut tmp = temp_beside(path)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     match tmp.persist_noclobber(path) {
