@@ -389,3 +389,22 @@ fn quiet_panics_never_leave_the_panic_hook_silenced() {
     // The value of a closure that does not panic comes back.
     assert_eq!(resgen_models::quietly(|| 7).unwrap(), 7);
 }
+
+#[test]
+fn panics_from_gpu_runtime_code_are_told_apart_from_ours() {
+    // A wgpu probe's device is created on cubecl's own thread; its panic is printed unless
+    // the hook recognizes the runtime's source path (CI saw the cubecl-wgpu panic text leak
+    // into `--device wgpu`'s error without this). Paths as the Cargo registry lays them out:
+    let registry = "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f";
+    use resgen_models::is_gpu_runtime_location as runtime;
+    assert!(runtime(&format!("{registry}/cubecl-wgpu-0.11.3/src/runtime.rs")));
+    assert!(runtime(&format!("{registry}/cubecl-runtime-0.11.3/src/client.rs")));
+    assert!(runtime(&format!("{registry}/wgpu-core-26.0.1/src/instance.rs")));
+    assert!(runtime("C:\\cargo\\git\\checkouts\\wgpu\\src\\lib.rs"));
+    // Ours, the standard library's and other crates' are not, even when a file is named wgpu.
+    assert!(!runtime("crates/resgen-models/src/backend.rs"));
+    assert!(!runtime("crates/resgen-models/src/wgpu.rs"));
+    assert!(!runtime("/rustc/abc/library/core/src/result.rs"));
+    assert!(!runtime(&format!("{registry}/burn-ndarray-0.22.0/src/ops.rs")));
+    assert!(!runtime("tests/models.rs"));
+}

@@ -204,6 +204,21 @@ thread_local! {
     static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// How many [`quietly`] calls are running, on any thread. A GPU runtime initializes its device
+/// on a thread of its own (cubecl's `DSD-*` threads), whose panic reaches the caller only as a
+/// closed channel; while a probe runs, such panics are not printed either.
+static QUIET_SECTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Whether a panic raised at `file` comes from a GPU runtime's own code: a path with a
+/// directory named for a cubecl or wgpu crate (`cubecl-wgpu-0.11.3`, `wgpu-core-26.0.1`, as
+/// the Cargo registry or a git checkout lays them out). A probe silences such panics, which
+/// come from the runtime's device threads, while it runs.
+pub fn is_gpu_runtime_location(file: &str) -> bool {
+    let mut dirs: Vec<&str> = file.split(['/', '\\']).collect();
+    dirs.pop(); // the file name itself
+    dirs.iter().any(|d| d.starts_with("cubecl") || *d == "wgpu" || d.starts_with("wgpu-"))
+}
+
 /// The text of a caught panic's payload (`panic!` gives a `String` or a `&str`), else `fallback`.
 pub fn panic_message(payload: &(dyn std::any::Any + Send), fallback: &str) -> String {
     payload
@@ -215,21 +230,27 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send), fallback: &str) -> St
 
 /// Runs `f`, catching a panic without printing it. The panic hook is wrapped once per process
 /// (the wrapper stays installed and defers to the previous hook unless the panicking thread is
-/// inside `quietly`), so concurrent calls never swap the process-global hook under each other
+/// inside `quietly`, or the panic comes from a GPU runtime's code while any `quietly` call runs:
+/// see [`is_gpu_runtime_location`]), so concurrent calls never swap the process-global hook under each other
 /// and never leave a silent hook behind.
 pub fn quietly<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> std::thread::Result<R> {
     static WRAP: std::sync::Once = std::sync::Once::new();
     WRAP.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if !QUIET.with(|q| q.get()) {
+            let on_quiet_thread = QUIET.with(|q| q.get());
+            let from_runtime_thread = QUIET_SECTIONS.load(std::sync::atomic::Ordering::SeqCst) > 0
+                && info.location().is_some_and(|l| is_gpu_runtime_location(l.file()));
+            if !on_quiet_thread && !from_runtime_thread {
                 previous(info);
             }
         }));
     });
+    QUIET_SECTIONS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let was = QUIET.with(|q| q.replace(true));
     let out = std::panic::catch_unwind(f);
     QUIET.with(|q| q.set(was));
+    QUIET_SECTIONS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     out
 }
 

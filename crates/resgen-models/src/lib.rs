@@ -17,7 +17,9 @@ mod config;
 mod export;
 mod net;
 
-pub use backend::{BackendError, BackendKind, HIDE_ADAPTERS_ENV, Precision, panic_message, quietly};
+pub use backend::{
+    BackendError, BackendKind, HIDE_ADAPTERS_ENV, Precision, is_gpu_runtime_location, panic_message, quietly,
+};
 pub use burn::tensor::activation::relu;
 pub use burn::tensor::{Device, Tensor};
 pub use config::{Arch, ModelConfig, ResidualVariance, Theta};
