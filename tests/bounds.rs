@@ -7,7 +7,7 @@ use resgen_bounds::linalg::{cholesky_with_ridge, kernel_stats, lambda_max, lambd
 use resgen_bounds::ntk::{as_f64, empirical_ntk, empirical_ntk_explicit};
 use resgen_bounds::rademacher::rademacher;
 use resgen_bounds::{Gram, features};
-use resgen_models::{Arch, ModelConfig, Net, Precision, Theta};
+use resgen_models::{Arch, Branch, ModelConfig, Net, Precision, Theta};
 use resgen_tests::cpu_f64;
 
 fn sphere(n: usize, d: usize, seed: u64) -> Vec<f64> {
@@ -19,16 +19,29 @@ fn fast_ntk_matches_explicit_jacobians_to_1e10() {
     let (_, dev) = cpu_f64();
     let (n, d) = (9, 5);
     let x = sphere(n, d, 2);
-    for arch in [Arch::Resnet, Arch::Fc] {
+    for (arch, branch) in
+        [(Arch::Resnet, Branch::OneLayer), (Arch::Fc, Branch::OneLayer), (Arch::Resnet, Branch::TwoLayer)]
+    {
         for freeze in [false, true] {
-            let cfg = ModelConfig { arch, width: 12, depth: 4, seed: 3, freeze_input: freeze, ..Default::default() };
+            let cfg = ModelConfig {
+                arch,
+                branch,
+                theta: Theta("0.5".into()),
+                width: 12,
+                depth: 4,
+                seed: 3,
+                freeze_input: freeze,
+                ..Default::default()
+            };
             let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
             let fast = empirical_ntk(&net, &x, n);
             let slow = empirical_ntk_explicit(&net, &x, n);
-            assert_eq!(fast.per_layer.len(), 5);
+            // W1..W5, and V2..V4 for two-layer branches.
+            assert_eq!(fast.per_layer.len(), if cfg.two_layer() { 8 } else { 5 });
+            assert_eq!(slow.per_layer.len(), fast.per_layer.len());
             for (l, (a, b)) in fast.per_layer.iter().zip(&slow.per_layer).enumerate() {
                 let r = b.rel_diff(a);
-                assert!(r < 1e-10, "{arch:?} K_{}: relative difference {r}", l + 1);
+                assert!(r < 1e-10, "{arch:?} {branch:?} K_{}: relative difference {r}", l + 1);
             }
             assert!(slow.total.rel_diff(&fast.total) < 1e-10);
         }
@@ -442,6 +455,68 @@ fn analytic_resnet_ntk_matches_monte_carlo_and_hand_values() {
 }
 
 #[test]
+fn analytic_two_layer_ntk_matches_monte_carlo_and_hand_values() {
+    // The two-layer branch's recursion (analytic module docs) against the mean empirical kernel
+    // over 8 seeds, with the error shrinking from m = 128 to 2048. Tolerance as for the
+    // one-layer branch with two fluctuating matrices per block: 3 sqrt(5 (1 + 2 L theta^2) /
+    // (m S)) + 2%. Covered: theta = 1/2 at L = 2, 1/sqrt(L) at L = 8, theta = 1 at L = 4
+    // (stream grows like 2^{L-1}), residual variance 1/m.
+    use resgen_bounds::analytic::{ntk, two_layer_ntk_entry};
+    use resgen_models::ResidualVariance;
+    let (_, dev) = cpu_f64();
+    let (n, d, seeds) = (5, 8, 8u64);
+    let x = sphere(n, d, 7);
+    for (depth, theta, var) in [
+        (2, "0.5", ResidualVariance::TwoOverM),
+        (8, "1/sqrt(L)", ResidualVariance::TwoOverM),
+        (4, "1", ResidualVariance::TwoOverM),
+        (6, "1/sqrt(L)", ResidualVariance::OneOverM),
+    ] {
+        let base = ModelConfig {
+            arch: Arch::Resnet,
+            branch: Branch::TwoLayer,
+            depth,
+            theta: Theta(theta.into()),
+            residual_variance: var,
+            ..Default::default()
+        };
+        let analytic = ntk(&base, &x, n, d).unwrap();
+        let mut errors = Vec::new();
+        for m in [128, 2048] {
+            let mut mean = Gram::zeros(n);
+            for seed in 0..seeds {
+                let cfg = ModelConfig { width: m, seed, ..base.clone() };
+                let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
+                mean = mean.add(&empirical_ntk(&net, &x, n).normalized().scale(1.0 / seeds as f64));
+            }
+            errors.push(analytic.rel_diff(&mean));
+        }
+        let t = base.theta.value(depth).unwrap();
+        let tol = 3.0 * (5.0 * (1.0 + 2.0 * depth as f64 * t * t) / (2048.0 * seeds as f64)).sqrt() + 0.02;
+        eprintln!("two-layer L={depth} theta={theta}: relative errors {errors:?} (tolerance {tol:.4})");
+        assert!(errors[1] < tol, "L={depth} theta={theta}: m=2048 relative error {} > {tol}", errors[1]);
+        assert!(errors[1] < errors[0], "L={depth} theta={theta}: error did not shrink: {errors:?}");
+    }
+    // By hand (module docs), v = 2, u = 1, unit x, on the diagonal:
+    // K/m = (3/2)(1 + theta^2)^{L-1} + (3/2)(L-1) theta^2 (1 + theta^2)^{L-2}.
+    // L = 2, theta = 1/2: q_2 = 5/4, V_2 block (1/4)(1)(1) = 1/4, W_2 block (1/4)(1)(1/2)(1) = 1/8,
+    // B_1 = 1 + (1/4)(2)(1)(1/2) = 5/4, W_1 block 5/8: 5/4 + 1/4 + 1/8 + 5/8 = 9/4.
+    assert!((two_layer_ntk_entry(1.0, 1.0, 1.0, 2, 0.5, 2.0, 1.0) - 2.25).abs() < 1e-12);
+    let (l, t2) = (7.0f64, 0.09f64);
+    let want = 1.5 * (1.0 + t2).powf(l - 1.0) + 1.5 * (l - 1.0) * t2 * (1.0 + t2).powf(l - 2.0);
+    assert!((two_layer_ntk_entry(1.0, 1.0, 1.0, 7, 0.3, 2.0, 1.0) - want).abs() < 1e-12 * want);
+    // L = 1 and theta = 0 both leave a one-hidden-layer net: the FC kernel at L = 1.
+    let fc1 = fc_ntk_entry(0.3, 1.0, 1.0, 1);
+    assert!((two_layer_ntk_entry(0.3, 1.0, 1.0, 1, 1.0, 2.0, 1.0) - fc1).abs() < 1e-12);
+    assert!((two_layer_ntk_entry(0.3, 1.0, 1.0, 9, 0.0, 2.0, 1.0) - fc1).abs() < 1e-12);
+    // The branch is centred: unlike the one-layer branch, theta enters only squared, so the
+    // kernel at theta and -theta agree (the recursion has no first-order term).
+    let (a, b) =
+        (two_layer_ntk_entry(0.3, 1.0, 0.8, 5, 0.4, 2.0, 1.0), two_layer_ntk_entry(0.3, 1.0, 0.8, 5, -0.4, 2.0, 1.0));
+    assert!((a - b).abs() < 1e-15 * a);
+}
+
+#[test]
 #[ignore = "heavy: about 4 minutes and 4 GiB (m = 4096, L = 32, 8 seeds per network); run with --ignored"]
 fn analytic_ntk_matches_monte_carlo_at_m4096_l32() {
     // The full-size check, for both networks at the default theta = 1/L. Tolerance as
@@ -477,9 +552,11 @@ fn ntk_diagonal_for_the_step_size_matches_the_batched_kernel() {
     let (_, dev) = resgen_tests::cpu_f64();
     let (n, d) = (7, 5);
     let (x, _) = resgen_tests::sphere(n, d, 3);
-    for arch in [Arch::Resnet, Arch::Fc] {
+    for (arch, branch) in
+        [(Arch::Resnet, Branch::OneLayer), (Arch::Fc, Branch::OneLayer), (Arch::Resnet, Branch::TwoLayer)]
+    {
         for freeze_output in [false, true] {
-            let cfg = ModelConfig { arch, width: 24, depth: 3, seed: 4, freeze_output, ..Default::default() };
+            let cfg = ModelConfig { arch, branch, width: 24, depth: 3, seed: 4, freeze_output, ..Default::default() };
             let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
             let k = empirical_ntk(&net, &x, n);
             let diag = net.ntk_diagonal(net.upload(&x, n, d));
@@ -522,6 +599,34 @@ fn forward_prediction_against_hand_values_and_a_wide_network() {
     }
     assert!((norm / pred[15].0 - 1.0).abs() < 0.05, "||h_L|| {norm} vs {}", pred[15].0);
     assert!((change / pred[15].1 - 1.0).abs() < 0.05, "change {change} vs {}", pred[15].1);
+
+    // Two-layer branches, by hand: q_l = (1 + theta^2)^{l-1} and <h_l, h_1> = 1 (V_l centred),
+    // so at L = 3, theta = 1/2: ||h_3|| = 5/4 and ||h_3 - h_1|| = sqrt(25/16 - 1) = 3/4.
+    let two = ModelConfig { depth: 3, theta: Theta("0.5".into()), branch: Branch::TwoLayer, ..Default::default() };
+    let p = forward_prediction(&two).unwrap();
+    assert!((p[2].0 - 1.25).abs() < 1e-12 && (p[2].1 - 0.75).abs() < 1e-12, "{p:?}");
+    // And a wide two-layer network (m = 2048, L = 8, theta = 1/sqrt(L)) is within a few percent.
+    let cfg = ModelConfig {
+        depth: 8,
+        width: 2048,
+        theta: Theta("1/sqrt(L)".into()),
+        branch: Branch::TwoLayer,
+        ..Default::default()
+    };
+    let pred = forward_prediction(&cfg).unwrap();
+    let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
+    let fw = net.forward_states(net.upload(&x, n, d));
+    let h: Vec<Vec<f64>> = fw.hidden.into_iter().map(resgen_models::to_host).collect();
+    let m = cfg.width;
+    let (mut norm, mut change) = (0.0, 0.0);
+    for i in 0..n {
+        let (a, b) = (&h[7][i * m..(i + 1) * m], &h[0][i * m..(i + 1) * m]);
+        norm += a.iter().map(|v| v * v).sum::<f64>().sqrt() / n as f64;
+        let diff: f64 = a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum();
+        change += (diff / b.iter().map(|q| q * q).sum::<f64>()).sqrt() / n as f64;
+    }
+    assert!((norm / pred[7].0 - 1.0).abs() < 0.05, "two-layer ||h_L|| {norm} vs {}", pred[7].0);
+    assert!((change / pred[7].1 - 1.0).abs() < 0.05, "two-layer change {change} vs {}", pred[7].1);
 }
 
 #[test]
@@ -563,4 +668,80 @@ fn lambda_max_upper_bound_holds_even_when_the_power_iteration_stalls() {
     let data = (0..9).map(|ij| (0..3).map(|t| h(ij / 3, t) * diag[t] * h(t, ij % 3)).sum()).collect();
     let e = lambda_max_eig(&Gram { n: 3, data });
     assert!(e.converged && (e.value - 3.0).abs() < 1e-9 && e.upper >= 3.0 && e.upper < 3.0 + 1e-6, "{e:?}");
+}
+
+#[test]
+fn kernel_predictors_against_hand_values_and_the_linearized_network() {
+    use resgen_bounds::predictor::*;
+    // Two GD steps in function space by hand: K = diag(2, 1), y = (1, -1), f0 = 0, eta = 1.
+    // Step 1: g = -y sigmoid(-y f) / 2 = (-1/4, 1/4), f = -K g = (1/2, -1/4).
+    // Step 2: g_1 = -sigmoid(-1/2) / 2, g_2 = sigmoid(-1/4) / 2; f = f - K g.
+    let sig = |z: f64| 1.0 / (1.0 + (-z).exp());
+    let k = Gram { n: 2, data: vec![2.0, 0.0, 0.0, 1.0] };
+    // One test point with K(x_t, X) = (1, 1).
+    let (f, ft) = linearized_gd(&k, &[1.0, 1.0], &[1.0, -1.0], (&[0.0, 0.0], &[0.0]), 1.0, 2).unwrap();
+    let (g1, g2) = (-sig(-0.5) / 2.0, sig(-0.25) / 2.0);
+    let want = [0.5 - 2.0 * g1, -0.25 - g2];
+    assert!((f[0] - want[0]).abs() < 1e-15 && (f[1] - want[1]).abs() < 1e-15, "{f:?} vs {want:?}");
+    // The test point moves by -K(x_t, X) g at each step: -(-1/4 + 1/4) - (g1 + g2).
+    assert!((ft[0] + (g1 + g2)).abs() < 1e-15, "{ft:?}");
+    // Outputs that overflow are reported with their step: K = 8 I, eta = 1e308 gives
+    // f_1 = 1e308 * 8 / 4 = 2e308 = inf.
+    let k8 = Gram { n: 2, data: vec![8.0, 0.0, 0.0, 8.0] };
+    assert_eq!(linearized_gd(&k8, &[1.0, 1.0], &[1.0, -1.0], (&[0.0, 0.0], &[0.0]), 1e308, 5).unwrap_err(), 1);
+    // Kernel regression: K = 2 I gives alpha = y / 2, so K(x_t, X) alpha = (1 - 1) / 2 = 0 for
+    // (1, 1) and 1 for (1, -1).
+    let krr = kernel_regression(&Gram { n: 2, data: vec![2.0, 0.0, 0.0, 2.0] }, &[1.0, 1.0, 1.0, -1.0], &[1.0, -1.0])
+        .unwrap();
+    // (Through a Cholesky factor sqrt(2): equal to rounding.)
+    assert!(krr[0].abs() < 1e-15 && (krr[1] - 1.0).abs() < 1e-15, "{krr:?}");
+    // Agreement: differences (0, 2, 0, 0): rmse sqrt(4 / 4) = 1; one sign of four differs.
+    assert_eq!(agreement(&[1.0, 1.0, -1.0, 2.0], &[1.0, -1.0, -1.0, 2.0]), (1.0, 0.25));
+
+    // On a real network: the cross kernel is the off-diagonal block of the kernel on all points,
+    // over the trained layers only; one function-space step equals the linearized network at
+    // W0 - eta grad L_S(W0) (the network's and its linearization's gradients agree at W0).
+    let (_, dev) = cpu_f64();
+    let (n, nt, d) = (8, 4, 5);
+    let (mut x, mut y) = resgen_tests::sphere(n + nt, d, 13);
+    let xt = x.split_off(n * d);
+    y.truncate(n);
+    for (arch, branch, freeze_output) in [
+        (Arch::Resnet, Branch::OneLayer, false),
+        (Arch::Fc, Branch::OneLayer, true),
+        (Arch::Resnet, Branch::TwoLayer, false),
+    ] {
+        let cfg = ModelConfig { arch, branch, width: 16, depth: 3, seed: 2, freeze_output, ..Default::default() };
+        let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
+        let (ktr, kx) = train_and_cross_kernels(&net, &x, n, &xt, nt);
+        let all: Vec<f64> = x.iter().chain(&xt).copied().collect();
+        let full = empirical_ntk(&net, &all, n + nt);
+        let frozen = if freeze_output { Some(&full.per_layer[cfg.depth]) } else { None };
+        let want = |i: usize, j: usize| full.total.at(i, j) - frozen.map_or(0.0, |k| k.at(i, j));
+        for i in 0..n + nt {
+            for j in 0..n {
+                let got = if i < n { ktr.at(i, j) } else { kx[(i - n) * n + j] };
+                assert!((got - want(i, j)).abs() < 1e-10 * want(i, i).abs(), "{arch:?} {branch:?} ({i},{j})");
+            }
+        }
+        let eta = 0.3 / ktr.trace() * n as f64;
+        let f0 = net.predict(net.upload(&x, n, d));
+        let f0t = net.predict(net.upload(&xt, nt, d));
+        let (_, ft1) = linearized_gd(&ktr, &kx, &y, (&f0, &f0t), eta, 1).unwrap();
+        let (_, grads) = net.loss_grads(net.upload(&x, n, d), &y);
+        let w1: Vec<Vec<f64>> = net
+            .host_weights()
+            .into_iter()
+            .zip(grads)
+            .map(|(w, g)| match g {
+                Some(g) => w.iter().zip(resgen_models::to_host(g)).map(|(a, b)| a - eta * b).collect(),
+                None => w,
+            })
+            .collect();
+        let feat = features::grad_features(&net, net.upload(&xt, nt, d));
+        let lin = features::linearized_outputs(&net, &feat, &w1);
+        for (a, b) in ft1.iter().zip(&lin) {
+            assert!((a - b).abs() < 1e-10 * (1.0 + b.abs()), "{arch:?} {branch:?}: {a} vs {b}");
+        }
+    }
 }

@@ -314,7 +314,7 @@ fn bad_experiment_files_name_the_file_and_key() {
 #[test]
 fn every_committed_experiment_parses_and_has_quick_and_paper_profiles() {
     let names = resgen_experiments::spec::list(&experiments_dir()).unwrap();
-    assert_eq!(names.len(), 14, "{names:?}");
+    assert_eq!(names.len(), 15, "{names:?}");
     for name in names {
         let exp = Experiment::find(&name, &experiments_dir()).unwrap();
         for p in ["quick", "paper"] {
@@ -697,6 +697,61 @@ fn smoke_theta_phase() {
 }
 
 #[test]
+fn smoke_theta_phase_two_layer_branch() {
+    // The centred two-layer branch (analytic quantities only: training capped at L = 1).
+    // Predicted (analytic module docs): ||h_L||^2 -> (1 + theta^2)^{L-1}, so theta = 1/sqrt(L)
+    // has a depth limit (h_change -> sqrt(e - 1) = 1.31) and theta = 1/L makes depth inert
+    // (theta^2 L -> 0: the kernel tends to the depth-1 kernel).
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny(
+        "theta-phase",
+        r#"set = { "data.n_train" = 40, "data.n_test" = 60, "model.width" = 256, "model.branch" = "two-layer" }
+        params = { train_max_depth = 1 }
+        grid = { "model.theta" = ["1/sqrt(L)", "1/L"], "model.depth" = [16, 256] }
+        seeds = [0]"#,
+        dir.path(),
+    );
+    let t = run(&exp, dir.path());
+    let v = |theta, depth, c| value(&t, &[("theta", theta), ("depth", depth)], c);
+    // 1/sqrt(L): the same forward change and kernel change at L = 16 and 256 (a limit),
+    // (1 + 1/16)^{15} = 2.48 and (1 + 1/256)^{255} = 2.71: h_change 1.22 and 1.31 (m = 256
+    // adds a few percent of noise).
+    for (depth, want) in [("16", 1.22), ("256", 1.31)] {
+        let h = v("1/sqrt(L)", depth, "h_change");
+        assert!((h / want - 1.0).abs() < 0.1, "1/sqrt(L) at L = {depth}: h_change {h}, predicted {want}");
+    }
+    let (k16, k256) = (v("1/sqrt(L)", "16", "kernel_change"), v("1/sqrt(L)", "256", "kernel_change"));
+    assert!(k256 > 0.05 && (k256 - k16).abs() < 0.25 * k256, "1/sqrt(L): kernel change {k16} -> {k256}");
+    // 1/L: inert, the kernel change shrinks with depth and is far below 1/sqrt(L)'s.
+    let (i16, i256) = (v("1/L", "16", "kernel_change"), v("1/L", "256", "kernel_change"));
+    assert!(i256 < 0.5 * i16 && i256 < 0.2 * k256, "1/L: kernel change {i16} -> {i256} (1/sqrt(L): {k256})");
+}
+
+#[test]
+fn smoke_kernel_vs_net() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny(
+        "kernel-vs-net",
+        r#"set = { "data.n_train" = 30, "data.n_test" = 40, "train.iterations" = 60, "train.log_every" = 60 }
+        grid = { "model.arch" = ["resnet", "fc"], "model.depth" = [4], "model.width" = [32, 512] }
+        seeds = [0]"#,
+        dir.path(),
+    );
+    let t = run(&exp, dir.path());
+    has_columns(&t, &["arch", "depth", "width", "rmse_test_mean", "disagree_test_mean", "krr_test_error_mean"]);
+    let v = |arch, w, c| value(&t, &[("arch", arch), ("width", w)], c);
+    for arch in ["resnet", "fc"] {
+        // Both predictors took the same 60 steps; the wider network follows its linearization
+        // more closely (measured: by several times).
+        assert_eq!(v(arch, "512", "steps"), 60.0);
+        assert!(v(arch, "512", "rmse_test") < 0.5 * v(arch, "32", "rmse_test"), "{arch}");
+        assert!(v(arch, "512", "rmse_train") < v(arch, "32", "rmse_train"), "{arch}");
+        let d = v(arch, "512", "disagree_test");
+        assert!((0.0..=1.0).contains(&d), "{arch}: {d}");
+    }
+}
+
+#[test]
 fn smoke_ntrf_bound() {
     let dir = tempfile::tempdir().unwrap();
     let exp = tiny(
@@ -825,7 +880,7 @@ fn committed_summary_is_what_the_committed_tables_produce() {
     // `resgen run all`); regenerate them from the committed tables and compare byte for byte.
     let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results");
     let claims = resgen_experiments::report::claims(&results).unwrap();
-    assert_eq!(claims.len(), 14);
+    assert_eq!(claims.len(), 15);
     let md = std::fs::read_to_string(results.join("summary.md")).unwrap();
     assert_eq!(md, resgen_experiments::report::markdown(&claims), "results/summary.md is stale: run `resgen report`");
     let tex = std::fs::read_to_string(results.join("summary.tex")).unwrap();

@@ -1,7 +1,7 @@
 //! Oracle tests of the two networks: gradients against finite differences, initialization
 //! statistics, forward-pass scale, the GD update, and identical `W0` on every backend.
 
-use resgen_models::{Arch, ModelConfig, Net, Precision, Theta};
+use resgen_models::{Arch, Branch, ModelConfig, Net, Precision, Theta};
 use resgen_tests::{backends, cpu_f64, rel, sphere};
 
 fn small(arch: Arch) -> ModelConfig {
@@ -23,8 +23,11 @@ fn gradients_match_central_finite_differences_in_f64() {
     let (_, dev) = cpu_f64();
     let d = 5;
     let (x, y) = sphere(7, d, 3);
-    for arch in [Arch::Resnet, Arch::Fc] {
-        let cfg = small(arch);
+    for (arch, branch) in
+        [(Arch::Resnet, Branch::OneLayer), (Arch::Fc, Branch::OneLayer), (Arch::Resnet, Branch::TwoLayer)]
+    {
+        // theta = 1/2 so that the two-layer branches' V_l gradients are not tiny.
+        let cfg = ModelConfig { branch, theta: Theta("0.5".into()), ..small(arch) };
         let host = Net::init_host(&cfg, d);
         let net = Net::from_host(&cfg, d, &host, Precision::F64, &dev);
         let (_, grads) = net.loss_grads(net.upload(&x, y.len(), d), &y);
@@ -43,15 +46,16 @@ fn gradients_match_central_finite_differences_in_f64() {
                 let fd = (lp - lm) / (2.0 * h);
                 assert!(
                     rel(g[k], fd, 1e-3) < 1e-6,
-                    "{arch:?} W{} entry {k}: backprop {} vs finite difference {fd}",
-                    li + 1,
+                    "{arch:?} {branch:?} {} entry {k}: backprop {} vs finite difference {fd}",
+                    Net::matrix_name(cfg.depth, li + 1),
                     g[k]
                 );
                 checked += 1;
             }
         }
-        // W1: 6x5, W2, W3: 6x6, W4: 1x6.
-        assert_eq!(checked, 30 + 36 + 36 + 6);
+        // W1: 6x5, W2, W3: 6x6, W4: 1x6; two-layer branches add V2, V3: 6x6.
+        let branches = if branch == Branch::TwoLayer && arch == Arch::Resnet { 72 } else { 0 };
+        assert_eq!(checked, 30 + 36 + 36 + 6 + branches);
     }
 }
 
@@ -65,10 +69,13 @@ fn written_out_backprop_matches_burn_autodiff() {
     let d = 9;
     let (x, y) = sphere(13, d, 8);
     let n = y.len() as f64;
-    for arch in [Arch::Resnet, Arch::Fc] {
+    for (arch, branch) in
+        [(Arch::Resnet, Branch::OneLayer), (Arch::Fc, Branch::OneLayer), (Arch::Resnet, Branch::TwoLayer)]
+    {
         for (theta, freeze) in [("1/L", false), ("1", false), ("1/L", true)] {
             let cfg = ModelConfig {
                 arch,
+                branch,
                 width: 11,
                 depth: 4,
                 seed: 6,
@@ -84,6 +91,8 @@ fn written_out_backprop_matches_burn_autodiff() {
             });
             assert_eq!(f, net.predict(net.upload(&x, y.len(), d)), "{arch:?}: outputs differ from the forward pass");
             assert_eq!(f, f_ad);
+            assert_eq!(grads.len(), Net::matrix_count(&cfg));
+            assert_eq!(grads_ad.len(), Net::matrix_count(&cfg));
             for (l, (g, r)) in grads.into_iter().zip(grads_ad).enumerate() {
                 assert_eq!(g.is_some(), net.is_trained(l + 1), "{arch:?} W{}: gradient presence", l + 1);
                 assert_eq!(r.is_some(), net.is_trained(l + 1));
@@ -91,7 +100,11 @@ fn written_out_backprop_matches_burn_autodiff() {
                 let (g, r) = (resgen_models::to_host(g), resgen_models::to_host(r));
                 let scale = r.iter().map(|v| v.abs()).fold(0.0, f64::max);
                 let err = g.iter().zip(&r).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
-                assert!(scale > 0.0 && err <= 1e-12 * scale, "{arch:?} theta {theta} W{}: {err} vs {scale}", l + 1);
+                assert!(
+                    scale > 0.0 && err <= 1e-12 * scale,
+                    "{arch:?} {branch:?} theta {theta} {}: {err} vs {scale}",
+                    Net::matrix_name(cfg.depth, l + 1)
+                );
             }
         }
     }
@@ -132,13 +145,25 @@ fn init_statistics_match_the_theory() {
         (Arch::Resnet, resgen_models::ResidualVariance::OneOverM),
         (Arch::Fc, resgen_models::ResidualVariance::TwoOverM),
     ] {
-        let cfg = ModelConfig { arch, width: 256, depth: 3, residual_variance: resvar, seed: 11, ..Default::default() };
+        // Two-layer branches add V_2, V_3 (matrices 5 and 6), N(0, 1/m), and keep W_l as above.
+        let branch =
+            if resvar == resgen_models::ResidualVariance::OneOverM { Branch::TwoLayer } else { Branch::OneLayer };
+        let cfg = ModelConfig {
+            arch,
+            width: 256,
+            depth: 3,
+            residual_variance: resvar,
+            branch,
+            seed: 11,
+            ..Default::default()
+        };
         let host = Net::init_host(&cfg, d);
+        assert_eq!(host.len(), if cfg.two_layer() { 6 } else { 4 });
         let m = 256.0;
         for (i, w) in host.iter().enumerate() {
             let l = i + 1;
             let expect =
-                if l == 4 || (l >= 2 && arch == Arch::Resnet && resvar == resgen_models::ResidualVariance::OneOverM) {
+                if l >= 4 || (l >= 2 && arch == Arch::Resnet && resvar == resgen_models::ResidualVariance::OneOverM) {
                     1.0 / m
                 } else {
                     2.0 / m
@@ -282,8 +307,10 @@ fn forward_matches_a_host_reference_on_every_backend() {
     // Oracle: the forward pass written out with plain loops in f64.
     let d = 6;
     let (x, _) = sphere(5, d, 8);
-    for arch in [Arch::Resnet, Arch::Fc] {
-        let cfg = ModelConfig { arch, width: 10, depth: 4, seed: 5, ..Default::default() };
+    for (arch, branch) in
+        [(Arch::Resnet, Branch::OneLayer), (Arch::Fc, Branch::OneLayer), (Arch::Resnet, Branch::TwoLayer)]
+    {
+        let cfg = ModelConfig { arch, branch, width: 10, depth: 4, seed: 5, ..Default::default() };
         let host = Net::init_host(&cfg, d);
         let theta = cfg.theta_value();
         let reference: Vec<f64> = x
@@ -293,8 +320,12 @@ fn forward_matches_a_host_reference_on_every_backend() {
                     w.chunks(v.len()).map(|r| r.iter().zip(v).map(|(a, b)| a * b).sum::<f64>()).collect()
                 };
                 let mut h: Vec<f64> = mv(&host[0], xi).into_iter().map(|v| v.max(0.0)).collect();
-                for w in &host[1..cfg.depth] {
-                    let b: Vec<f64> = mv(w, &h).into_iter().map(|v| v.max(0.0)).collect();
+                for (l, w) in (2..=cfg.depth).zip(&host[1..cfg.depth]) {
+                    let mut b: Vec<f64> = mv(w, &h).into_iter().map(|v| v.max(0.0)).collect();
+                    if cfg.two_layer() {
+                        // V_l = host[L + l - 1]
+                        b = mv(&host[cfg.depth + l - 1], &b);
+                    }
                     h = match arch {
                         Arch::Resnet => h.iter().zip(&b).map(|(p, q)| p + theta * q).collect(),
                         Arch::Fc => b,
@@ -307,7 +338,7 @@ fn forward_matches_a_host_reference_on_every_backend() {
             let net = Net::from_host(&cfg, d, &host, Precision::F32, &dev);
             let f = net.predict(net.upload(&x, 5, d));
             for (p, q) in f.iter().zip(&reference) {
-                assert!((p - q).abs() < 1e-5 * q.abs().max(1.0), "{b} {arch:?}: {p} vs {q}");
+                assert!((p - q).abs() < 1e-5 * q.abs().max(1.0), "{b} {arch:?} {branch:?}: {p} vs {q}");
             }
         }
     }
@@ -354,6 +385,18 @@ fn safetensors_round_trip_keeps_every_weight() {
         let wide = Net::init(&ModelConfig { width: 16, ..cfg.clone() }, 3, precision, &dev).unwrap();
         let e = resgen_models::load_burnpack(&wide, &bpk).unwrap_err();
         assert!(e.contains("w.bpk"), "{e}");
+    }
+    // Two-layer branches at depth 11: W1..W12, then V2..V11 by number (not V10, V11, V2, ...).
+    let cfg = ModelConfig { width: 3, depth: 11, branch: Branch::TwoLayer, ..Default::default() };
+    let net = Net::init(&cfg, 2, Precision::F64, &dev).unwrap();
+    let path = dir.path().join("v.safetensors");
+    resgen_models::save_safetensors(&net, &path).unwrap();
+    let back = resgen_models::load_safetensors(&path).unwrap();
+    let names: Vec<String> = back.iter().map(|(n, _, _)| n.clone()).collect();
+    let expect: Vec<String> = (1..=12).map(|k| format!("W{k}")).chain((2..=11).map(|l| format!("V{l}"))).collect();
+    assert_eq!(names, expect);
+    for ((_, _, v), w) in back.iter().zip(net.host_weights()) {
+        assert_eq!(v, &w);
     }
 }
 

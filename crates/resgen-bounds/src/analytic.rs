@@ -35,9 +35,27 @@
 //! Derived here, and checked against the mean empirical kernel over seeds (the tests). On the
 //! diagonal with `L = 2`, `theta = 1/2`, `v = 2`, unit `x`: `q_2 = 1 + 1/pi + 1/4`,
 //! `B_1 = 5/4`, `K/m = q_2 + 1/8 + 5/8 = 2 + 1/pi`.
+//!
+//! # The ResNet with two-layer branches
+//!
+//! `h_l = h_{l-1} + theta V_l a_l`, `a_l = relu(W_l h_{l-1})`, `V_l` entries `N(0, u/m)`
+//! (`u = 1`, [`resgen_models::BRANCH_OUT_VARIANCE`]). `V_l` has mean zero and is independent of
+//! `h_{l-1}` and `a_l`, so every cross term vanishes in the limit (no mean state `s` is needed):
+//!
+//! - `q_1 = k1(<x,x'>)`, `q_l = q_{l-1} + theta^2 u E_l`, with `E_l = lim <a_l(x), a_l(x')> =
+//!   (v/2) k1(q_{l-1})`;
+//! - backward: `V_l^T g_l` has coordinates of covariance `u B_l`, so
+//!   `lim <delta_l(x), delta_l(x')> / m = theta^2 u B_l k0_l / 2` for `W_l`'s delta
+//!   `delta_l = theta (V_l^T g_l) o 1{z_l > 0}`, and `B_{l-1} = B_l (1 + theta^2 v u k0_l / 2)`;
+//! - `K / m = q_L + sum_{l=2..L} theta^2 B_l (E_l + u (k0_l / 2) q_{l-1}) + B_1 (k0_1 / 2) <x,x'>`
+//!   (the `V_l` block is `theta^2 B_l E_l`, the `W_l` block `theta^2 u B_l (k0_l/2) q_{l-1}`).
+//!
+//! On the diagonal with `v = 2`, `u = 1` and unit `x`: `q_l = (1 + theta^2)^{l-1}`,
+//! `B_l = (1 + theta^2)^{L-l}`, so `K(x,x)/m = (3/2)(1 + theta^2)^{L-1} + (3/2)(L-1) theta^2
+//! (1 + theta^2)^{L-2}`; at `L = 2`, `theta = 1/2`: `15/8 + 3/8 = 9/4`.
 
 use crate::Gram;
-use resgen_models::{Arch, ModelConfig, ResidualVariance};
+use resgen_models::{Arch, BRANCH_OUT_VARIANCE, Branch, ModelConfig, ResidualVariance};
 
 fn arccos_step(k12: f64, k11: f64, k22: f64) -> (f64, f64) {
     let norm = (k11 * k22).sqrt();
@@ -99,6 +117,29 @@ pub fn resnet_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f64, 
     total + b * 0.5 * k0[0] * x12
 }
 
+/// `K / m` for the ResNet with two-layer branches (see the module notes), `u` the variance of
+/// `V_l` times `m`.
+pub fn two_layer_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f64, v: f64, u: f64) -> f64 {
+    let (mut q12, mut q11, mut q22) = arccos_triple(x12, x11, x22, 2.0);
+    // Per layer l = 2..L (index l - 2): q_{l-1}(x,x'), k0_l and E_l.
+    let mut per_layer = Vec::with_capacity(depth.saturating_sub(1));
+    for _ in 2..=depth {
+        let k0 = arccos_step(q12, q11, q22).1;
+        let (e12, e11, e22) = arccos_triple(q12, q11, q22, v);
+        per_layer.push((q12, k0, e12));
+        q12 += theta * theta * u * e12;
+        q11 += theta * theta * u * e11;
+        q22 += theta * theta * u * e22;
+    }
+    let mut total = q12;
+    let mut b = 1.0;
+    for &(q_prev, k0, e) in per_layer.iter().rev() {
+        total += theta * theta * b * (e + u * 0.5 * k0 * q_prev);
+        b *= 1.0 + theta * theta * v * u * 0.5 * k0;
+    }
+    total + b * 0.5 * arccos_step(x12, x11, x22).1 * x12
+}
+
 /// The infinite-width forward pass of either network on a unit-norm input: per hidden layer
 /// `l = 1..L`, the limits of `||h_l||` and of `||h_l - h_1|| / ||h_1||`.
 ///
@@ -107,6 +148,8 @@ pub fn resnet_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f64, 
 /// `s_l = s_{l-1} + theta sqrt(v q_{l-1} / 2pi)`, and `c_l = lim <h_l, h_1>`:
 /// `c_1 = 1`, `c_l = c_{l-1} + theta s_1 sqrt(v q_{l-1} / 2pi)` (`h_1 >= 0` does not centre
 /// `relu(W_l h_{l-1})` either), so `||h_l - h_1||^2 = q_l - 2 c_l + 1`.
+/// Two-layer branches: `q_l = q_{l-1} (1 + theta^2 u v / 2)` and `c_l = 1` (`V_l` has mean
+/// zero), so `||h_l - h_1||^2 = q_l - 1`.
 /// FC: `q_l = 1` (He scaling) and, for `l >= 2`, `h_l = relu(W_l h_{l-1})` with `W_l`
 /// independent of `h_1`, so `<h_l, h_1> -> s_1 sqrt(q_{l-1} / pi) = 1/pi` and
 /// `||h_l - h_1|| -> sqrt(2 - 2/pi)`.
@@ -126,7 +169,14 @@ pub fn forward_prediction(cfg: &ModelConfig) -> Result<Vec<(f64, f64)>, String> 
             };
             let s1 = 1.0 / PI.sqrt();
             let (mut q, mut s, mut c) = (1.0f64, s1, 1.0f64);
-            for _ in 2..=depth {
+            if cfg.branch == Branch::TwoLayer {
+                let grow = 1.0 + theta * theta * BRANCH_OUT_VARIANCE * v / 2.0;
+                for _ in 2..=depth {
+                    q *= grow;
+                    out.push((q.sqrt(), (q - 1.0).max(0.0).sqrt()));
+                }
+            }
+            for _ in (2..=depth).filter(|_| cfg.branch == Branch::OneLayer) {
                 let mean = (v * q / (2.0 * PI)).sqrt();
                 c += theta * s1 * mean;
                 q += 2.0 * theta * s * mean + theta * theta * 0.5 * v * q;
@@ -157,7 +207,12 @@ pub fn ntk(cfg: &ModelConfig, x: &[f64], n: usize, d: usize) -> Result<Gram, Str
                 ResidualVariance::TwoOverM => 2.0,
                 ResidualVariance::OneOverM => 1.0,
             };
-            Ok(gram(x, n, d, |a, b, c| resnet_ntk_entry(a, b, c, cfg.depth, theta, v)))
+            Ok(match cfg.branch {
+                Branch::OneLayer => gram(x, n, d, |a, b, c| resnet_ntk_entry(a, b, c, cfg.depth, theta, v)),
+                Branch::TwoLayer => {
+                    gram(x, n, d, |a, b, c| two_layer_ntk_entry(a, b, c, cfg.depth, theta, v, BRANCH_OUT_VARIANCE))
+                }
+            })
         }
     }
 }

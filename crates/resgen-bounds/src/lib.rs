@@ -12,6 +12,8 @@
 //!   parameters; [`evaluate`] evaluates every eps_NTRF formula over the radius grid for one
 //!   network, each minimized over R on its own.
 //! - [`qp`]: the Cao-Gu NTK corollary's infimum over relabelings (a convex QP).
+//! - [`predictor`]: the linearized network trained by GD in function space, and kernel
+//!   regression, with the cross kernel `K(X_test, X)` from the same batched pass.
 //!
 //! Everything here is f64, whatever precision the network trained in: near-singular Gram
 //! matrices give NaN in f32.
@@ -23,6 +25,7 @@ pub mod formulas;
 pub mod linalg;
 pub mod ntk;
 pub mod ntrf;
+pub mod predictor;
 pub mod qp;
 pub mod rademacher;
 pub mod report;

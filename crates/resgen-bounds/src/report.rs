@@ -98,11 +98,11 @@ pub fn ntk_report(
     let m = cfg.model.width as f64;
     write_gram(dir, "ntk_total", &ntk.total, npy)?;
     for (l, k) in ntk.per_layer.iter().enumerate() {
-        write_gram(dir, &format!("ntk_W{}", l + 1), k, npy)?;
+        write_gram(dir, &format!("ntk_{}", Net::matrix_name(cfg.model.depth, l + 1)), k, npy)?;
     }
     let mut kernels: Vec<(String, Gram)> = vec![("empirical".into(), ntk.normalized())];
     for (l, k) in ntk.per_layer.iter().enumerate() {
-        kernels.push((format!("empirical_W{}", l + 1), k.scale(1.0 / m)));
+        kernels.push((format!("empirical_{}", Net::matrix_name(cfg.model.depth, l + 1)), k.scale(1.0 / m)));
     }
     if analytic_too {
         let a = analytic::ntk(&cfg.model, &split.train.x, n, d)?;
@@ -161,7 +161,7 @@ pub fn ntk_report(
         .enumerate()
         .map(|(l, k)| {
             vec![
-                format!("W{}", l + 1),
+                Net::matrix_name(cfg.model.depth, l + 1),
                 "1".into(),
                 num(k.trace()),
                 num(rad.bound_per_layer[l]),
@@ -182,8 +182,8 @@ pub fn ntk_report(
     write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))
 }
 
-/// Reads a run's weight file and checks it against the config: one matrix per layer
-/// (`L + 1`), each of the config's shape. A missing file or a mismatch is an error naming the
+/// Reads a run's weight file and checks it against the config: one matrix per weight matrix
+/// (`L + 1`, plus `V_2..V_L` for two-layer branches), each of the config's shape. A missing file or a mismatch is an error naming the
 /// file, the matrix and both shapes.
 pub fn load_weights(path: &Path, model: &resgen_models::ModelConfig, d: usize) -> Result<Vec<Vec<f64>>, String> {
     if !path.exists() {
@@ -193,13 +193,14 @@ pub fn load_weights(path: &Path, model: &resgen_models::ModelConfig, d: usize) -
         ));
     }
     let tensors = resgen_models::load_safetensors(path)?;
-    if tensors.len() != model.depth + 1 {
+    if tensors.len() != Net::matrix_count(model) {
         return Err(format!(
-            "{}: {} matrices, but config.toml's network (depth {}) has {}",
+            "{}: {} matrices, but config.toml's network (depth {}, {} branches) has {}",
             path.display(),
             tensors.len(),
             model.depth,
-            model.depth + 1
+            model.branch.name(),
+            Net::matrix_count(model)
         ));
     }
     let mut out = Vec::with_capacity(tensors.len());
@@ -275,8 +276,13 @@ pub fn bounds_report(
         .iter()
         .map(|row| {
             let s = &row.solution;
-            let active: Vec<String> =
-                s.active.iter().enumerate().filter(|(_, a)| **a).map(|(l, _)| format!("W{}", l + 1)).collect();
+            let active: Vec<String> = s
+                .active
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| **a)
+                .map(|(l, _)| Net::matrix_name(cfg.model.depth, l + 1))
+                .collect();
             let mut r = vec![
                 num(s.radius),
                 num(s.loss),
@@ -338,4 +344,99 @@ pub fn bounds_report(
     let p = run_dir.join("bounds.csv");
     write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))?;
     Ok(values)
+}
+
+/// `resgen kernel-predict --run DIR`: the run's trained network against its kernel predictors
+/// at the same iteration, per point, into `DIR/kernel-predict.csv` (`split`, `index`, `y`,
+/// `f_net`, `f_lin`, `f_krr`, `f_init`) and a summary `DIR/kernel-predict-summary.csv`.
+///
+/// `f_lin` is the linearized network at `W0` (the run's saved initialization) trained by GD in
+/// function space for the run's `iterations_done` steps at its `eta` (both from meta.json),
+/// with the empirical NTK over the trained layers ([`crate::predictor`]); `f_krr` is kernel
+/// regression on the labels with the analytic NTK. Full-batch GD runs only (the linearized
+/// dynamics of SGD depend on the batch order). Returns the summary's `(name, value)` pairs.
+pub fn kernel_predict_report(run_dir: &Path, backend: BackendKind) -> Result<Vec<(String, f64)>, String> {
+    use crate::predictor::{agreement, kernel_regression, linearized_gd, train_and_cross_kernels};
+    let cfg = RunConfig::load(&run_dir.join("config.toml"), &[]).map_err(|e| e.to_string())?;
+    if cfg.train.algorithm != resgen_train::Algorithm::Gd {
+        return Err(format!(
+            "{}: train.algorithm = {:?}; kernel-predict follows full-batch GD (\"gd\") only",
+            run_dir.join("config.toml").display(),
+            cfg.train.algorithm
+        ));
+    }
+    let meta_path = run_dir.join("meta.json");
+    let meta: serde_json::Value = std::fs::read_to_string(&meta_path)
+        .map_err(|e| format!("{}: {e}", meta_path.display()))
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("{}: {e}", meta_path.display())))?;
+    let field = |k: &str| {
+        meta[k].as_f64().ok_or_else(|| format!("{}: no number `{k}` (is the run finished?)", meta_path.display()))
+    };
+    let (eta, steps) = (field("eta")?, field("iterations_done")? as usize);
+    let device = kernel_device(backend)?;
+    let split: Split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
+    let (n, d, nt) = (split.train.n, split.train.d, split.test.n);
+    let w0 = load_weights(&run_dir.join("weights_init.safetensors"), &cfg.model, d)?;
+    let w = load_weights(&run_dir.join("weights_final.safetensors"), &cfg.model, d)?;
+    let net0 = Net::from_host(&cfg.model, d, &w0, Precision::F64, &device);
+    let trained = Net::from_host(&cfg.model, d, &w, Precision::F64, &device);
+    let (k, kx) = train_and_cross_kernels(&net0, &split.train.x, n, &split.test.x, nt);
+    let out = |net: &Net, x: &[f64], rows: usize| {
+        if rows == 0 { Vec::new() } else { net.predict(net.upload(x, rows, d)) }
+    };
+    let (f0, f0t) = (out(&net0, &split.train.x, n), out(&net0, &split.test.x, nt));
+    let (lin, lin_t) = linearized_gd(&k, &kx, &split.train.y, (&f0, &f0t), eta, steps)
+        .map_err(|s| format!("the linearized network diverged at step {s} (eta = {eta})"))?;
+    let (f, ft) = (out(&trained, &split.train.x, n), out(&trained, &split.test.x, nt));
+    let all: Vec<f64> = split.train.x.iter().chain(&split.test.x).copied().collect();
+    let na = n + nt;
+    let ka = analytic::ntk(&cfg.model, &all, na, d)?;
+    let block = |rows: std::ops::Range<usize>| -> Vec<f64> {
+        rows.flat_map(|i| ka.data[i * na..i * na + n].to_vec()).collect()
+    };
+    let ka_train = Gram { n, data: block(0..n) };
+    let (krr, krr_t) = (
+        kernel_regression(&ka_train, &block(0..n), &split.train.y)?,
+        kernel_regression(&ka_train, &block(n..na), &split.train.y)?,
+    );
+    let header: Vec<String> =
+        ["split", "index", "y", "f_net", "f_lin", "f_krr", "f_init"].iter().map(|s| s.to_string()).collect();
+    let mut rows = Vec::with_capacity(na);
+    for (name, y, fnet, flin, fkrr, finit) in
+        [("train", &split.train.y, &f, &lin, &krr, &f0), ("test", &split.test.y, &ft, &lin_t, &krr_t, &f0t)]
+    {
+        for i in 0..y.len() {
+            rows.push(vec![
+                name.to_string(),
+                i.to_string(),
+                num(y[i]),
+                num(fnet[i]),
+                num(flin[i]),
+                num(fkrr[i]),
+                num(finit[i]),
+            ]);
+        }
+    }
+    let path = run_dir.join("kernel-predict.csv");
+    write_atomic(&path, csv_text(&header, &rows).as_bytes()).map_err(io(&path))?;
+    let err = |f: &[f64], y: &[f64]| resgen_train::margin_stats(f, y).2;
+    let (rmse_train, disagree_train) = agreement(&f, &lin);
+    let (rmse_test, disagree_test) = agreement(&ft, &lin_t);
+    let summary = vec![
+        ("steps".to_string(), steps as f64),
+        ("eta".into(), eta),
+        ("rmse_train".into(), rmse_train),
+        ("disagree_train".into(), disagree_train),
+        ("rmse_test".into(), rmse_test),
+        ("disagree_test".into(), disagree_test),
+        ("net_test_error".into(), err(&ft, &split.test.y)),
+        ("lin_test_error".into(), err(&lin_t, &split.test.y)),
+        ("krr_test_error".into(), err(&krr_t, &split.test.y)),
+        ("krr_disagree_test".into(), agreement(&ft, &krr_t).1),
+    ];
+    let path = run_dir.join("kernel-predict-summary.csv");
+    let body: Vec<Vec<String>> = summary.iter().map(|(k, v)| vec![k.clone(), num(*v)]).collect();
+    write_atomic(&path, csv_text(&["quantity".to_string(), "value".to_string()], &body).as_bytes())
+        .map_err(io(&path))?;
+    Ok(summary)
 }

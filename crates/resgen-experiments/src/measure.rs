@@ -8,7 +8,7 @@ use std::path::Path;
 
 use resgen_bounds::formulas::BoundConstants;
 use resgen_bounds::report::{QP_MAX_SWEEPS, RAD_SAMPLES, SOLVER_LIMITS, kernel_device, radius_grid};
-use resgen_bounds::{analytic, evaluate, features, formulas, linalg, ntk, qp, rademacher};
+use resgen_bounds::{analytic, evaluate, features, formulas, linalg, ntk, predictor, qp, rademacher};
 use resgen_data::Split;
 use resgen_models::{BackendKind, Net, Precision, to_host};
 use resgen_train::{RunConfig, StopReason, Trainer};
@@ -193,6 +193,10 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
         Kind::KernelMotion => {
             check_params(cell, &VIEW_PARAMS)?;
             kernel_motion(cell, backend)
+        }
+        Kind::KernelVsNet => {
+            check_params(cell, &[])?;
+            kernel_vs_net(cfg, backend)
         }
         Kind::ThetaPhase => {
             check_params(cell, &["train_max_depth"])?;
@@ -467,6 +471,71 @@ fn kernel_motion(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, Strin
             .with("train_loss", v.last.train_loss)
             .with("steps", v.steps as f64)
             .with("reached", v.reached),
+    ])
+}
+
+/// The trained network against its kernel predictors, at the same iteration and step size:
+/// GD for the config's iterations (or to its target loss; `steps` says how many), then the
+/// linearized network run for the same `steps` at the same `eta` in function space with the
+/// empirical NTK at `W0` over the trained layers ([`predictor::linearized_gd`]), and kernel
+/// regression on the labels with the analytic NTK (the infinite-width baseline). Per cell:
+/// - `rmse_test`, `disagree_test`: root mean squared difference of the network's and the
+///   linearized network's test outputs, and the fraction of test points whose signs differ;
+///   `rmse_train` likewise on the training points;
+/// - `rel_rmse_test`: `rmse_test` over the root mean square of the network's own output
+///   change on the test points, `f_T - f_0` (how much of the learned function the
+///   linearization misses);
+/// - `net_test_error`, `lin_test_error`, `krr_test_error` and `krr_disagree_test` (the analytic
+///   kernel regression's sign disagreement with the network);
+/// - `steps`, `eta`, `train_loss`.
+fn kernel_vs_net(cfg: &RunConfig, backend: BackendKind) -> Result<Vec<Record>, String> {
+    let kdev = kernel_device(backend)?;
+    let (trainer, rows) = train(cfg, backend)?;
+    let last = rows.last().ok_or("training logged no row")?;
+    let split = trainer.split().clone();
+    let (n, d, nt) = (split.train.n, split.train.d, split.test.n);
+    if nt == 0 {
+        return Err("kernel-vs-net compares test outputs: set data.n_test > 0".into());
+    }
+    let w0: Vec<Vec<f64>> = trainer.w0.iter().map(|w| to_host(w.clone())).collect();
+    let net0 = Net::from_host(&cfg.model, d, &w0, Precision::F64, &kdev);
+    let (k, kx) = predictor::train_and_cross_kernels(&net0, &split.train.x, n, &split.test.x, nt);
+    let f0 = net0.predict(net0.upload(&split.train.x, n, d));
+    let f0t = net0.predict(net0.upload(&split.test.x, nt, d));
+    let steps = last.iter;
+    let eta = trainer.eta();
+    let (lin, lin_t) = predictor::linearized_gd(&k, &kx, &split.train.y, (&f0, &f0t), eta, steps)
+        .map_err(|s| format!("the linearized network diverged at step {s} (eta = {eta})"))?;
+    let net = &trainer.net;
+    let f = net.predict(net.upload(&split.train.x, n, d));
+    let ft = net.predict(net.upload(&split.test.x, nt, d));
+    let (rmse_train, _) = predictor::agreement(&f, &lin);
+    let (rmse_test, disagree_test) = predictor::agreement(&ft, &lin_t);
+    let (moved, _) = predictor::agreement(&ft, &f0t);
+    // The infinite-width baseline: kernel regression with the analytic NTK.
+    let all: Vec<f64> = split.train.x.iter().chain(&split.test.x).copied().collect();
+    let ka = analytic::ntk(&cfg.model, &all, n + nt, d)?;
+    let na = n + nt;
+    let mut ka_train = resgen_bounds::Gram::zeros(n);
+    for i in 0..n {
+        ka_train.data[i * n..(i + 1) * n].copy_from_slice(&ka.data[i * na..i * na + n]);
+    }
+    let ka_cross: Vec<f64> = (n..na).flat_map(|i| ka.data[i * na..i * na + n].to_vec()).collect();
+    let krr = predictor::kernel_regression(&ka_train, &ka_cross, &split.train.y)?;
+    let err = |f: &[f64]| resgen_train::margin_stats(f, &split.test.y).2;
+    Ok(vec![
+        Record::new(&[])
+            .with("rmse_test", rmse_test)
+            .with("rel_rmse_test", rmse_test / moved)
+            .with("disagree_test", disagree_test)
+            .with("rmse_train", rmse_train)
+            .with("net_test_error", err(&ft))
+            .with("lin_test_error", err(&lin_t))
+            .with("krr_test_error", err(&krr))
+            .with("krr_disagree_test", predictor::agreement(&ft, &krr).1)
+            .with("steps", steps as f64)
+            .with("eta", eta)
+            .with("train_loss", last.train_loss),
     ])
 }
 

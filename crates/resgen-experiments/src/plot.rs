@@ -60,7 +60,9 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
         .collect::<Result<_, String>>()?;
     let filters: Vec<(usize, &String)> =
         spec.filter.iter().map(|(k, v)| Ok((col(k)?, v))).collect::<Result<_, String>>()?;
-    let series_cols: Vec<usize> = spec.series.iter().map(|s| col(s)).collect::<Result<_, _>>()?;
+    // A series column the table lacks (a grid that does not sweep it, e.g. a one-branch run
+    // of theta-phase) has a single value: it splits nothing and is left out of the labels.
+    let series_cols: Vec<usize> = spec.series.iter().filter_map(|s| col(s).ok()).collect();
     let panel_cols: Vec<usize> = spec.panels.iter().map(|s| col(s)).collect::<Result<_, _>>()?;
     let tx = |v: f64, log: bool| if log { v.log10() } else { v };
     // panel label -> series label -> points (x, y, sd), all in plotting coordinates.

@@ -32,11 +32,12 @@ impl Table {
         let cols: Vec<(usize, &str)> =
             keys.iter().map(|(k, val)| Ok((self.col(k)?, *val))).collect::<Result<_, String>>()?;
         let vc = self.col(&format!("{v}_mean"))?;
-        let row = self
-            .rows
-            .iter()
-            .find(|r| cols.iter().all(|(i, val)| r[*i] == *val))
-            .ok_or_else(|| format!("{}.csv has no row {keys:?}", self.name))?;
+        let mut rows = self.rows.iter().filter(|r| cols.iter().all(|(i, val)| r[*i] == *val));
+        let row = rows.next().ok_or_else(|| format!("{}.csv has no row {keys:?}", self.name))?;
+        if rows.next().is_some() {
+            // A claim must name every grid column it reads, or it reads an arbitrary row.
+            return Err(format!("{}.csv has more than one row {keys:?}", self.name));
+        }
         Ok(row[vc].parse().unwrap_or(f64::NAN))
     }
 
@@ -535,19 +536,28 @@ fn label_noise(r: &Path) -> Result<Claim, String> {
 
 fn theta_phase(r: &Path) -> Result<Claim, String> {
     let t = Table::load(r, "theta-phase")?;
-    let v = |theta: &str, depth: &str, c: &str| t.get(&[("theta", theta), ("depth", depth)], c);
-    // Degeneration at gamma = 0 by L = 256; a depth limit at theta = 1/L from L = 64 to 1024.
+    let at = |branch: &'static str| {
+        let t = &t;
+        move |theta: &str, depth: &str, c: &str| t.get(&[("branch", branch), ("theta", theta), ("depth", depth)], c)
+    };
+    let (v, w) = (at("one-layer"), at("two-layer"));
+    // One-layer: degeneration at gamma = 0 by L = 256; a depth limit at theta = 1/L from L = 64
+    // to 1024.
     let degenerate = v("1", "256", "kernel_test_error")? >= 0.4
         && v("1", "256", "offdiag_sd")? < 1e-3 * v("1/L", "256", "offdiag_sd")?;
     let (k64, k1024) = (v("1/L", "64", "kernel_change")?, v("1/L", "1024", "kernel_change")?);
     let (h64, h1024) = (v("1/L", "64", "h_change")?, v("1/L", "1024", "h_change")?);
     let limit = (k1024 - k64).abs() < 0.05 && k1024 > 0.1 && (h1024 - h64).abs() < 0.1 * h64;
+    // Two-layer (centred): the depth limit moves to 1/sqrt(L), and 1/L makes depth inert.
+    let (s64, s1024) = (w("1/sqrt(L)", "64", "kernel_change")?, w("1/sqrt(L)", "1024", "kernel_change")?);
+    let (i64_, i1024) = (w("1/L", "64", "kernel_change")?, w("1/L", "1024", "kernel_change")?);
+    let centred = (s1024 - s64).abs() < 0.05 && s1024 > 0.1 && i1024 < i64_ && i1024 < 0.1 * s1024;
     Ok(claim(
         "Residual scaling phases (beyond the paper)",
         "theta-phase",
-        "theta = L^-gamma: small gamma degenerates as L grows (normalized kernel to a constant, kernel predictions to chance); theta = 1/L converges to a depth limit",
+        "theta = L^-gamma: small gamma degenerates as L grows (normalized kernel to a constant, kernel predictions to chance); the one-layer branch has its depth limit at theta = 1/L, the centred two-layer branch at 1/sqrt(L), where 1/L makes depth inert",
         format!(
-            "kernel-regression test error at L = 256: theta = 1 {}, L^-0.25 {}, 1/sqrt(L) {}, 1/L {}; theta = 1/L from L = 64 to 1024: ||K~_L - K~_1|| / ||K~_1|| {} to {}, ||h_L - h_1|| / ||h_1|| {} to {}",
+            "one-layer, kernel-regression test error at L = 256: theta = 1 {}, L^-0.25 {}, 1/sqrt(L) {}, 1/L {}; theta = 1/L from L = 64 to 1024: ||K~_L - K~_1|| / ||K~_1|| {} to {}, ||h_L - h_1|| / ||h_1|| {} to {}. Two-layer, L = 64 to 1024: kernel change at 1/sqrt(L) {} to {}, at 1/L {} to {}; test error at L = 256, theta = 1: {}",
             g(v("1", "256", "kernel_test_error")?),
             g(v("L^-0.25", "256", "kernel_test_error")?),
             g(v("1/sqrt(L)", "256", "kernel_test_error")?),
@@ -555,14 +565,61 @@ fn theta_phase(r: &Path) -> Result<Claim, String> {
             g(k64),
             g(k1024),
             g(h64),
-            g(h1024)
+            g(h1024),
+            g(s64),
+            g(s1024),
+            g(i64_),
+            g(i1024),
+            g(w("1", "256", "kernel_test_error")?)
         ),
-        verdict(degenerate && limit),
+        verdict(degenerate && limit && centred),
+    ))
+}
+
+fn kernel_vs_net(r: &Path) -> Result<Claim, String> {
+    let t = Table::load(r, "kernel-vs-net")?;
+    let widths = t.sorted_nums("width")?;
+    let (w_lo, w_hi, l_hi) = (&widths[0], &widths[widths.len() - 1], t.max_num("depth")?);
+    let v = |a: &str, d: &str, w: &str, c: &str| t.get(&[("arch", a), ("depth", d), ("width", w)], c);
+    // The log-log slope of rmse_test against m (least squares over the widths), per network.
+    let slope = |a: &str, d: &str| -> Result<f64, String> {
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        for w in &widths {
+            xs.push(w.parse::<f64>().map_err(|e| e.to_string())?.ln());
+            ys.push(v(a, d, w, "rmse_test")?.ln());
+        }
+        Ok(crate::fit::linear_fit(&xs, &ys).map_or(f64::NAN, |(_, b)| b))
+    };
+    let mut falls = true;
+    for a in ["resnet", "fc"] {
+        for d in t.values("depth")? {
+            falls &= v(a, &d, w_hi, "rmse_test")? < v(a, &d, w_lo, "rmse_test")?;
+        }
+    }
+    let res_closer = v("resnet", &l_hi, w_hi, "rmse_test")? < v("fc", &l_hi, w_hi, "rmse_test")?;
+    Ok(claim(
+        "Network vs its linearization (beyond the paper)",
+        "kernel-vs-net",
+        "after the same GD steps, the network's test outputs approach the linearized network's as m grows (slope about -1/2 or steeper); the ResNet's closer than FC's",
+        format!(
+            "at L = {l_hi}, m = {w_lo} to {w_hi}: RMS output difference ResNet {} to {} (log-log slope {}), FC {} to {} (slope {}); sign disagreement at m = {w_hi}: ResNet {}, FC {}; analytic-NTK kernel regression test error {} (ResNet) vs trained {}",
+            g(v("resnet", &l_hi, w_lo, "rmse_test")?),
+            g(v("resnet", &l_hi, w_hi, "rmse_test")?),
+            g(slope("resnet", &l_hi)?),
+            g(v("fc", &l_hi, w_lo, "rmse_test")?),
+            g(v("fc", &l_hi, w_hi, "rmse_test")?),
+            g(slope("fc", &l_hi)?),
+            g(v("resnet", &l_hi, w_hi, "disagree_test")?),
+            g(v("fc", &l_hi, w_hi, "disagree_test")?),
+            g(v("resnet", &l_hi, w_hi, "krr_test_error")?),
+            g(v("resnet", &l_hi, w_hi, "net_test_error")?)
+        ),
+        verdict(falls && res_closer),
     ))
 }
 
 pub fn claims(results: &Path) -> Result<Vec<Claim>, String> {
-    let builders: [ClaimBuilder; 14] = [
+    let builders: [ClaimBuilder; 15] = [
         forward_scale,
         grad_features,
         gd_dynamics,
@@ -577,6 +634,7 @@ pub fn claims(results: &Path) -> Result<Vec<Claim>, String> {
         kernel_motion,
         label_noise,
         theta_phase,
+        kernel_vs_net,
     ];
     builders.iter().map(|b| b(results)).collect()
 }

@@ -66,6 +66,10 @@ pub enum Kind {
     /// The residual-scaling phase diagram theta = L^-gamma: depth dynamics, analytic kernel
     /// degeneration, kernel regression and trained test error (beyond the paper).
     ThetaPhase,
+    /// The trained network against the linearized network (empirical NTK at W0, GD in
+    /// function space) and analytic-NTK kernel regression, at the same iteration (beyond the
+    /// paper).
+    KernelVsNet,
 }
 
 impl Kind {
@@ -321,6 +325,7 @@ impl Experiment {
                 if config.model.arch == resgen_models::Arch::Fc {
                     config.model.theta = Default::default();
                     config.model.residual_variance = Default::default();
+                    config.model.branch = Default::default();
                 }
                 let hash = fnv_hex(&format!(
                     "{CELL_SCHEMA}\nkind = {}\n[params]\n{}\n{}",

@@ -22,6 +22,42 @@ impl Arch {
     }
 }
 
+/// The residual branch (ResNet only).
+///
+/// - `one-layer` (default): `h_l = h_{l-1} + theta relu(W_l h_{l-1})`, as in Frei, Cao and Gu.
+/// - `two-layer`: `h_l = h_{l-1} + theta V_l relu(W_l h_{l-1})`, with `V_l` (`m x m`) entries
+///   `N(0, 1/m)` at initialization (a fixed choice, documented in the README): with `W_l`'s
+///   `N(0, 2/m)`, `E ||V_l relu(W_l h)||^2 = ||h||^2`, so the branch adds a centred term of the
+///   stream's own size and `||h_L||^2 -> (1 + theta^2)^{L-1} ||h_1||^2`. Depth-free forward
+///   passes then need only `theta = O(1/sqrt(L))` (Marion et al.; Hayou et al.).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Branch {
+    /// `theta relu(W_l h)`.
+    #[default]
+    OneLayer,
+    /// `theta V_l relu(W_l h)`.
+    TwoLayer,
+}
+
+impl Branch {
+    /// Whether this is the default (one-layer) branch.
+    pub fn is_default(&self) -> bool {
+        *self == Branch::OneLayer
+    }
+
+    /// The name used in configs and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Branch::OneLayer => "one-layer",
+            Branch::TwoLayer => "two-layer",
+        }
+    }
+}
+
+/// Initialization variance of the two-layer branch's output matrices `V_l`, times `m`.
+pub const BRANCH_OUT_VARIANCE: f64 = 1.0;
+
 /// Variance of the residual layers' entries `W_2..W_L` at initialization (ResNet only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub enum ResidualVariance {
@@ -93,6 +129,10 @@ pub struct ModelConfig {
     pub theta: Theta,
     /// Initialization variance of the residual layers (ResNet only; reconstructed option).
     pub residual_variance: ResidualVariance,
+    /// The residual branch (ResNet only), see [`Branch`]. Left out of the serialized config
+    /// when it is the default, so one-layer configs (and their cell hashes) read as before.
+    #[serde(skip_serializing_if = "Branch::is_default")]
+    pub branch: Branch,
     /// Keep `W_1` at its initialization (not trained).
     pub freeze_input: bool,
     /// Keep `W_{L+1}` at its initialization (not trained).
@@ -109,6 +149,7 @@ impl Default for ModelConfig {
             depth: 4,
             theta: Theta::default(),
             residual_variance: ResidualVariance::default(),
+            branch: Branch::default(),
             freeze_input: false,
             freeze_output: false,
             seed: 0,
@@ -127,6 +168,11 @@ impl ModelConfig {
         }
         self.theta.value(self.depth).map_err(|e| format!("model.theta: {e}"))?;
         Ok(())
+    }
+
+    /// Whether the network has two-layer branches (and so the matrices `V_2..V_L`).
+    pub fn two_layer(&self) -> bool {
+        self.arch == Arch::Resnet && self.branch == Branch::TwoLayer
     }
 
     /// Theta at this config's depth (0 for the fully connected network, which has no branches).

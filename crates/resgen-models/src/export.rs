@@ -54,7 +54,7 @@ pub fn save_safetensors(net: &Net, path: &Path) -> std::io::Result<()> {
             }
         }
         header.insert(
-            Net::layer_name(i + 1),
+            Net::matrix_name(net.cfg.depth, i + 1),
             serde_json::json!({"dtype": dtype, "shape": shape, "data_offsets": [start, body.len()]}),
         );
     }
@@ -78,7 +78,7 @@ pub fn save_safetensors(net: &Net, path: &Path) -> std::io::Result<()> {
 pub type NamedTensor = (String, Vec<usize>, Vec<f64>);
 
 /// Reads a safetensors file written by [`save_safetensors`]: `(name, shape, values)` per tensor,
-/// in the order of the names `W1, W2, ...`.
+/// in the order of the names `W1, W2, ..., W{L+1}`, then `V2, ..., VL` (two-layer branches).
 pub fn load_safetensors(path: &Path) -> Result<Vec<NamedTensor>, String> {
     let err = |m: String| format!("{}: {m}", path.display());
     let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
@@ -105,6 +105,8 @@ pub fn load_safetensors(path: &Path) -> Result<Vec<NamedTensor>, String> {
         };
         out.push((name.clone(), shape, values));
     }
-    out.sort_by_key(|(n, _, _)| n.trim_start_matches('W').parse::<usize>().unwrap_or(usize::MAX));
+    // W1..W{L+1} first, then the two-layer branches' V2..VL, each by number (the header's
+    // own order is alphabetical: W10 before W2).
+    out.sort_by_key(|(n, _, _)| (n.starts_with('V'), n[1..].parse::<usize>().unwrap_or(usize::MAX)));
     Ok(out)
 }

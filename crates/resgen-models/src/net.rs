@@ -4,7 +4,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::config::{Arch, ModelConfig, ResidualVariance};
+use crate::config::{Arch, BRANCH_OUT_VARIANCE, ModelConfig, ResidualVariance};
 use crate::{Precision, to_host};
 
 /// The output of a forward pass that keeps the hidden states.
@@ -13,6 +13,9 @@ pub struct Forward {
     pub hidden: Vec<Tensor<2>>,
     /// `pre[l - 1] = z_l = W_l h_{l-1}` (the pre-activations), shape `[n, m]`, for `l = 1..L`.
     pub pre: Vec<Tensor<2>>,
+    /// Two-layer branches only: `branch[l - 2] = a_l = relu(z_l)`, the input of `V_l`, for
+    /// `l = 2..L` (empty otherwise).
+    pub branch: Vec<Tensor<2>>,
     /// `f(x)`, shape `[n, 1]`.
     pub output: Tensor<2>,
 }
@@ -28,10 +31,16 @@ pub struct Forward {
 ///   `g_{l-1} = g_l + delta_l W_l`.
 /// - FC layer `h_l = relu(z_l)` (and the ResNet's first layer): `delta_l = g_l o 1{z_l > 0}`,
 ///   `g_{l-1} = delta_l W_l`.
+/// - Two-layer block `h_l = h_{l-1} + theta V_l a_l`, `a_l = relu(z_l)`: `V_l` has input `a_l`
+///   and delta `theta g_l`; `W_l` has input `h_{l-1}` and delta
+///   `delta_l = theta (g_l V_l) o 1{z_l > 0}`; `g_{l-1} = g_l + delta_l W_l`.
+///
+/// The lists follow the weight matrices' order (see [`Net`]).
 pub struct Backprop {
-    /// `inputs[l - 1] = A_{l-1}` (`n x fan_in`): `X`, then `h_1 .. h_L`.
+    /// `inputs[k - 1]`: the input of matrix `k` (`n x fan_in`): `X`, `h_1 .. h_L`, then
+    /// `a_2 .. a_L` for two-layer branches.
     pub inputs: Vec<Tensor<2>>,
-    /// `deltas[l - 1] = D_l` (`n x fan_out`).
+    /// `deltas[k - 1]`: the backpropagated vectors of matrix `k` (`n x fan_out`).
     pub deltas: Vec<Tensor<2>>,
     /// `f(x_i)` at the current weights (the forward pass's own outputs).
     pub output: Vec<f64>,
@@ -40,7 +49,9 @@ pub struct Backprop {
 /// A ResNet or fully connected network with its weights on a device.
 ///
 /// `weights[l - 1]` is `W_l` in the paper's layout `[fan_out, fan_in]`:
-/// `W_1: [m, d]`, `W_2..W_L: [m, m]`, `W_{L+1}: [1, m]`.
+/// `W_1: [m, d]`, `W_2..W_L: [m, m]`, `W_{L+1}: [1, m]`; with two-layer branches the list goes
+/// on with `V_2..V_L` (`[m, m]`), so `weights[L + l - 1] = V_l`. Every per-matrix list (names,
+/// gradients, distances, kernel blocks) uses this order.
 #[derive(Clone, Debug)]
 pub struct Net {
     /// The configuration it was built from.
@@ -69,30 +80,40 @@ pub(crate) fn logistic(z: f64) -> f64 {
 }
 
 impl Net {
-    /// Shape `[fan_out, fan_in]` of `W_l`, `l = 1..=L+1`.
-    pub fn layer_shape(cfg: &ModelConfig, d: usize, l: usize) -> [usize; 2] {
+    /// Number of weight matrices: `L + 1`, plus `L - 1` for two-layer branches.
+    pub fn matrix_count(cfg: &ModelConfig) -> usize {
+        cfg.depth + 1 + if cfg.two_layer() { cfg.depth - 1 } else { 0 }
+    }
+
+    /// Shape `[fan_out, fan_in]` of matrix `k = 1..=`[`Net::matrix_count`] (`W_k` for
+    /// `k <= L + 1`, then `V_2..V_L`).
+    pub fn layer_shape(cfg: &ModelConfig, d: usize, k: usize) -> [usize; 2] {
         let (m, depth) = (cfg.width, cfg.depth);
-        match l {
+        match k {
             1 => [m, d],
-            l if l <= depth => [m, m],
+            k if k <= depth || k > depth + 1 => [m, m],
             _ => [1, m],
         }
     }
 
-    /// Initialization variance of `W_l`'s entries.
+    /// Initialization variance of matrix `k`'s entries.
     pub fn init_variance(cfg: &ModelConfig, l: usize) -> f64 {
         let m = cfg.width as f64;
+        if l > cfg.depth + 1 {
+            return BRANCH_OUT_VARIANCE / m;
+        }
         let output = l == cfg.depth + 1;
         let residual_one_over_m =
             l >= 2 && cfg.arch == Arch::Resnet && cfg.residual_variance == ResidualVariance::OneOverM;
         if output || residual_one_over_m { 1.0 / m } else { 2.0 / m }
     }
 
-    /// Draws `W0` on the host from the seed's weight stream, layer by layer, row-major.
-    /// The same seed gives the same numbers on every backend.
+    /// Draws `W0` on the host from the seed's weight stream, matrix by matrix, row-major.
+    /// The same seed gives the same numbers on every backend (and the same `W_l` for both
+    /// branches: the `V_l` are drawn after them).
     pub fn init_host(cfg: &ModelConfig, d: usize) -> Vec<Vec<f64>> {
         let mut rng = resgen_data::rng(cfg.seed, resgen_data::Stream::Weights);
-        (1..=cfg.depth + 1)
+        (1..=Self::matrix_count(cfg))
             .map(|l| {
                 let [r, c] = Self::layer_shape(cfg, d, l);
                 let sd = Self::init_variance(cfg, l).sqrt();
@@ -112,7 +133,7 @@ impl Net {
 
     /// A network with the given host weights (`host[l - 1]` row-major `W_l`).
     pub fn from_host(cfg: &ModelConfig, d: usize, host: &[Vec<f64>], precision: Precision, device: &Device) -> Net {
-        assert_eq!(host.len(), cfg.depth + 1, "one matrix per layer");
+        assert_eq!(host.len(), Self::matrix_count(cfg), "one host matrix per weight matrix");
         let weights = host
             .iter()
             .enumerate()
@@ -124,19 +145,20 @@ impl Net {
         Net { cfg: cfg.clone(), d, theta: cfg.theta_value(), precision, device: device.clone(), weights }
     }
 
-    /// Number of weight matrices, `L + 1`.
+    /// Number of weight matrices (see [`Net::matrix_count`]).
     pub fn num_layers(&self) -> usize {
         self.weights.len()
     }
 
-    /// Whether `W_l` (1-based) is trained; frozen input/output layers are not.
-    pub fn is_trained(&self, l: usize) -> bool {
-        !((l == 1 && self.cfg.freeze_input) || (l == self.num_layers() && self.cfg.freeze_output))
+    /// Whether matrix `k` (1-based) is trained; frozen input/output layers are not.
+    pub fn is_trained(&self, k: usize) -> bool {
+        !((k == 1 && self.cfg.freeze_input) || (k == self.cfg.depth + 1 && self.cfg.freeze_output))
     }
 
-    /// The name of `W_l` in tables and weight files.
-    pub fn layer_name(l: usize) -> String {
-        format!("W{l}")
+    /// The name of matrix `k` of a depth-`depth` network in tables and weight files: `W{k}`,
+    /// then `V2..VL` for two-layer branches.
+    pub fn matrix_name(depth: usize, k: usize) -> String {
+        if k <= depth + 1 { format!("W{k}") } else { format!("V{}", k - depth) }
     }
 
     /// Uploads a host matrix in this network's precision and device.
@@ -201,18 +223,22 @@ impl Net {
         let depth = self.cfg.depth;
         let w = &self.weights;
         let resnet = self.cfg.arch == Arch::Resnet;
+        let two_layer = self.cfg.two_layer();
         let sm = (self.cfg.width as f64).sqrt();
         // The forward pass itself, keeping every layer's input and pre-activation.
         let fw = forward_with(&self.cfg, self.theta, w, x.clone(), true);
-        let mut inputs = Vec::with_capacity(depth + 1);
+        let mut inputs = Vec::with_capacity(w.len());
         inputs.push(x);
         inputs.extend(fw.hidden);
         let mut pres = fw.pre;
+        let mut branch = fw.branch;
         let output = to_host(fw.output);
         let c = coef(&output);
         let n = c.len();
         let c = self.upload(&c, n, 1);
         let mut deltas = vec![c.clone().mul_scalar(sm)];
+        // Two-layer branches: V_L's delta first, reversed at the end like the W deltas.
+        let mut branch_deltas = Vec::with_capacity(branch.len());
         let mut g = Some(c.matmul(w[depth].clone()).mul_scalar(sm));
         // Tensors are moved rather than cloned wherever they are not needed again, so that the
         // backend can reuse their buffers in place (this pass is a third of a training step).
@@ -220,13 +246,20 @@ impl Net {
             let pre = pres.pop().expect("one pre-activation per hidden layer");
             let residual = l >= 2 && resnet;
             let g_l = g.take().expect("g_l is set for every layer");
-            let (masked, keep) = if residual { (g_l.clone(), Some(g_l)) } else { (g_l, None) };
+            let (masked, keep) = if !residual {
+                (g_l, None)
+            } else if two_layer {
+                // dF/da_l = theta g_l V_l; V_l's own delta is theta g_l.
+                let v = w[depth + l - 1].clone();
+                let dv = g_l.clone().mul_scalar(self.theta);
+                branch_deltas.push(dv.clone());
+                (dv.matmul(v), Some(g_l))
+            } else {
+                (g_l.clone().mul_scalar(self.theta), Some(g_l))
+            };
             // relu'(z) = 1{z > 0} as sign(z) clamped at 0 (measured faster on flex than a
             // boolean mask and mask_fill).
-            let mut delta = masked * pre.sign().clamp_min(0.0);
-            if residual {
-                delta = delta.mul_scalar(self.theta);
-            }
+            let delta = masked * pre.sign().clamp_min(0.0);
             if l > 1 {
                 let back = delta.clone().matmul(w[l - 1].clone());
                 g = Some(match keep {
@@ -237,6 +270,9 @@ impl Net {
             deltas.push(delta);
         }
         deltas.reverse();
+        branch_deltas.reverse();
+        deltas.extend(branch_deltas);
+        inputs.append(&mut branch);
         Backprop { inputs, deltas, output }
     }
 
@@ -327,11 +363,14 @@ pub(crate) fn upload(data: &[f64], rows: usize, cols: usize, precision: Precisio
 }
 
 /// The forward pass over any weight list (plain, or tracked for autodiff). With `keep`, the
-/// hidden states and pre-activations are kept for [`Net::forward_states`] and [`Net::backprop`].
+/// hidden states, pre-activations and branch activations are kept for [`Net::forward_states`]
+/// and [`Net::backprop`].
 fn forward_with(cfg: &ModelConfig, theta: f64, ws: &[Tensor<2>], x: Tensor<2>, keep: bool) -> Forward {
     let depth = cfg.depth;
+    let two_layer = cfg.two_layer();
     let kept = if keep { depth } else { 0 };
     let (mut hidden, mut pre_acts) = (Vec::with_capacity(kept), Vec::with_capacity(kept));
+    let mut branch = Vec::new();
     let mut h = x;
     for (l, w) in (1..=depth).zip(ws) {
         // z_l = W_l h_{l-1}: in batch form Z_l = H_{l-1} W_l^T.
@@ -341,8 +380,16 @@ fn forward_with(cfg: &ModelConfig, theta: f64, ws: &[Tensor<2>], x: Tensor<2>, k
         }
         let act = relu(pre);
         h = if l >= 2 && cfg.arch == Arch::Resnet {
-            // h_l = h_{l-1} + theta relu(W_l h_{l-1})
-            h + act.mul_scalar(theta)
+            if two_layer {
+                // h_l = h_{l-1} + theta V_l relu(W_l h_{l-1})
+                if keep {
+                    branch.push(act.clone());
+                }
+                h + act.matmul(ws[depth + l - 1].clone().transpose()).mul_scalar(theta)
+            } else {
+                // h_l = h_{l-1} + theta relu(W_l h_{l-1})
+                h + act.mul_scalar(theta)
+            }
         } else {
             // h_l = relu(W_l h_{l-1}) (FC layers and the ResNet's first layer)
             act
@@ -354,5 +401,5 @@ fn forward_with(cfg: &ModelConfig, theta: f64, ws: &[Tensor<2>], x: Tensor<2>, k
     // f = sqrt(m) W_{L+1} h_L
     let m = cfg.width as f64;
     let output = h.matmul(ws[depth].clone().transpose()).mul_scalar(m.sqrt());
-    Forward { hidden, pre: pre_acts, output }
+    Forward { hidden, pre: pre_acts, branch, output }
 }

@@ -46,7 +46,7 @@ fn git_commit() -> Option<String> {
 }
 
 fn write_metrics(dir: &Path, net: &Net, rows: &[Metrics]) -> Result<(), String> {
-    let header = metrics_header(net.num_layers());
+    let header = metrics_header(net);
     let body: Vec<Vec<String>> = rows.iter().map(|r| r.csv_row(net.cfg.width)).collect();
     let path = dir.join("metrics.csv");
     write_atomic(&path, csv_text(&header, &body).as_bytes()).map_err(io_err(&path))
@@ -63,7 +63,7 @@ fn write_distances(dir: &Path, net: &Net, last: Option<&Metrics>) -> Result<(), 
         .enumerate()
         .map(|(i, d)| {
             let l = i + 1;
-            vec![Net::layer_name(l), net.is_trained(l).to_string(), num(*d), num(d * sm)]
+            vec![Net::matrix_name(net.cfg.depth, l), net.is_trained(l).to_string(), num(*d), num(d * sm)]
         })
         .collect();
     let path = dir.join("distances.csv");

@@ -60,7 +60,8 @@ impl Metrics {
 }
 
 /// Columns of `metrics.csv` for a network with `layers = L + 1` weight matrices.
-pub fn metrics_header(layers: usize) -> Vec<String> {
+pub fn metrics_header(net: &resgen_models::Net) -> Vec<String> {
+    let names: Vec<String> = (1..=net.num_layers()).map(|k| Net::matrix_name(net.cfg.depth, k)).collect();
     let mut h: Vec<String> = [
         "iter",
         "train_loss",
@@ -74,8 +75,8 @@ pub fn metrics_header(layers: usize) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    h.extend((1..=layers).map(|l| format!("dist_W{l}")));
-    h.extend((1..=layers).map(|l| format!("sqrt_m_dist_W{l}")));
+    h.extend(names.iter().map(|w| format!("dist_{w}")));
+    h.extend(names.iter().map(|w| format!("sqrt_m_dist_{w}")));
     h
 }
 

@@ -71,6 +71,17 @@ enum Command {
         #[arg(long, required_unless_present = "run")]
         out: Option<PathBuf>,
     },
+    /// A finished GD run against its kernel predictors at the same iteration: the linearized
+    /// network (empirical NTK at the saved W0, GD in function space, the run's eta and steps)
+    /// and kernel regression with the analytic NTK, per point into RUN/kernel-predict.csv.
+    KernelPredict {
+        /// The run folder (trained with train.save_weights = true).
+        #[arg(long)]
+        run: PathBuf,
+        /// A CPU backend (or cuda): kernels are computed in f64.
+        #[arg(long)]
+        device: Option<BackendKind>,
+    },
     /// Every term and bound value for a finished training run, into RUN/bounds.csv.
     Bounds {
         /// The run folder written by `resgen train` (with its final weights).
@@ -273,6 +284,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             resgen_bounds::report::ntk_report(&cfg, backend, analytic, npy, &out, weights.as_deref())
                 .map_err(anyhow::Error::msg)?;
             println!("{}: summary.csv, rademacher.csv and the Gram matrices written", out.display());
+            Ok(())
+        }
+        Command::KernelPredict { run, device } => {
+            let backend = device.unwrap_or_else(BackendKind::default_compiled);
+            let values = resgen_bounds::report::kernel_predict_report(&run, backend).map_err(anyhow::Error::msg)?;
+            for (k, v) in values {
+                println!("{k:20} {v:.6}");
+            }
+            println!("per point: {}", run.join("kernel-predict.csv").display());
             Ok(())
         }
         Command::Bounds { run, device, delta, c_eps, c_radius, c_conf, c_ntk } => {

@@ -337,3 +337,46 @@ fn bounds_use_the_saved_initialization_and_reject_mismatched_weights() {
     assert!(!out.status.success() && err.contains("W1 has shape [16, 784]") && err.contains("[8, 784]"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn kernel_predict_compares_a_run_with_its_linearization_per_point() {
+    // A two-layer-branch ResNet trained for 5 GD steps; kernel-predict replays them on its
+    // linearization. At width 512 five small steps are nearly linear: the output difference
+    // is a small fraction of how far the outputs moved.
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let out = resgen()
+        .args(["train", "--config", "experiments/mnist-3v5.toml", "--quiet"])
+        .args(["--set", "model.width=512", "--set", "model.depth=3", "--set", "model.branch=\"two-layer\""])
+        .args(["--set", "data.n_train=30", "--set", "data.n_test=20", "--set", "train.iterations=5", "--out"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = resgen().args(["kernel-predict", "--run"]).arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = std::fs::read_to_string(run.join("kernel-predict-summary.csv")).unwrap();
+    let get =
+        |k: &str| -> f64 { summary.lines().find_map(|l| l.strip_prefix(&format!("{k},"))).unwrap().parse().unwrap() };
+    assert_eq!(get("steps"), 5.0);
+    let per_point = std::fs::read_to_string(run.join("kernel-predict.csv")).unwrap();
+    assert_eq!(per_point.lines().count(), 1 + 30 + 20);
+    assert!(per_point.starts_with("split,index,y,f_net,f_lin,f_krr,f_init\n"), "{per_point}");
+    // RMS of the network's own output change on the test points, from the per-point file.
+    let (mut moved, mut diff, mut count) = (0.0, 0.0, 0.0);
+    for l in per_point.lines().filter(|l| l.starts_with("test,")) {
+        let v: Vec<f64> = l.split(',').skip(2).map(|s| s.parse().unwrap()).collect();
+        moved += (v[1] - v[4]).powi(2);
+        diff += (v[1] - v[2]).powi(2);
+        count += 1.0;
+    }
+    let (moved, diff) = ((moved / count).sqrt(), (diff / count).sqrt());
+    assert!((diff - get("rmse_test")).abs() < 1e-9 * (1.0 + diff), "{diff} vs {summary}");
+    assert!(moved > 0.0 && diff < 0.1 * moved, "rmse {diff} vs output change {moved}");
+    // SGD runs are refused with the field named.
+    let cfg = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    std::fs::write(run.join("config.toml"), cfg.replace("algorithm = \"gd\"", "algorithm = \"sgd\"")).unwrap();
+    let out = resgen().args(["kernel-predict", "--run"]).arg(&run).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("config.toml") && err.contains("gd"), "{err}");
+}
