@@ -61,7 +61,10 @@ fn arccos_step(k12: f64, k11: f64, k22: f64) -> (f64, f64) {
     let norm = (k11 * k22).sqrt();
     let cos = (k12 / norm).clamp(-1.0, 1.0);
     let phi = cos.acos();
-    let sigma = norm / std::f64::consts::PI * (phi.sin() + (std::f64::consts::PI - phi) * cos);
+    // sin(phi) from cos(phi) (phi in [0, pi], so sin >= 0): a square root instead of a sine,
+    // which is a third of this step's time at L = 1024.
+    let sin = (1.0 - cos * cos).max(0.0).sqrt();
+    let sigma = norm / std::f64::consts::PI * (sin + (std::f64::consts::PI - phi) * cos);
     let dot = (std::f64::consts::PI - phi) / std::f64::consts::PI;
     (sigma, dot)
 }
@@ -222,14 +225,23 @@ pub fn fc_ntk(x: &[f64], n: usize, d: usize, depth: usize) -> Gram {
     gram(x, n, d, |a, b, c| fc_ntk_entry(a, b, c, depth))
 }
 
-fn gram(x: &[f64], n: usize, d: usize, entry: impl Fn(f64, f64, f64) -> f64) -> Gram {
-    let mut k = Gram::zeros(n);
+/// The kernel of every pair from its upper triangle, rows in parallel (rayon; each entry runs
+/// its own depth recursion, so the work is `O(n^2 L)` and independent per entry), mirrored so
+/// the result is exactly symmetric. Each entry is computed by the same code on one thread, so
+/// the result does not depend on the number of threads.
+fn gram(x: &[f64], n: usize, d: usize, entry: impl Fn(f64, f64, f64) -> f64 + Sync) -> Gram {
+    use rayon::prelude::*;
     let dot =
         |i: usize, j: usize| x[i * d..(i + 1) * d].iter().zip(&x[j * d..(j + 1) * d]).map(|(a, b)| a * b).sum::<f64>();
     let diag: Vec<f64> = (0..n).map(|i| dot(i, i)).collect();
-    for i in 0..n {
-        for j in i..n {
-            let v = entry(dot(i, j), diag[i], diag[j]);
+    // Row i holds its entries j = i..n; rows are interleaved (i and n - 1 - i) by rayon's
+    // work stealing, which balances the triangle.
+    let upper: Vec<Vec<f64>> =
+        (0..n).into_par_iter().map(|i| (i..n).map(|j| entry(dot(i, j), diag[i], diag[j])).collect()).collect();
+    let mut k = Gram::zeros(n);
+    for (i, row) in upper.iter().enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            let j = i + c;
             k.data[i * n + j] = v;
             k.data[j * n + i] = v;
         }

@@ -41,12 +41,17 @@ struct Args {
     /// against per-example backward passes, and the analytic NTK at n = 2000, L = 64 (f64).
     #[arg(long)]
     ntk: bool,
+    /// With --ntk: only the newer kernel paths (the two-layer branch's batched kernel, the
+    /// kernel predictor, and the analytic kernels at n = 2000 up to L = 1024), not the
+    /// empirical-vs-per-example and eps_NTRF lines.
+    #[arg(long, requires = "ntk")]
+    new_paths: bool,
     /// Only this network (`resnet` or `fc`); both by default.
     #[arg(long)]
     arch: Option<String>,
 }
 
-fn bench_ntk(backend: BackendKind, archs: &[Arch]) -> anyhow::Result<()> {
+fn bench_ntk(backend: BackendKind, archs: &[Arch], new_paths: bool) -> anyhow::Result<()> {
     use resgen_bounds::ntk::empirical_ntk;
     use resgen_bounds::ntrf;
     let device = backend.checked_device(Precision::F64)?;
@@ -55,7 +60,7 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch]) -> anyhow::Result<()> {
     let split = resgen_data::load(&data)?;
     println!("| kernel | shape | seconds | peak RSS MiB |");
     println!("|---|---|---|---|");
-    for &arch in archs {
+    for &arch in archs.iter().filter(|_| !new_paths) {
         let cfg = ModelConfig { arch, width: m, depth: l, ..Default::default() };
         let net = Net::init(&cfg, d, Precision::F64, &device).map_err(anyhow::Error::msg)?;
         // Best of three (the first call also pays for first-touch allocations).
@@ -129,15 +134,56 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch]) -> anyhow::Result<()> {
             per * n as f64 / fast
         );
     }
-    let (n2, l2) = (2000, 64);
+    // The two-layer branch's batched kernel (twice the matrices of the one-layer ResNet), and
+    // the kernel predictor's cross kernel plus 200 steps of linearized GD (n = 1000 training,
+    // 500 test points).
+    if archs.contains(&Arch::Resnet) {
+        let cfg = ModelConfig { width: m, depth: l, branch: resgen_models::Branch::TwoLayer, ..Default::default() };
+        let net = Net::init(&cfg, d, Precision::F64, &device).map_err(anyhow::Error::msg)?;
+        let t0 = Instant::now();
+        let k = empirical_ntk(&net, &split.train.x, n);
+        println!(
+            "| empirical NTK, batched (resnet, two-layer branch) | n/m/L/d = {n}/{m}/{l}/{d} | {:.2} | - |",
+            t0.elapsed().as_secs_f64()
+        );
+        assert!(k.total.trace().is_finite());
+        let nt = 500;
+        let test = resgen_data::load(&DataConfig { seed: 1, n_train: nt, ..data.clone() })?;
+        let net = Net::init(&ModelConfig { branch: Default::default(), ..cfg }, d, Precision::F64, &device)
+            .map_err(anyhow::Error::msg)?;
+        let t0 = Instant::now();
+        let (ktr, kx) = resgen_bounds::predictor::train_and_cross_kernels(&net, &split.train.x, n, &test.train.x, nt);
+        let t1 = t0.elapsed().as_secs_f64();
+        let (f0, f0t) = (vec![0.0; n], vec![0.0; nt]);
+        let eta = n as f64 / ktr.trace();
+        let t0 = Instant::now();
+        let out = resgen_bounds::predictor::linearized_gd(&ktr, &kx, &split.train.y, (&f0, &f0t), eta, 200);
+        assert!(out.is_ok());
+        println!(
+            "| kernel predictor (resnet): train + cross kernel; 200 linearized GD steps | n/nt/m/L = {n}/{nt}/{m}/{l} | {t1:.2}; {:.2} | - |",
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    let n2 = 2000;
     let data = DataConfig { source: DataSource::Sphere, d: 784, n_train: n2, n_test: 0, ..Default::default() };
     let split = resgen_data::load(&data)?;
-    for &arch in archs {
-        let cfg = ModelConfig { arch, depth: l2, ..Default::default() };
-        let t2 = Instant::now();
-        let a = resgen_bounds::analytic::ntk(&cfg, &split.train.x, n2, 784).map_err(anyhow::Error::msg)?;
-        println!("| analytic {} NTK | n = {n2}, L = {l2} | {:.2} | - |", arch.name(), t2.elapsed().as_secs_f64());
-        assert!(a.trace().is_finite());
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    for (arch, branch) in archs
+        .iter()
+        .map(|&a| (a, resgen_models::Branch::OneLayer))
+        .chain(archs.contains(&Arch::Resnet).then_some((Arch::Resnet, resgen_models::Branch::TwoLayer)))
+    {
+        for l2 in [64, 1024] {
+            let cfg = ModelConfig { arch, depth: l2, branch, ..Default::default() };
+            let t2 = Instant::now();
+            let a = resgen_bounds::analytic::ntk(&cfg, &split.train.x, n2, 784).map_err(anyhow::Error::msg)?;
+            let label = if cfg.two_layer() { "resnet, two-layer branch".to_string() } else { arch.name().to_string() };
+            println!(
+                "| analytic NTK ({label}), {threads} threads | n = {n2}, L = {l2} | {:.2} | - |",
+                t2.elapsed().as_secs_f64()
+            );
+            assert!(a.trace().is_finite());
+        }
     }
     Ok(())
 }
@@ -187,7 +233,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
         Some(a) => anyhow::bail!("--arch {a}: expected resnet or fc"),
     };
     if args.ntk {
-        return bench_ntk(backend, &archs);
+        return bench_ntk(backend, &archs, args.new_paths);
     }
     let precision = match args.precision.as_str() {
         "f32" => Precision::F32,
