@@ -148,8 +148,22 @@ fn cholesky_eigenvalues_and_ridge_against_hand_values() {
     let r1 = Gram { n: 3, data: vec![1.0; 9] };
     let c = cholesky_with_ridge(&r1).unwrap();
     assert!(c.ridge > 0.0 && c.ridge < 1e-6, "ridge {}", c.ridge);
-    assert!(lambda_min(&r1, &c) < 1e-6);
+    // Its eigenvalues are 3, 0, 0: the eigendecomposition gives 0 to rounding (either sign),
+    // the power iteration 3.
+    assert!(lambda_min(&r1).abs() < 1e-14, "{}", lambda_min(&r1));
     assert!((lambda_max(&r1) - 3.0).abs() < 1e-9);
+    // The second-difference matrix [[2, 1, 0], [1, 2, 1], [0, 1, 2]] has eigenvalues
+    // 2 + 2 cos(k pi / 4), k = 1..3: 2 - sqrt(2), 2, 2 + sqrt(2).
+    let t = Gram { n: 3, data: vec![2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 0.0, 1.0, 2.0] };
+    let ev = resgen_bounds::linalg::eigenvalues(&t).unwrap();
+    let want = [2.0 - 2f64.sqrt(), 2.0, 2.0 + 2f64.sqrt()];
+    assert!(ev.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-14), "{ev:?}");
+    // Solves against the inverse: [[2, 1, 0], [1, 2, 1], [0, 1, 2]]^-1 = [[3, -2, 1], [-2, 4,
+    // -2], [1, -2, 3]] / 4, so the solve of e_1 is (3, -2, 1) / 4 and e_1^T K^-1 e_1 = 3/4.
+    let ct = cholesky_with_ridge(&t).unwrap();
+    let v = ct.solve(&[1.0, 0.0, 0.0]);
+    assert!(v.iter().zip([0.75, -0.5, 0.25]).all(|(a, b)| (a - b).abs() < 1e-15), "{v:?}");
+    assert!((ct.inv_quad(&[1.0, 0.0, 0.0]) - 0.75).abs() < 1e-15);
     // NaN entries are an error, not a silent NaN.
     assert!(cholesky_with_ridge(&Gram { n: 1, data: vec![f64::NAN] }).is_err());
 }

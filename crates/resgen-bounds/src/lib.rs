@@ -6,7 +6,8 @@
 //!   `K_l = (A_{l-1} A_{l-1}^T) o (D_l D_l^T)` (elementwise product), and an explicit
 //!   per-example Jacobian path used as its oracle.
 //! - [`analytic`]: the infinite-width NTK of both networks (arc-cosine recursions).
-//! - [`linalg`]: Cholesky with a reported ridge, and extreme eigenvalues.
+//! - [`linalg`]: Cholesky with a reported ridge, solves and symmetric eigenvalues (on `faer`),
+//!   and a power iteration with a certified bound on `lambda_max` for the NTRF step.
 //! - [`rademacher`]: Rademacher complexity of the linearized ball, closed-form bound and Monte Carlo.
 //! - [`formulas`]: the generalization bounds of shared/theory.md, each with its constants as
 //!   parameters; [`evaluate`] evaluates every eps_NTRF formula over the radius grid for one

@@ -1,16 +1,18 @@
-//! Small dense f64 linear algebra for Gram matrices: Cholesky with a reported ridge, solves,
-//! and extreme eigenvalues. Written out here (O(n^3) Cholesky, O(n^2) per iteration) because
-//! the matrices are at most a few thousand on a side.
+//! Dense f64 linear algebra for Gram matrices on `faer`: Cholesky with a reported ridge, solves,
+//! and the symmetric eigendecomposition's extreme eigenvalues; plus the power iteration with a
+//! certified upper bound on `lambda_max` that the NTRF solver's step size needs (one `O(n^2)`
+//! mat-vec per iteration, and a bound that holds even if it stops early).
+
+use faer::{Mat, Side};
 
 use crate::Gram;
 
-/// A Cholesky factorization `K + ridge I = C C^T` (`C` lower triangular, row-major).
+/// A Cholesky factorization `K + ridge I = C C^T` (`C` lower triangular), by `faer`.
 #[derive(Clone, Debug)]
 pub struct Cholesky {
     /// Size.
     pub n: usize,
-    /// The factor's entries.
-    pub c: Vec<f64>,
+    llt: faer::linalg::solvers::Llt<f64>,
     /// The ridge that was added to the diagonal (0 if none was needed).
     pub ridge: f64,
 }
@@ -26,71 +28,46 @@ pub fn cholesky_with_ridge(k: &Gram) -> Result<Cholesky, String> {
     let base = (k.trace() / n.max(1) as f64).abs().max(f64::MIN_POSITIVE);
     let mut ridge = 0.0;
     for _ in 0..20 {
-        if let Some(c) = cholesky(k, ridge) {
-            return Ok(Cholesky { n, c, ridge });
+        let m = Mat::<f64>::from_fn(n, n, |i, j| k.data[i * n + j] + if i == j { ridge } else { 0.0 });
+        if let Ok(llt) = m.llt(Side::Lower) {
+            return Ok(Cholesky { n, llt, ridge });
         }
         ridge = if ridge == 0.0 { 1e-12 * base } else { ridge * 10.0 };
     }
     Err(format!("the kernel is not positive semi-definite even with ridge {ridge:e}"))
 }
 
-fn cholesky(k: &Gram, ridge: f64) -> Option<Vec<f64>> {
-    let n = k.n;
-    let mut c = vec![0.0; n * n];
-    for j in 0..n {
-        let mut s = k.at(j, j) + ridge;
-        for p in 0..j {
-            s -= c[j * n + p] * c[j * n + p];
-        }
-        if s.is_nan() || s <= 0.0 {
-            return None;
-        }
-        let d = s.sqrt();
-        c[j * n + j] = d;
-        for i in j + 1..n {
-            let mut s = k.at(i, j);
-            let (ri, rj) = (&c[i * n..i * n + j], &c[j * n..j * n + j]);
-            for p in 0..j {
-                s -= ri[p] * rj[p];
-            }
-            c[i * n + j] = s / d;
-        }
-    }
-    Some(c)
-}
-
 impl Cholesky {
     /// Solves `(K + ridge I) v = b`.
     pub fn solve(&self, b: &[f64]) -> Vec<f64> {
-        let n = self.n;
-        let mut z = b.to_vec();
-        for i in 0..n {
-            let s: f64 = (0..i).map(|p| self.c[i * n + p] * z[p]).sum();
-            z[i] = (z[i] - s) / self.c[i * n + i];
-        }
-        for i in (0..n).rev() {
-            let s: f64 = (i + 1..n).map(|p| self.c[p * n + i] * z[p]).sum();
-            z[i] = (z[i] - s) / self.c[i * n + i];
-        }
-        z
+        use faer::linalg::solvers::Solve;
+        let rhs = Mat::<f64>::from_fn(self.n, 1, |i, _| b[i]);
+        let v = self.llt.solve(&rhs);
+        (0..self.n).map(|i| v[(i, 0)]).collect()
     }
 
     /// `b^T (K + ridge I)^{-1} b`.
     pub fn inv_quad(&self, b: &[f64]) -> f64 {
         // With C z = b, b^T (C C^T)^{-1} b = ||z||^2: one triangular solve.
-        let n = self.n;
-        let mut z = b.to_vec();
-        for i in 0..n {
-            let s: f64 = (0..i).map(|p| self.c[i * n + p] * z[p]).sum();
-            z[i] = (z[i] - s) / self.c[i * n + i];
-        }
-        z.iter().map(|v| v * v).sum()
+        let mut z = Mat::<f64>::from_fn(self.n, 1, |i, _| b[i]);
+        faer::linalg::triangular_solve::solve_lower_triangular_in_place(self.llt.L(), z.as_mut(), faer::Par::Seq);
+        (0..self.n).map(|i| z[(i, 0)] * z[(i, 0)]).sum()
     }
 
     /// The NTK complexity `sqrt(y^T (K + ridge I)^{-1} y / n)`.
     pub fn complexity(&self, y: &[f64]) -> f64 {
         (self.inv_quad(y) / self.n as f64).sqrt()
     }
+}
+
+/// The eigenvalues of a symmetric `k`, ascending, by `faer`'s symmetric eigendecomposition
+/// (from its lower triangle).
+pub fn eigenvalues(k: &Gram) -> Result<Vec<f64>, String> {
+    let n = k.n;
+    let m = Mat::<f64>::from_fn(n, n, |i, j| k.data[i * n + j]);
+    let mut ev = m.self_adjoint_eigenvalues(Side::Lower).map_err(|e| format!("eigendecomposition failed: {e:?}"))?;
+    ev.sort_by(f64::total_cmp);
+    Ok(ev)
 }
 
 /// `K v`.
@@ -243,29 +220,10 @@ pub fn lambda_max(k: &Gram) -> f64 {
     lambda_max_eig(k).value
 }
 
-/// Smallest eigenvalue of `K + ridge I` by inverse iteration with the Cholesky factor, minus
-/// the ridge: the Rayleigh quotient `v^T K v`, an upper bound on `lambda_min(K)` that converges
-/// to it (relative change below `1e-12`, or [`EIGEN_MAX_ITER`] iterations; `converged` says
-/// which).
-pub fn lambda_min_eig(k: &Gram, chol: &Cholesky) -> Eigen {
-    let mut v = start_vector(k.n);
-    let mut last = f64::INFINITY;
-    for _ in 0..EIGEN_MAX_ITER {
-        let mut w = chol.solve(&v);
-        normalize(&mut w);
-        v = w;
-        let rq = k.quad(&v);
-        if (rq - last).abs() <= 1e-12 * rq.abs().max(1e-300) {
-            return Eigen { value: rq, converged: true, upper: rq };
-        }
-        last = rq;
-    }
-    Eigen { value: last, converged: false, upper: last }
-}
-
-/// [`lambda_min_eig`]'s value.
-pub fn lambda_min(k: &Gram, chol: &Cholesky) -> f64 {
-    lambda_min_eig(k, chol).value
+/// Smallest eigenvalue, from the symmetric eigendecomposition ([`eigenvalues`]; NaN if it
+/// fails).
+pub fn lambda_min(k: &Gram) -> f64 {
+    eigenvalues(k).map_or(f64::NAN, |e| e.first().copied().unwrap_or(f64::NAN))
 }
 
 /// Summary statistics of a kernel `K` on labels `y`.
@@ -273,13 +231,16 @@ pub fn lambda_min(k: &Gram, chol: &Cholesky) -> f64 {
 pub struct KernelStats {
     /// `tr(K)`.
     pub trace: f64,
-    /// `lambda_min(K)` (see [`lambda_min`]).
+    /// `lambda_min(K)`, from the symmetric eigendecomposition ([`eigenvalues`]). For a
+    /// numerically singular kernel it is at rounding level (about `n eps lambda_max`, either
+    /// sign).
     pub lambda_min: f64,
-    /// `lambda_max(K)`.
+    /// `lambda_max(K)`, likewise.
     pub lambda_max: f64,
-    /// A certified upper bound on `lambda_max(K)` ([`lambda_max_eig`]).
+    /// An upper bound on `lambda_max(K)`: the computed value plus the eigensolver's backward
+    /// error bound `n eps ||K||_F`.
     pub lambda_max_upper: f64,
-    /// Whether both eigenvalue iterations met their stopping rule.
+    /// Whether the eigendecomposition succeeded (the values are NaN if not).
     pub eig_converged: bool,
     /// `lambda_max / lambda_min`.
     pub condition: f64,
@@ -298,15 +259,17 @@ pub fn ntk_complexity(k: &Gram, y: &[f64]) -> Result<f64, String> {
 /// Trace, extreme eigenvalues, condition number and `sqrt(y^T K^{-1} y / n)`.
 pub fn kernel_stats(k: &Gram, y: &[f64]) -> Result<KernelStats, String> {
     let chol = cholesky_with_ridge(k)?;
-    let emin = lambda_min_eig(k, &chol);
-    let emax = lambda_max_eig(k);
-    let (lmin, lmax) = (emin.value, emax.value);
+    let ev = eigenvalues(k);
+    let converged = ev.is_ok();
+    let ev = ev.unwrap_or_default();
+    let (lmin, lmax) = (ev.first().copied().unwrap_or(f64::NAN), ev.last().copied().unwrap_or(f64::NAN));
+    let frob = k.data.iter().map(|a| a * a).sum::<f64>().sqrt();
     Ok(KernelStats {
         trace: k.trace(),
         lambda_min: lmin,
         lambda_max: lmax,
-        lambda_max_upper: emax.upper,
-        eig_converged: emin.converged && emax.converged,
+        lambda_max_upper: lmax + k.n as f64 * f64::EPSILON * frob,
+        eig_converged: converged,
         condition: lmax / lmin,
         complexity: chol.complexity(y),
         ridge: chol.ridge,
