@@ -94,6 +94,23 @@ pub fn fc_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize) -> f64 {
 /// The limit of `K / m` of the ResNet for two inputs, from `<x,x'>`, `|x|^2`, `|x'|^2`;
 /// `v` is the residual layers' variance times `m` (2 or 1).
 pub fn resnet_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f64, v: f64) -> f64 {
+    let mut total = 0.0;
+    resnet_ntk_blocks(x12, x11, x22, depth, theta, v, |_, block| total += block);
+    total
+}
+
+/// The one-layer ResNet's `K / m` per weight matrix: `block(k, value)` is called for the output
+/// layer (`k = L + 1`, `q_L`), then `k = L, ..., 2` (`theta^2 B_k (k0_k / 2) q_{k-1}`), then
+/// `k = 1` (`B_1 (k0_1 / 2) <x, x'>`); [`resnet_ntk_entry`] is their sum in that order.
+pub fn resnet_ntk_blocks(
+    x12: f64,
+    x11: f64,
+    x22: f64,
+    depth: usize,
+    theta: f64,
+    v: f64,
+    mut block: impl FnMut(usize, f64),
+) {
     use std::f64::consts::PI;
     let (mut q12, mut q11, mut q22) = arccos_triple(x12, x11, x22, 2.0);
     let (mut s1, mut s2) = ((x11 / PI).sqrt(), (x22 / PI).sqrt());
@@ -111,13 +128,13 @@ pub fn resnet_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f64, 
         s1 += theta * m1;
         s2 += theta * m2;
     }
-    let mut total = q12;
+    block(depth + 1, q12);
     let mut b = 1.0;
     for l in (2..=depth).rev() {
-        total += theta * theta * b * 0.5 * k0[l - 1] * q_prev[l - 1];
+        block(l, theta * theta * b * 0.5 * k0[l - 1] * q_prev[l - 1]);
         b *= 1.0 + theta * theta * 0.5 * v * k0[l - 1];
     }
-    total + b * 0.5 * k0[0] * x12
+    block(1, b * 0.5 * k0[0] * x12);
 }
 
 /// `K / m` for the ResNet with two-layer branches (see the module notes), `u` the variance of

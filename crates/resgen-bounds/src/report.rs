@@ -27,20 +27,19 @@ pub const RAD_SAMPLES: usize = 500;
 /// Sweep cap of the relabeling QP ([`crate::qp`]).
 pub const QP_MAX_SWEEPS: usize = 20_000;
 
-/// A Gram matrix as a NumPy `.npy` file (f64, C order).
+/// A Gram matrix as a NumPy `.npy` file (f64, C order), by `npyz`.
 pub fn npy_bytes(k: &Gram) -> Vec<u8> {
-    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}", k.n, k.n);
-    // The magic, version, header length and header are padded to a multiple of 64 bytes.
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    for v in &k.data {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
+    use npyz::WriterBuilder;
+    let mut out = Vec::with_capacity(128 + 8 * k.data.len());
+    let shape = [k.n as u64, k.n as u64];
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(&shape)
+        .writer(&mut out)
+        .begin_nd()
+        .expect("writing to memory cannot fail");
+    w.extend(k.data.iter().copied()).expect("writing to memory cannot fail");
+    w.finish().expect("writing to memory cannot fail");
     out
 }
 

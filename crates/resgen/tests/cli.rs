@@ -170,10 +170,26 @@ fn ntk_and_bounds_commands_write_their_tables() {
     assert!(summary.lines().next().unwrap().starts_with("kernel,normalization,n,trace,lambda_min"));
     // Rows: empirical total, one per layer (L + 1 = 5), analytic.
     assert_eq!(summary.lines().count(), 1 + 1 + 5 + 1);
-    // A 40 x 40 f64 .npy: 128-byte header (10 + padded dict) then 40 * 40 * 8 bytes.
+    // A 40 x 40 f64 .npy: the magic, a header dict naming little-endian f64, C order and the
+    // shape, padded to a multiple of 16 bytes (the format's rule), then 40 * 40 * 8 bytes.
     let npy = std::fs::read(ntk.join("ntk_total.npy")).unwrap();
     assert_eq!(&npy[..6], b"\x93NUMPY");
-    assert_eq!(npy.len(), 128 + 40 * 40 * 8);
+    let header_len = npy.len() - 40 * 40 * 8;
+    assert_eq!(header_len % 16, 0, "{header_len}");
+    let header = String::from_utf8_lossy(&npy[..header_len]);
+    assert!(header.contains("'<f8'") && header.contains("False") && header.contains("(40, 40"), "{header}");
+    // The payload is the CSV's matrix: entry (0, 0) equals the CSV's first value.
+    let first = f64::from_le_bytes(npy[header_len..header_len + 8].try_into().unwrap());
+    let out = resgen()
+        .args(["ntk", "--config", "experiments/mnist-3v5.toml", "--set", "model.arch=fc", "--out"])
+        .arg(dir.path().join("c"))
+        .args(common)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let csv = std::fs::read_to_string(dir.path().join("c/ntk_total.csv")).unwrap();
+    let csv_first: f64 = csv.lines().next().unwrap().split(',').next().unwrap().parse().unwrap();
+    assert_eq!(first, csv_first);
     // The ResNet's analytic kernel too: one more summary row, named "analytic".
     let out = resgen()
         .args(["ntk", "--config", "experiments/mnist-3v5.toml", "--analytic", "--out"])
