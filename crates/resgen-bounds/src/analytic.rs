@@ -112,15 +112,20 @@ pub fn resnet_ntk_blocks(
     mut block: impl FnMut(usize, f64),
 ) {
     use std::f64::consts::PI;
-    let (mut q12, mut q11, mut q22) = arccos_triple(x12, x11, x22, 2.0);
+    // One arccos step per layer gives both k1 (the forward) and k0 (the backward).
+    let (x_k1, x_k0) = arccos_step(x12, x11, x22);
+    let (mut q12, mut q11, mut q22) = scaled_triple(x_k1, x11, x22, 2.0);
     let (mut s1, mut s2) = ((x11 / PI).sqrt(), (x22 / PI).sqrt());
     // q_{l-1}(x,x') and k0_l for l = 1..L (index l - 1).
-    let mut q_prev = vec![x12];
-    let mut k0 = vec![arccos_step(x12, x11, x22).1];
+    let mut q_prev = Vec::with_capacity(depth);
+    q_prev.push(x12);
+    let mut k0 = Vec::with_capacity(depth);
+    k0.push(x_k0);
     for _ in 2..=depth {
         q_prev.push(q12);
-        k0.push(arccos_step(q12, q11, q22).1);
-        let (k12, k11, k22) = arccos_triple(q12, q11, q22, v);
+        let (k1, k0_l) = arccos_step(q12, q11, q22);
+        k0.push(k0_l);
+        let (k12, k11, k22) = scaled_triple(k1, q11, q22, v);
         let (m1, m2) = ((v * q11 / (2.0 * PI)).sqrt(), (v * q22 / (2.0 * PI)).sqrt());
         q12 += theta * (s1 * m2 + s2 * m1) + theta * theta * k12;
         q11 += 2.0 * theta * s1 * m1 + theta * theta * k11;
@@ -140,12 +145,13 @@ pub fn resnet_ntk_blocks(
 /// `K / m` for the ResNet with two-layer branches (see the module notes), `u` the variance of
 /// `V_l` times `m`.
 pub fn two_layer_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f64, v: f64, u: f64) -> f64 {
-    let (mut q12, mut q11, mut q22) = arccos_triple(x12, x11, x22, 2.0);
+    let (x_k1, x_k0) = arccos_step(x12, x11, x22);
+    let (mut q12, mut q11, mut q22) = scaled_triple(x_k1, x11, x22, 2.0);
     // Per layer l = 2..L (index l - 2): q_{l-1}(x,x'), k0_l and E_l.
     let mut per_layer = Vec::with_capacity(depth.saturating_sub(1));
     for _ in 2..=depth {
-        let k0 = arccos_step(q12, q11, q22).1;
-        let (e12, e11, e22) = arccos_triple(q12, q11, q22, v);
+        let (k1, k0) = arccos_step(q12, q11, q22);
+        let (e12, e11, e22) = scaled_triple(k1, q11, q22, v);
         per_layer.push((q12, k0, e12));
         q12 += theta * theta * u * e12;
         q11 += theta * theta * u * e11;
@@ -157,7 +163,7 @@ pub fn two_layer_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f6
         total += theta * theta * b * (e + u * 0.5 * k0 * q_prev);
         b *= 1.0 + theta * theta * v * u * 0.5 * k0;
     }
-    total + b * 0.5 * arccos_step(x12, x11, x22).1 * x12
+    total + b * 0.5 * x_k0 * x12
 }
 
 /// The infinite-width forward pass of either network on a unit-norm input: per hidden layer
@@ -211,9 +217,9 @@ pub fn forward_prediction(cfg: &ModelConfig) -> Result<Vec<(f64, f64)>, String> 
 
 /// `sum_k relu(g_k(x)) relu(g_k(x'))` in the limit, for pre-activations of variance `(v/m) q`:
 /// `(v/2) k1(q)` for the pair and both diagonals.
-fn arccos_triple(q12: f64, q11: f64, q22: f64, v: f64) -> (f64, f64, f64) {
-    let k12 = arccos_step(q12, q11, q22).0;
-    (0.5 * v * k12, 0.5 * v * q11, 0.5 * v * q22)
+/// Takes the pair's arccos step `k1(q)`, already computed (it also gives `k0`).
+fn scaled_triple(k1: f64, q11: f64, q22: f64, v: f64) -> (f64, f64, f64) {
+    (0.5 * v * k1, 0.5 * v * q11, 0.5 * v * q22)
 }
 
 /// The analytic `K / m` of either network on a data set (`n x d`, row-major), covering every
