@@ -427,6 +427,25 @@ fn ntrf_optimum_matches_projected_gradient_in_parameter_space() {
     }
 }
 
+/// The analytic kernel's relative error against the mean empirical kernel `K / m` over
+/// `seeds` initializations, at m = 128 and m = 2048.
+fn monte_carlo_errors(base: &ModelConfig, x: &[f64], n: usize, d: usize, seeds: u64) -> Vec<f64> {
+    let (_, dev) = cpu_f64();
+    let analytic = resgen_bounds::analytic::ntk(base, x, n, d).unwrap();
+    [128, 2048]
+        .into_iter()
+        .map(|m| {
+            let mut mean = Gram::zeros(n);
+            for seed in 0..seeds {
+                let cfg = ModelConfig { width: m, seed, ..base.clone() };
+                let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
+                mean = mean.add(&empirical_ntk(&net, x, n).normalized().scale(1.0 / seeds as f64));
+            }
+            analytic.rel_diff(&mean)
+        })
+        .collect()
+}
+
 #[test]
 fn analytic_resnet_ntk_matches_monte_carlo_and_hand_values() {
     // Same check as for the FC kernel, for the ResNet's recursion (which carries the mean of
@@ -434,9 +453,8 @@ fn analytic_resnet_ntk_matches_monte_carlo_and_hand_values() {
     // little fluctuation, so the per-seed spread is about sqrt(5 (1 + L theta^2) / m): the
     // tolerance is 3 sqrt(5 (1 + L theta^2) / (m S)) + 2%. Covered: theta = 1/L and
     // 1/sqrt(L), residual variance 2/m and 1/m; the error must shrink from m = 128 to 2048.
-    use resgen_bounds::analytic::{ntk, resnet_ntk_entry};
+    use resgen_bounds::analytic::resnet_ntk_entry;
     use resgen_models::{ResidualVariance, Theta};
-    let (_, dev) = cpu_f64();
     let (n, d, seeds) = (5, 8, 8u64);
     let x = sphere(n, d, 7);
     for (depth, theta, var) in [
@@ -453,17 +471,7 @@ fn analytic_resnet_ntk_matches_monte_carlo_and_hand_values() {
             residual_variance: var,
             ..Default::default()
         };
-        let analytic = ntk(&base, &x, n, d).unwrap();
-        let mut errors = Vec::new();
-        for m in [128, 2048] {
-            let mut mean = Gram::zeros(n);
-            for seed in 0..seeds {
-                let cfg = ModelConfig { width: m, seed, ..base.clone() };
-                let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
-                mean = mean.add(&empirical_ntk(&net, &x, n).normalized().scale(1.0 / seeds as f64));
-            }
-            errors.push(analytic.rel_diff(&mean));
-        }
+        let errors = monte_carlo_errors(&base, &x, n, d, seeds);
         let t = base.theta.value(depth).unwrap();
         let tol = 3.0 * (5.0 * (1.0 + depth as f64 * t * t) / (2048.0 * seeds as f64)).sqrt() + 0.02;
         assert!(errors[1] < tol, "L={depth} theta={theta}: m=2048 relative error {} > {tol}", errors[1]);
@@ -487,9 +495,8 @@ fn analytic_two_layer_ntk_matches_monte_carlo_and_hand_values() {
     // one-layer branch with two fluctuating matrices per block: 3 sqrt(5 (1 + 2 L theta^2) /
     // (m S)) + 2%. Covered: theta = 1/2 at L = 2, 1/sqrt(L) at L = 8, theta = 1 at L = 4
     // (stream grows like 2^{L-1}), residual variance 1/m.
-    use resgen_bounds::analytic::{ntk, two_layer_ntk_entry};
+    use resgen_bounds::analytic::two_layer_ntk_entry;
     use resgen_models::ResidualVariance;
-    let (_, dev) = cpu_f64();
     let (n, d, seeds) = (5, 8, 8u64);
     let x = sphere(n, d, 7);
     for (depth, theta, var) in [
@@ -506,17 +513,7 @@ fn analytic_two_layer_ntk_matches_monte_carlo_and_hand_values() {
             residual_variance: var,
             ..Default::default()
         };
-        let analytic = ntk(&base, &x, n, d).unwrap();
-        let mut errors = Vec::new();
-        for m in [128, 2048] {
-            let mut mean = Gram::zeros(n);
-            for seed in 0..seeds {
-                let cfg = ModelConfig { width: m, seed, ..base.clone() };
-                let net = Net::init(&cfg, d, Precision::F64, &dev).unwrap();
-                mean = mean.add(&empirical_ntk(&net, &x, n).normalized().scale(1.0 / seeds as f64));
-            }
-            errors.push(analytic.rel_diff(&mean));
-        }
+        let errors = monte_carlo_errors(&base, &x, n, d, seeds);
         let t = base.theta.value(depth).unwrap();
         let tol = 3.0 * (5.0 * (1.0 + 2.0 * depth as f64 * t * t) / (2048.0 * seeds as f64)).sqrt() + 0.02;
         eprintln!("two-layer L={depth} theta={theta}: relative errors {errors:?} (tolerance {tol:.4})");

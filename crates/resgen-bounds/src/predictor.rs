@@ -90,6 +90,15 @@ pub fn linearized_gd(
     Ok((f, ft))
 }
 
+/// Splits a kernel on `n` training points followed by test points into the training block
+/// `K(X, X)` and the cross block `K(X_test, X)` (row-major, `nt x n`).
+pub fn split_kernel(k: &Gram, n: usize) -> (Gram, Vec<f64>) {
+    let na = k.n;
+    let rows =
+        |r: std::ops::Range<usize>| -> Vec<f64> { r.flat_map(|i| k.data[i * na..i * na + n].to_vec()).collect() };
+    (Gram { n, data: rows(0..n) }, rows(n..na))
+}
+
 /// Kernel regression on the labels: test outputs `K(X_test, X) (K + ridge I)^-1 y`, with the
 /// smallest ridge [`linalg::cholesky_with_ridge`] needs (0 for a positive definite kernel).
 pub fn kernel_regression(k_train: &Gram, k_cross: &[f64], y: &[f64]) -> Result<Vec<f64>, String> {

@@ -390,13 +390,10 @@ pub fn kernel_predict_report(run_dir: &Path, backend: BackendKind) -> Result<Vec
     let all: Vec<f64> = split.train.x.iter().chain(&split.test.x).copied().collect();
     let na = n + nt;
     let ka = analytic::ntk(&cfg.model, &all, na, d)?;
-    let block = |rows: std::ops::Range<usize>| -> Vec<f64> {
-        rows.flat_map(|i| ka.data[i * na..i * na + n].to_vec()).collect()
-    };
-    let ka_train = Gram { n, data: block(0..n) };
+    let (ka_train, ka_cross) = crate::predictor::split_kernel(&ka, n);
     let (krr, krr_t) = (
-        kernel_regression(&ka_train, &block(0..n), &split.train.y)?,
-        kernel_regression(&ka_train, &block(n..na), &split.train.y)?,
+        kernel_regression(&ka_train, &ka_train.data, &split.train.y)?,
+        kernel_regression(&ka_train, &ka_cross, &split.train.y)?,
     );
     let header: Vec<String> =
         ["split", "index", "y", "f_net", "f_lin", "f_krr", "f_init"].iter().map(|s| s.to_string()).collect();

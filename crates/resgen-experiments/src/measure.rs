@@ -515,12 +515,7 @@ fn kernel_vs_net(cfg: &RunConfig, backend: BackendKind) -> Result<Vec<Record>, S
     // The infinite-width baseline: kernel regression with the analytic NTK.
     let all: Vec<f64> = split.train.x.iter().chain(&split.test.x).copied().collect();
     let ka = analytic::ntk(&cfg.model, &all, n + nt, d)?;
-    let na = n + nt;
-    let mut ka_train = resgen_bounds::Gram::zeros(n);
-    for i in 0..n {
-        ka_train.data[i * n..(i + 1) * n].copy_from_slice(&ka.data[i * na..i * na + n]);
-    }
-    let ka_cross: Vec<f64> = (n..na).flat_map(|i| ka.data[i * na..i * na + n].to_vec()).collect();
+    let (ka_train, ka_cross) = predictor::split_kernel(&ka, n);
     let krr = predictor::kernel_regression(&ka_train, &ka_cross, &split.train.y)?;
     let err = |f: &[f64]| resgen_train::margin_stats(f, &split.test.y).2;
     Ok(vec![
@@ -592,25 +587,9 @@ fn theta_phase(cfg: &RunConfig, backend: BackendKind, train_max: usize) -> Resul
     let offdiag_sd = mean_sd(&off).1.unwrap_or(f64::NAN);
     let kernel_change = relative_change(&kn, &k1n);
     // Kernel regression with the (unnormalized) analytic kernel.
-    let mut ktr = resgen_bounds::Gram::zeros(n);
-    for i in 0..n {
-        for j in 0..n {
-            ktr.data[i * n + j] = k.data[i * na + j];
-        }
-    }
-    let kernel_test_error = match linalg::cholesky_with_ridge(&ktr) {
-        Ok(chol) => {
-            let alpha = chol.solve(&split.train.y);
-            let wrong = (0..nt)
-                .filter(|&t| {
-                    let f: f64 = (0..n).map(|j| k.data[(n + t) * na + j] * alpha[j]).sum();
-                    f * split.test.y[t] <= 0.0 || f.is_nan()
-                })
-                .count();
-            wrong as f64 / nt as f64
-        }
-        Err(_) => f64::NAN,
-    };
+    let (ktr, kcross) = predictor::split_kernel(&k, n);
+    let kernel_test_error = predictor::kernel_regression(&ktr, &kcross, &split.train.y)
+        .map_or(f64::NAN, |f| resgen_train::margin_stats(&f, &split.test.y).2);
     let mut r = Record::new(&[])
         .with("theta_value", theta)
         .with("h_change", h_change)
