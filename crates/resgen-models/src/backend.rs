@@ -129,6 +129,18 @@ impl BackendKind {
         c.iter().copied().find(|b| b.is_cpu()).or(c.first().copied()).unwrap_or(BackendKind::Flex)
     }
 
+    /// The GEMM kernels this backend runs on this CPU, for the benchmark's header and
+    /// `resgen devices` (`None` for GPU backends). flex's GEMM (gemm 0.19, patched: see
+    /// vendor/gemm-common/RESGEN-PATCH.md) runs AVX-512 kernels on Intel CPUs that have
+    /// AVX-512F and AVX2 + FMA kernels elsewhere; `GEMM_X86_V4=1` or `0` overrides.
+    pub fn cpu_gemm_kernels(self) -> Option<String> {
+        match self {
+            BackendKind::Flex => Some(flex_gemm_kernels()),
+            BackendKind::Ndarray => Some("ndarray's matrixmultiply (or the system BLAS with openblas-system)".into()),
+            BackendKind::Wgpu | BackendKind::Cuda => None,
+        }
+    }
+
     /// Parses a backend name.
     pub fn parse(s: &str) -> Result<BackendKind, BackendError> {
         Self::ALL
@@ -275,5 +287,30 @@ impl std::str::FromStr for BackendKind {
     type Err = BackendError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         BackendKind::parse(s)
+    }
+}
+
+/// Which of gemm's kernels flex runs here (see [`BackendKind::cpu_gemm_kernels`]).
+fn flex_gemm_kernels() -> String {
+    #[cfg(all(feature = "flex", target_arch = "x86_64"))]
+    {
+        let why = match std::env::var("GEMM_X86_V4") {
+            Ok(v) => format!("GEMM_X86_V4={v}"),
+            Err(_) => {
+                let vendor = gemm_common::cpu_vendor();
+                format!("{} CPU", String::from_utf8_lossy(&vendor))
+            }
+        };
+        if std::arch::is_x86_feature_detected!("avx512f") && gemm_common::x86_v4_allowed() {
+            format!("AVX-512 ({why})")
+        } else if std::arch::is_x86_feature_detected!("fma") {
+            format!("AVX2 + FMA ({why})")
+        } else {
+            "scalar (no FMA)".into()
+        }
+    }
+    #[cfg(not(all(feature = "flex", target_arch = "x86_64")))]
+    {
+        "gemm's run-time choice for this architecture".into()
     }
 }

@@ -244,47 +244,9 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Train { config, set, device, out, quiet } => {
-            let cfg = RunConfig::load(&config, &set)?;
-            let name = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
-            let backend = device.unwrap_or_else(BackendKind::default_compiled);
-            let opts = RunOptions { backend, out, quiet, name };
-            let outcome = train_run(&cfg, &opts).map_err(anyhow::Error::msg)?;
-            let last = outcome.rows.last().expect("at least the first iteration is logged");
-            let why = match outcome.stop {
-                StopReason::TargetLoss => "target loss reached",
-                StopReason::DataExhausted => "every example used once",
-                _ => "iteration budget used",
-            };
-            println!(
-                "{}: {} iterations in {:.1}s ({why}) on {backend}; train loss {:.4}, train error {:.4}, test error {:.4}, sqrt(m)*||W-W0|| {:.3}",
-                outcome.dir.display(),
-                last.iter,
-                outcome.train_seconds,
-                last.train_loss,
-                last.train_error,
-                last.test_error,
-                last.dist_total() * (cfg.model.width as f64).sqrt(),
-            );
-            Ok(())
-        }
+        Command::Train { config, set, device, out, quiet } => train(&config, &set, device, out, quiet),
         Command::Ntk { config, run, at, set, analytic, npy, device, out } => {
-            let backend = device.unwrap_or_else(BackendKind::default_compiled);
-            let (cfg, weights, out) = match (config, run) {
-                (Some(config), _) => (RunConfig::load(&config, &set)?, None, out.expect("clap requires --out")),
-                (None, Some(run)) => {
-                    let cfg = RunConfig::load(&run.join("config.toml"), &set)?;
-                    let d = resgen_data::load(&cfg.data)?.train.d;
-                    let file = run.join(format!("weights_{at}.safetensors"));
-                    let w = resgen_bounds::report::load_weights(&file, &cfg.model, d).map_err(anyhow::Error::msg)?;
-                    (cfg, Some(w), out.unwrap_or_else(|| run.join(format!("ntk-{at}"))))
-                }
-                (None, None) => unreachable!("clap requires --config or --run"),
-            };
-            resgen_bounds::report::ntk_report(&cfg, backend, analytic, npy, &out, weights.as_deref())
-                .map_err(anyhow::Error::msg)?;
-            println!("{}: summary.csv, rademacher.csv and the Gram matrices written", out.display());
-            Ok(())
+            ntk(NtkArgs { config, run, at, set, analytic, npy, device, out })
         }
         Command::KernelPredict { run, device } => {
             let backend = device.unwrap_or_else(BackendKind::default_compiled);
@@ -306,52 +268,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Run { names, place, shard, device, quiet, reuse_stale, jobs } => {
-            let backend = device.unwrap_or_else(BackendKind::default_compiled);
-            let shard =
-                shard.map(|s| resgen_experiments::spec::parse_shard(&s)).transpose().map_err(anyhow::Error::msg)?;
-            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(2)));
-            let opts = SweepOptions { runs: place.runs.clone(), backend, shard, quiet, reuse_stale, jobs };
-            let mut failed = Vec::new();
-            for exp in place.experiments(&names)? {
-                let r = resgen_experiments::run_sweep(&exp, &place.profile, &opts).map_err(anyhow::Error::msg)?;
-                let raced = if r.raced > 0 {
-                    format!(" ({} finished first by another process; their results kept)", r.raced)
-                } else {
-                    String::new()
-                };
-                println!(
-                    "{} ({}): {} cells, {} already finished, {} stale, {} run, {} failed, {:.1} s{raced}",
-                    exp.name,
-                    place.profile,
-                    r.cells,
-                    r.skipped,
-                    r.stale,
-                    r.ran,
-                    r.failed.len(),
-                    r.seconds
-                );
-                failed.extend(r.failed.iter().map(|(cell, e)| format!("{} [{cell}]: {e}", exp.name)));
-                if shard.is_none() {
-                    merge_and_plot(&exp, &place, reuse_stale)?;
-                }
-            }
-            if shard.is_some() {
-                println!("shard done; when every shard has finished, run `resgen merge` on the combined runs folder");
-            } else if failed.is_empty() && names.iter().any(|n| n == "all") && place.profile == "quick" {
-                for p in resgen_experiments::report::write_report(&place.results).map_err(anyhow::Error::msg)? {
-                    println!("{}", p.display());
-                }
-            }
-            if !failed.is_empty() {
-                for f in &failed {
-                    eprintln!("failed: {f}");
-                }
-                anyhow::bail!(
-                    "{} cell(s) failed (the other cells finished; rerun to retry only the failed ones)",
-                    failed.len()
-                );
-            }
-            Ok(())
+            run_experiments(&names, &place, shard, device, quiet, reuse_stale, jobs)
         }
         Command::Merge { names, place, allow_mixed } => {
             for exp in place.experiments(&names)? {
@@ -373,30 +290,161 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::List { place } => {
-            for exp in place.experiments(&["all".into()])? {
-                let counts: Vec<String> = exp
-                    .profiles
-                    .keys()
-                    .map(|p| format!("{p}: {} cells", exp.cells(p).map(|c| c.len()).unwrap_or(0)))
-                    .collect();
-                println!("{:20} {:18} {} ({})", exp.name, exp.kind.name(), exp.claim, counts.join(", "));
-            }
-            Ok(())
-        }
+        Command::List { place } => list(&place),
         Command::Devices => {
-            for b in BackendKind::ALL {
-                let state = if !b.is_compiled() {
-                    format!("not compiled (enable the Cargo feature `{}`)", b.feature())
-                } else {
-                    match b.checked_device(resgen_models::Precision::F32) {
-                        Ok(_) => "compiled in, usable".to_string(),
-                        Err(e) => format!("compiled in, unusable here: {e}"),
-                    }
-                };
-                println!("{:8} {state}", b.name());
-            }
+            devices();
             Ok(())
         }
+    }
+}
+
+/// `resgen train`: one training run, and a one-line summary of where it ended.
+fn train(
+    config: &std::path::Path,
+    set: &[String],
+    device: Option<BackendKind>,
+    out: Option<std::path::PathBuf>,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let cfg = RunConfig::load(config, set)?;
+    let name = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+    let backend = device.unwrap_or_else(BackendKind::default_compiled);
+    let opts = RunOptions { backend, out, quiet, name };
+    let outcome = train_run(&cfg, &opts).map_err(anyhow::Error::msg)?;
+    let last = outcome.rows.last().expect("at least the first iteration is logged");
+    let why = match outcome.stop {
+        StopReason::TargetLoss => "target loss reached",
+        StopReason::DataExhausted => "every example used once",
+        _ => "iteration budget used",
+    };
+    println!(
+        "{}: {} iterations in {:.1}s ({why}) on {backend}; train loss {:.4}, train error {:.4}, test error {:.4}, sqrt(m)*||W-W0|| {:.3}",
+        outcome.dir.display(),
+        last.iter,
+        outcome.train_seconds,
+        last.train_loss,
+        last.train_error,
+        last.test_error,
+        last.dist_total() * (cfg.model.width as f64).sqrt(),
+    );
+    Ok(())
+}
+
+/// The arguments of `resgen ntk`.
+struct NtkArgs {
+    config: Option<std::path::PathBuf>,
+    run: Option<std::path::PathBuf>,
+    at: String,
+    set: Vec<String>,
+    analytic: bool,
+    npy: bool,
+    device: Option<BackendKind>,
+    out: Option<std::path::PathBuf>,
+}
+
+/// `resgen ntk`: the kernels at W0 of a config, or at a saved point of a run.
+fn ntk(a: NtkArgs) -> anyhow::Result<()> {
+    let NtkArgs { config, run, at, set, analytic, npy, device, out } = a;
+    let backend = device.unwrap_or_else(BackendKind::default_compiled);
+    let (cfg, weights, out) = match (config, run) {
+        (Some(config), _) => (RunConfig::load(&config, &set)?, None, out.expect("clap requires --out")),
+        (None, Some(run)) => {
+            let cfg = RunConfig::load(&run.join("config.toml"), &set)?;
+            let d = resgen_data::load(&cfg.data)?.train.d;
+            let file = run.join(format!("weights_{at}.safetensors"));
+            let w = resgen_bounds::report::load_weights(&file, &cfg.model, d).map_err(anyhow::Error::msg)?;
+            (cfg, Some(w), out.unwrap_or_else(|| run.join(format!("ntk-{at}"))))
+        }
+        (None, None) => unreachable!("clap requires --config or --run"),
+    };
+    resgen_bounds::report::ntk_report(&cfg, backend, analytic, npy, &out, weights.as_deref())
+        .map_err(anyhow::Error::msg)?;
+    println!("{}: summary.csv, rademacher.csv and the Gram matrices written", out.display());
+    Ok(())
+}
+
+/// `resgen run`: sweeps the named experiments (or one shard of them), then merges, plots and
+/// (for the whole quick profile) writes the summary.
+fn run_experiments(
+    names: &[String],
+    place: &Place,
+    shard: Option<String>,
+    device: Option<BackendKind>,
+    quiet: bool,
+    reuse_stale: bool,
+    jobs: Option<usize>,
+) -> anyhow::Result<()> {
+    let backend = device.unwrap_or_else(BackendKind::default_compiled);
+    let shard = shard.map(|s| resgen_experiments::spec::parse_shard(&s)).transpose().map_err(anyhow::Error::msg)?;
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(2)));
+    let opts = SweepOptions { runs: place.runs.clone(), backend, shard, quiet, reuse_stale, jobs };
+    let mut failed = Vec::new();
+    for exp in place.experiments(names)? {
+        let r = resgen_experiments::run_sweep(&exp, &place.profile, &opts).map_err(anyhow::Error::msg)?;
+        let raced = if r.raced > 0 {
+            format!(" ({} finished first by another process; their results kept)", r.raced)
+        } else {
+            String::new()
+        };
+        println!(
+            "{} ({}): {} cells, {} already finished, {} stale, {} run, {} failed, {:.1} s{raced}",
+            exp.name,
+            place.profile,
+            r.cells,
+            r.skipped,
+            r.stale,
+            r.ran,
+            r.failed.len(),
+            r.seconds
+        );
+        failed.extend(r.failed.iter().map(|(cell, e)| format!("{} [{cell}]: {e}", exp.name)));
+        if shard.is_none() {
+            merge_and_plot(&exp, place, reuse_stale)?;
+        }
+    }
+    if shard.is_some() {
+        println!("shard done; when every shard has finished, run `resgen merge` on the combined runs folder");
+    } else if failed.is_empty() && names.iter().any(|n| n == "all") && place.profile == "quick" {
+        for p in resgen_experiments::report::write_report(&place.results).map_err(anyhow::Error::msg)? {
+            println!("{}", p.display());
+        }
+    }
+    if !failed.is_empty() {
+        for f in &failed {
+            eprintln!("failed: {f}");
+        }
+        anyhow::bail!(
+            "{} cell(s) failed (the other cells finished; rerun to retry only the failed ones)",
+            failed.len()
+        );
+    }
+    Ok(())
+}
+
+/// `resgen list`: every experiment with its claim and cell counts per profile.
+fn list(place: &Place) -> anyhow::Result<()> {
+    for exp in place.experiments(&["all".into()])? {
+        let counts: Vec<String> =
+            exp.profiles.keys().map(|p| format!("{p}: {} cells", exp.cells(p).map(|c| c.len()).unwrap_or(0))).collect();
+        println!("{:20} {:18} {} ({})", exp.name, exp.kind.name(), exp.claim, counts.join(", "));
+    }
+    Ok(())
+}
+
+/// `resgen devices`: which backends this build has, whether each works here, and the GEMM
+/// kernels of the CPU ones.
+fn devices() {
+    for b in BackendKind::ALL {
+        let state = if !b.is_compiled() {
+            format!("not compiled (enable the Cargo feature `{}`)", b.feature())
+        } else {
+            match b.checked_device(resgen_models::Precision::F32) {
+                Ok(_) => "compiled in, usable".to_string(),
+                Err(e) => format!("compiled in, unusable here: {e}"),
+            }
+        };
+        let kernels =
+            b.cpu_gemm_kernels().filter(|_| b.is_compiled()).map_or(String::new(), |k| format!("; GEMM kernels: {k}"));
+        println!("{:8} {state}{kernels}", b.name());
     }
 }

@@ -396,3 +396,85 @@ fn kernel_predict_compares_a_run_with_its_linearization_per_point() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("config.toml") && err.contains("gd"), "{err}");
 }
+
+/// The CPU's flags and vendor from /proc/cpuinfo (Linux), to predict the GEMM kernels.
+#[cfg(target_arch = "x86_64")]
+fn cpuinfo_field(name: &str) -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    info.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn gemm_kernels_follow_the_cpu_policy_and_compute_the_same_training_run() {
+    // flex's GEMM (vendor/gemm-common, patched) runs AVX-512 kernels on Intel CPUs with
+    // AVX-512F, AVX2 + FMA elsewhere; GEMM_X86_V4 overrides. `resgen devices` reports the choice.
+    let flags = cpuinfo_field("flags");
+    let has = |f: &str| flags.split_whitespace().any(|x| x == f);
+    if !has("fma") {
+        eprintln!("skipping: this CPU has no FMA, so gemm runs its scalar kernels whatever the policy");
+        return;
+    }
+    let devices = |policy: Option<&str>| {
+        let mut c = resgen();
+        c.arg("devices").env_remove("GEMM_X86_V4");
+        if let Some(p) = policy {
+            c.env("GEMM_X86_V4", p);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success());
+        let s = String::from_utf8_lossy(&out.stdout).into_owned();
+        s.lines().find(|l| l.starts_with("flex")).unwrap_or_default().to_string()
+    };
+    let avx512 = has("avx512f");
+    let intel = cpuinfo_field("vendor_id") == "GenuineIntel";
+    let line = devices(Some("0"));
+    assert!(line.contains("GEMM kernels: AVX2 + FMA (GEMM_X86_V4=0)"), "{line}");
+    let line = devices(Some("1"));
+    let want = if avx512 { "GEMM kernels: AVX-512 (GEMM_X86_V4=1)" } else { "GEMM kernels: AVX2 + FMA (GEMM_X86_V4=1)" };
+    assert!(line.contains(want), "{line}");
+    let line = devices(None);
+    let want = if avx512 && intel { "GEMM kernels: AVX-512 (" } else { "GEMM kernels: AVX2 + FMA (" };
+    assert!(line.contains(want), "{line}");
+
+    // The two kernel families compute the same training run, up to f32 rounding: the AVX2
+    // kernels are an oracle for the AVX-512 ones (identical runs where the CPU lacks AVX-512).
+    let run = |policy: &str| -> Vec<Vec<f64>> {
+        let dir = tempfile::tempdir().unwrap();
+        let out = resgen()
+            .args(["train", "--config", "experiments/mnist-3v5.toml", "--quiet", "--out"])
+            .arg(dir.path())
+            .args(["--set", "model.width=256", "--set", "train.iterations=20", "--set", "data.n_train=200"])
+            .env("GEMM_X86_V4", policy)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(dir.path().join("metrics.csv")).unwrap();
+        let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+        let col = header.iter().position(|h| *h == "train_loss").expect("a train_loss column");
+        let dist = header.iter().position(|h| *h == "dist_total").expect("a dist_total column");
+        text.lines()
+            .skip(1)
+            .map(|l| {
+                let v: Vec<&str> = l.split(',').collect();
+                vec![v[col].parse().unwrap(), v[dist].parse().unwrap()]
+            })
+            .collect()
+    };
+    let (a, b) = (run("0"), run("1"));
+    assert_eq!(a.len(), b.len());
+    for (ra, rb) in a.iter().zip(&b) {
+        for (x, y) in ra.iter().zip(rb) {
+            // f32 sums in another order differ by about 1e-7 relative per step; 20 steps
+            // compound that to well under 1e-4.
+            assert!((x - y).abs() <= 1e-4 * x.abs().max(1e-3), "AVX2 {ra:?} vs AVX-512 {rb:?}");
+        }
+    }
+    if !avx512 {
+        assert_eq!(a, b, "without AVX-512 both policies run the same kernels");
+    }
+}
