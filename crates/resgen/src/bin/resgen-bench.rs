@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use resgen_data::{DataConfig, DataSource};
-use resgen_models::{Arch, BackendKind, ModelConfig, Net, Precision};
+use resgen_models::{Arch, BackendKind, ModelConfig, Net, Precision, Tensor};
 
 #[derive(Parser)]
 #[command(about = "ms per GD step and GFLOP/s for the ResNet and the FC network")]
@@ -46,21 +46,89 @@ struct Args {
     /// empirical-vs-per-example and eps_NTRF lines.
     #[arg(long, requires = "ntk")]
     new_paths: bool,
+    /// With --ntk: add the per-example baseline (one backward pass per example; slow, and not
+    /// a path anyone would use for the kernel, so off by default).
+    #[arg(long, requires = "ntk")]
+    per_example: bool,
+    /// Time the step's three GEMM layouts alone at the shapes' m x m layers (where the time
+    /// of a step goes), instead of the step.
+    #[arg(long, conflicts_with = "ntk")]
+    gemm: bool,
     /// Only this network (`resnet` or `fc`); both by default.
     #[arg(long)]
     arch: Option<String>,
+    /// Output format: a markdown table, or CSV (read by bench/peer_torch.py, which runs this
+    /// benchmark beside PyTorch and prints the ratios).
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    format: Format,
 }
 
-fn bench_ntk(backend: BackendKind, archs: &[Arch], new_paths: bool) -> anyhow::Result<()> {
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Format {
+    Markdown,
+    Csv,
+}
+
+impl Format {
+    /// Prints a table's header (markdown: with the separator line).
+    fn header(self, cols: &[&str]) {
+        match self {
+            Format::Markdown => {
+                println!("| {} |", cols.join(" | "));
+                println!("|{}", "---|".repeat(cols.len()));
+            }
+            Format::Csv => println!("{}", cols.join(",")),
+        }
+    }
+
+    /// Prints one row (CSV fields have their commas replaced by semicolons).
+    fn row(self, cells: &[String]) {
+        match self {
+            Format::Markdown => println!("| {} |", cells.join(" | ")),
+            Format::Csv => println!("{}", cells.iter().map(|c| c.replace(',', ";")).collect::<Vec<_>>().join(",")),
+        }
+    }
+
+    /// A line of context (markdown: as is; CSV: as a `#` comment).
+    fn note(self, text: &str) {
+        match self {
+            Format::Markdown => println!("{text}"),
+            Format::Csv => println!("# {text}"),
+        }
+    }
+}
+
+/// The peak resident memory since the last [`reset_peak_rss`], formatted.
+fn peak() -> String {
+    peak_rss_mib().map_or("n/a".into(), |v| format!("{v:.0}"))
+}
+
+/// Which kernel lines `--ntk` runs.
+struct NtkLines {
+    /// The empirical NTK and eps_NTRF lines (the ones with a PyTorch peer or a target).
+    empirical: bool,
+    /// The per-example baseline beside the empirical NTK.
+    per_example: bool,
+    /// The two-layer branch, the kernel predictor, the analytic kernels.
+    new_paths: bool,
+}
+
+fn bench_ntk(backend: BackendKind, archs: &[Arch], lines: NtkLines, fmt: Format) -> anyhow::Result<()> {
     use resgen_bounds::ntk::empirical_ntk;
     use resgen_bounds::ntrf;
     let device = backend.checked_device(Precision::F64)?;
     let (n, m, l, d) = (1000, 1024, 16, 784);
+    let shape = format!("{n}/{m}/{l}/{d}");
     let data = DataConfig { source: DataSource::Sphere, d, n_train: n, n_test: 0, ..Default::default() };
     let split = resgen_data::load(&data)?;
-    println!("| kernel | shape | seconds | peak RSS MiB |");
-    println!("|---|---|---|---|");
-    for &arch in archs.iter().filter(|_| !new_paths) {
+    fmt.note(&format!(
+        "backend {backend}, f64, {} threads available; CPU: {}{}",
+        threads(),
+        cpu_model(),
+        kernels(backend)
+    ));
+    fmt.header(&["kernel", "arch", "shape", "seconds", "peak_mib", "detail"]);
+    for &arch in archs.iter().filter(|_| lines.empirical) {
         let cfg = ModelConfig { arch, width: m, depth: l, ..Default::default() };
         let net = Net::init(&cfg, d, Precision::F64, &device).map_err(anyhow::Error::msg)?;
         // Best of three (the first call also pays for first-touch allocations).
@@ -74,7 +142,7 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], new_paths: bool) -> anyhow::R
             fast = fast.min(t0.elapsed().as_secs_f64());
         }
         let k = k.expect("three runs");
-        let peak = peak_rss_mib().map_or("n/a".into(), |v| format!("{v:.0}"));
+        let peak_ntk = peak();
         assert!(k.total.trace().is_finite());
         if std::env::var_os("RESGEN_BENCH_VERBOSE").is_some() {
             let t = Instant::now();
@@ -82,16 +150,22 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], new_paths: bool) -> anyhow::R
             let _ = resgen_models::to_host(f.deltas[0].clone());
             eprintln!("of which the batched forward and backward: {:.2} s", t.elapsed().as_secs_f64());
         }
-        println!(
-            "| empirical NTK, batched ({}), best of 3 | n/m/L/d = {n}/{m}/{l}/{d} | {fast:.2} | {peak} |",
-            arch.name()
-        );
+        fmt.row(&[
+            "empirical NTK, batched".into(),
+            arch.name().into(),
+            shape.clone(),
+            format!("{fast:.2}"),
+            peak_ntk,
+            "best of 3".into(),
+        ]);
         // eps_NTRF over the 20-radius grid of `resgen bounds`, warm-started, on these kernels.
         let f0 = net.predict(net.upload(&split.train.x, n, d));
         let problem = ntrf::NtrfProblem { per_layer: &k.per_layer, f0: &f0, y: &split.train.y, width: m };
         let radii = resgen_bounds::report::radius_grid();
+        reset_peak_rss();
         let t3 = Instant::now();
         let sols = ntrf::solve_grid(problem, &radii, resgen_bounds::report::SOLVER_LIMITS);
+        let secs = t3.elapsed().as_secs_f64();
         let iters: usize = sols.iter().map(|s| s.iterations).sum();
         if std::env::var_os("RESGEN_BENCH_VERBOSE").is_some() {
             for s in &sols {
@@ -104,12 +178,17 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], new_paths: bool) -> anyhow::R
         }
         let worst = sols.iter().map(|s| s.kkt_residual).fold(0.0, f64::max);
         let worst_gap = sols.iter().map(|s| s.gap).fold(0.0, f64::max);
-        println!(
-            "| eps_NTRF, {} radii ({}) | same; {iters} iterations, worst KKT residual {worst:.1e}, worst gap {worst_gap:.1e} | {:.1} | - |",
-            radii.len(),
-            arch.name(),
-            t3.elapsed().as_secs_f64()
-        );
+        fmt.row(&[
+            format!("eps_NTRF, {} radii", radii.len()),
+            arch.name().into(),
+            shape.clone(),
+            format!("{secs:.1}"),
+            peak(),
+            format!("{iters} iterations, worst KKT residual {worst:.1e}, worst gap {worst_gap:.1e}"),
+        ]);
+        if !lines.per_example {
+            continue;
+        }
         // The per-example path: one backward pass per example (the median of 40, times n),
         // after 5 untimed ones: its first passes in a process pay for fresh pages (about 17 M
         // gradient entries per example), which once made the baseline 3x slower; the warm,
@@ -127,30 +206,50 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], new_paths: bool) -> anyhow::R
             })
             .collect();
         let per = median(&mut times);
-        println!(
-            "| n backward passes ({}), gradients only, n times the median of {k_ex} | same | {:.1} ({:.0}x the batched path) | - |",
-            arch.name(),
-            per * n as f64,
-            per * n as f64 / fast
-        );
+        fmt.row(&[
+            "n backward passes, gradients only".into(),
+            arch.name().into(),
+            shape.clone(),
+            format!("{:.1}", per * n as f64),
+            "-".into(),
+            format!("n times the median of {k_ex}; {:.0}x the batched path", per * n as f64 / fast),
+        ]);
     }
-    // The two-layer branch's batched kernel (twice the matrices of the one-layer ResNet), and
-    // the kernel predictor's cross kernel plus 200 steps of linearized GD (n = 1000 training,
-    // 500 test points).
+    if lines.new_paths {
+        bench_new_paths(&device, archs, &split, &data, fmt)?;
+    }
+    Ok(())
+}
+
+/// The two-layer branch's batched kernel (twice the matrices of the one-layer ResNet), the
+/// kernel predictor's cross kernel plus 200 steps of linearized GD (n = 1000 training, 500
+/// test points), and the analytic kernels at n = 2000 up to L = 1024.
+fn bench_new_paths(
+    device: &resgen_models::Device,
+    archs: &[Arch],
+    split: &resgen_data::Split,
+    data: &DataConfig,
+    fmt: Format,
+) -> anyhow::Result<()> {
+    use resgen_bounds::ntk::empirical_ntk;
+    let (n, m, l, d) = (1000, 1024, 16, 784);
+    let shape = format!("{n}/{m}/{l}/{d}");
     if archs.contains(&Arch::Resnet) {
         let cfg = ModelConfig { width: m, depth: l, branch: resgen_models::Branch::TwoLayer, ..Default::default() };
-        let net = Net::init(&cfg, d, Precision::F64, &device).map_err(anyhow::Error::msg)?;
+        let net = Net::init(&cfg, d, Precision::F64, device).map_err(anyhow::Error::msg)?;
+        reset_peak_rss();
         let t0 = Instant::now();
         let k = empirical_ntk(&net, &split.train.x, n);
-        println!(
-            "| empirical NTK, batched (resnet, two-layer branch) | n/m/L/d = {n}/{m}/{l}/{d} | {:.2} | - |",
-            t0.elapsed().as_secs_f64()
-        );
+        let secs = t0.elapsed().as_secs_f64();
         assert!(k.total.trace().is_finite());
+        drop(k);
+        let label = "empirical NTK, batched, two-layer branch";
+        fmt.row(&[label.into(), "resnet".into(), shape, format!("{secs:.2}"), peak(), "-".into()]);
         let nt = 500;
         let test = resgen_data::load(&DataConfig { seed: 1, n_train: nt, ..data.clone() })?;
-        let net = Net::init(&ModelConfig { branch: Default::default(), ..cfg }, d, Precision::F64, &device)
+        let net = Net::init(&ModelConfig { branch: Default::default(), ..cfg }, d, Precision::F64, device)
             .map_err(anyhow::Error::msg)?;
+        reset_peak_rss();
         let t0 = Instant::now();
         let (ktr, kx) = resgen_bounds::predictor::train_and_cross_kernels(&net, &split.train.x, n, &test.train.x, nt);
         let t1 = t0.elapsed().as_secs_f64();
@@ -159,15 +258,18 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], new_paths: bool) -> anyhow::R
         let t0 = Instant::now();
         let out = resgen_bounds::predictor::linearized_gd(&ktr, &kx, &split.train.y, (&f0, &f0t), eta, 200);
         assert!(out.is_ok());
-        println!(
-            "| kernel predictor (resnet): train + cross kernel; 200 linearized GD steps | n/nt/m/L = {n}/{nt}/{m}/{l} | {t1:.2}; {:.2} | - |",
-            t0.elapsed().as_secs_f64()
-        );
+        fmt.row(&[
+            "kernel predictor: train + cross kernel; 200 linearized GD steps".into(),
+            "resnet".into(),
+            format!("{n}/{nt}/{m}/{l} (n/nt/m/L)"),
+            format!("{t1:.2}; {:.2}", t0.elapsed().as_secs_f64()),
+            peak(),
+            "-".into(),
+        ]);
     }
     let n2 = 2000;
     let data = DataConfig { source: DataSource::Sphere, d: 784, n_train: n2, n_test: 0, ..Default::default() };
     let split = resgen_data::load(&data)?;
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     for (arch, branch) in archs
         .iter()
         .map(|&a| (a, resgen_models::Branch::OneLayer))
@@ -175,17 +277,116 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], new_paths: bool) -> anyhow::R
     {
         for l2 in [64, 1024] {
             let cfg = ModelConfig { arch, depth: l2, branch, ..Default::default() };
+            reset_peak_rss();
             let t2 = Instant::now();
             let a = resgen_bounds::analytic::ntk(&cfg, &split.train.x, n2, 784).map_err(anyhow::Error::msg)?;
-            let label = if cfg.two_layer() { "resnet, two-layer branch".to_string() } else { arch.name().to_string() };
-            println!(
-                "| analytic NTK ({label}), {threads} threads | n = {n2}, L = {l2} | {:.2} | - |",
-                t2.elapsed().as_secs_f64()
-            );
+            let secs = t2.elapsed().as_secs_f64();
             assert!(a.trace().is_finite());
+            let label = if cfg.two_layer() { "analytic NTK, two-layer branch" } else { "analytic NTK" };
+            fmt.row(&[
+                label.into(),
+                arch.name().into(),
+                format!("n = {n2}; L = {l2}"),
+                format!("{secs:.2}"),
+                peak(),
+                format!("{} threads", threads()),
+            ]);
         }
     }
     Ok(())
+}
+
+/// "; GEMM kernels: ..." for a CPU backend, empty for a GPU one.
+fn kernels(backend: BackendKind) -> String {
+    backend.cpu_gemm_kernels().map_or(String::new(), |k| format!("; GEMM kernels: {k}"))
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |t| t.get())
+}
+
+/// The CPU model, as lscpu prints it (read from /proc/cpuinfo; "unknown CPU" elsewhere),
+/// printed beside every figure: machines of this project's kind come with different CPUs.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// The step's three GEMM layouts alone, at the m x m layers of the benchmark shapes: the
+/// forward `Z = H W^T` (n x m times m x m, transposed), the backward `G = D W` and the weight
+/// gradient `D^T A` (m x n times n x m). Each is `2 n m^2` FLOPs; the median of `steps`. Where
+/// a GD step's GFLOP/s falls short of these, the time goes outside the GEMMs.
+fn bench_gemm(
+    backend: BackendKind,
+    device: &resgen_models::Device,
+    precision: Precision,
+    shapes: &[[usize; 4]],
+    steps: usize,
+    fmt: Format,
+) {
+    fmt.note(&format!(
+        "backend {backend}, GEMM alone, {precision:?}, {} threads; CPU: {}{}",
+        threads(),
+        cpu_model(),
+        kernels(backend)
+    ));
+    fmt.header(&["layout", "shape", "ms", "gflops"]);
+    let cfg = ModelConfig { width: 1, depth: 1, ..Default::default() };
+    let host = Net::init(&cfg, 1, precision, device).expect("a 1 x 1 network");
+    let mut rng_state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut random = |len: usize| -> Vec<f64> {
+        (0..len)
+            .map(|_| {
+                // xorshift64*: any numbers do; the GEMM's speed does not depend on them.
+                rng_state ^= rng_state >> 12;
+                rng_state ^= rng_state << 25;
+                rng_state ^= rng_state >> 27;
+                (rng_state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 40) as f64 / (1u64 << 24) as f64 - 0.5
+            })
+            .collect()
+    };
+    for &[n, m, _, _] in shapes {
+        let a = host.upload(&random(n * m), n, m);
+        let w = host.upload(&random(m * m), m, m);
+        let dl = host.upload(&random(n * m), n, m);
+        // W stored transposed (a contiguous copy, made once): the other layout of each product.
+        let wt = w.clone().transpose().mul_scalar(1.0);
+        let layouts: [(&str, &dyn Fn() -> Tensor<2>); 7] = [
+            ("forward H W^T", &|| a.clone().matmul(w.clone().transpose())),
+            ("forward H Wt (W stored transposed)", &|| a.clone().matmul(wt.clone())),
+            ("backward D W", &|| dl.clone().matmul(w.clone())),
+            ("backward D Wt^T (W stored transposed)", &|| dl.clone().matmul(wt.clone().transpose())),
+            ("weight gradient D^T A", &|| dl.clone().transpose().matmul(a.clone())),
+            ("weight gradient transposed A^T D", &|| a.clone().transpose().matmul(dl.clone())),
+            ("weight gradient D^T A, D^T copied first", &|| dl.clone().transpose().mul_scalar(1.0).matmul(a.clone())),
+        ];
+        for (name, f) in layouts {
+            let _ = resgen_models::to_host(f().slice([0..1, 0..1]));
+            let mut times: Vec<f64> = (0..steps)
+                .map(|_| {
+                    let t0 = Instant::now();
+                    // Reading one entry back waits for the GEMM on an asynchronous (GPU) backend.
+                    let _ = resgen_models::to_host(f().slice([0..1, 0..1]));
+                    t0.elapsed().as_secs_f64()
+                })
+                .collect();
+            let secs = median(&mut times);
+            let flops = 2.0 * n as f64 * (m * m) as f64;
+            fmt.row(&[
+                name.into(),
+                format!("{n}x{m}x{m}"),
+                format!("{:.2}", secs * 1e3),
+                format!("{:.1}", flops / secs / 1e9),
+            ]);
+        }
+    }
 }
 
 /// The median of `v` (sorted in place).
@@ -233,7 +434,8 @@ fn bench(args: Args) -> anyhow::Result<()> {
         Some(a) => anyhow::bail!("--arch {a}: expected resnet or fc"),
     };
     if args.ntk {
-        return bench_ntk(backend, &archs, args.new_paths);
+        let lines = NtkLines { empirical: !args.new_paths, per_example: args.per_example, new_paths: args.new_paths };
+        return bench_ntk(backend, &archs, lines, args.format);
     }
     let precision = match args.precision.as_str() {
         "f32" => Precision::F32,
@@ -249,14 +451,20 @@ fn bench(args: Args) -> anyhow::Result<()> {
     if args.large {
         shapes.push([4096, 4096, 16, 784]);
     }
-    println!(
-        "backend {backend}, {precision:?}, {} threads available, median of {} timed steps after {} warm-up",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+    let fmt = args.format;
+    if args.gemm {
+        bench_gemm(backend, &device, precision, &shapes, args.steps, fmt);
+        return Ok(());
+    }
+    fmt.note(&format!(
+        "backend {backend}, {precision:?}, {} threads available, median of {} timed steps after {} warm-up; CPU: {}{}",
+        threads(),
         args.steps,
-        args.warmup
-    );
-    println!("| arch | n/m/L/d | ms/step | GFLOP/s | forward ms | forward GFLOP/s | peak RSS MiB |");
-    println!("|---|---|---|---|---|---|---|");
+        args.warmup,
+        cpu_model(),
+        kernels(backend)
+    ));
+    fmt.header(&["arch", "shape", "ms_step", "gflops", "forward_ms", "forward_gflops", "peak_mib"]);
     for [n, m, l, d] in shapes {
         let data = DataConfig { source: DataSource::Sphere, d, n_train: n, n_test: 0, ..Default::default() };
         let split = resgen_data::load(&data)?;
@@ -287,7 +495,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
                 .collect();
             let secs = median(&mut times);
             let flops = 6.0 * n as f64 * (d * m + (l - 1) * m * m + m) as f64;
-            let peak = peak_rss_mib().map_or("n/a".into(), |v| format!("{v:.0}"));
+            let peak = peak();
             // The evaluation forward pass alone (no autodiff), a third of the step's FLOPs.
             let mut fwd_times: Vec<f64> = (0..args.steps)
                 .map(|_| {
@@ -297,14 +505,15 @@ fn bench(args: Args) -> anyhow::Result<()> {
                 })
                 .collect();
             let fwd = median(&mut fwd_times);
-            println!(
-                "| {} | {n}/{m}/{l}/{d} | {:.1} | {:.1} | {:.1} | {:.1} | {peak} |",
-                arch.name(),
-                secs * 1e3,
-                flops / secs / 1e9,
-                fwd * 1e3,
-                flops / 3.0 / fwd / 1e9
-            );
+            fmt.row(&[
+                arch.name().into(),
+                format!("{n}/{m}/{l}/{d}"),
+                format!("{:.1}", secs * 1e3),
+                format!("{:.1}", flops / secs / 1e9),
+                format!("{:.1}", fwd * 1e3),
+                format!("{:.1}", flops / 3.0 / fwd / 1e9),
+                peak,
+            ]);
         }
     }
     Ok(())
