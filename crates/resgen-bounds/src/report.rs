@@ -10,7 +10,7 @@ use resgen_train::output::{csv_text, io_err as io, num, write_atomic};
 
 use crate::formulas::BoundConstants;
 use crate::linalg::kernel_stats;
-use crate::ntk::empirical_ntk;
+use crate::ntk::{EmpiricalNtk, empirical_ntk};
 use crate::{Gram, analytic, evaluate, features, formulas, ntrf, rademacher};
 
 /// The radius grid for minimizing bounds over R: `R = 2^(k/2)`, `k = -4..=15` (0.25 to 181).
@@ -108,6 +108,13 @@ pub fn ntk_report(
         write_gram(dir, "ntk_analytic", &a, npy)?;
         kernels.push(("analytic".into(), a));
     }
+    write_kernel_summary(&dir.join("summary.csv"), &kernels, &split.train.y, cfg.model.depth)?;
+    write_rademacher_table(&dir.join("rademacher.csv"), &ntk, cfg)
+}
+
+/// `summary.csv` of `resgen ntk`: the spectrum, complexity and Cao-Gu bound of each kernel.
+fn write_kernel_summary(p: &Path, kernels: &[(String, Gram)], y: &[f64], depth: usize) -> Result<(), String> {
+    let n = y.len();
     let header: Vec<String> = [
         "kernel",
         "normalization",
@@ -128,9 +135,9 @@ pub fn ntk_report(
     .collect();
     let mut rows = Vec::new();
     // Cao-Gu count the FC network's depth as L + 1 (its number of weight matrices).
-    let cg_depth = formulas::cao_gu_depth(cfg.model.depth);
-    for (name, k) in &kernels {
-        let s = kernel_stats(k, &split.train.y).map_err(|e| format!("{name}: {e}"))?;
+    let cg_depth = formulas::cao_gu_depth(depth);
+    for (name, k) in kernels {
+        let s = kernel_stats(k, y).map_err(|e| format!("{name}: {e}"))?;
         rows.push(vec![
             name.clone(),
             "K/m".into(),
@@ -147,8 +154,11 @@ pub fn ntk_report(
             s.eig_converged.to_string(),
         ]);
     }
-    let p = dir.join("summary.csv");
-    write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))?;
+    write_atomic(p, csv_text(&header, &rows).as_bytes()).map_err(io(p))
+}
+
+/// `rademacher.csv` of `resgen ntk`: the linearized ball's complexity at R = 1, per layer and in total.
+fn write_rademacher_table(p: &Path, ntk: &EmpiricalNtk, cfg: &RunConfig) -> Result<(), String> {
     let rad = rademacher::rademacher(&ntk.per_layer, 1.0, cfg.model.width, RAD_SAMPLES, cfg.data.seed);
     let header: Vec<String> = ["layer", "radius", "trace_K_l", "closed_form_bound", "monte_carlo", "mc_stderr_total"]
         .iter()
@@ -177,8 +187,7 @@ pub fn ntk_report(
         num(rad.mc),
         num(rad.mc_stderr),
     ]);
-    let p = dir.join("rademacher.csv");
-    write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))
+    write_atomic(p, csv_text(&header, &rows).as_bytes()).map_err(io(p))
 }
 
 /// Reads a run's weight file and checks it against the config: one matrix per weight matrix
@@ -264,41 +273,7 @@ pub fn bounds_report(
         RAD_SAMPLES,
         cfg.data.seed,
     );
-    let mut header: Vec<String> = ["radius", "eps_ntrf", "kkt_residual", "duality_gap", "iterations", "active_layers"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    header.extend(["rad_mc", "rad_mc_stderr", "rad_cf"].iter().map(|s| s.to_string()));
-    header.extend(evaluate::FORMULAS.iter().map(|f| format!("bound_{f}")));
-    let rows: Vec<Vec<String>> = eval
-        .rows
-        .iter()
-        .map(|row| {
-            let s = &row.solution;
-            let active: Vec<String> = s
-                .active
-                .iter()
-                .enumerate()
-                .filter(|(_, a)| **a)
-                .map(|(l, _)| Net::matrix_name(cfg.model.depth, l + 1))
-                .collect();
-            let mut r = vec![
-                num(s.radius),
-                num(s.loss),
-                num(s.kkt_residual),
-                num(s.gap),
-                s.iterations.to_string(),
-                active.join(" "),
-                num(row.rad_mc),
-                num(row.rad_mc_stderr),
-                num(row.rad_cf),
-            ];
-            r.extend(row.bounds.iter().map(|b| num(*b)));
-            r
-        })
-        .collect();
-    let p = run_dir.join("ntrf.csv");
-    write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))?;
+    write_ntrf_table(&run_dir.join("ntrf.csv"), &eval, cfg.model.depth)?;
     // The Rademacher route at the trained network's radius, rounded up to the grid's sequence,
     // with a union bound over the radii up to it.
     let (route_r, route_g) = evaluate::grid_radius_at_least(radius, &radii);
@@ -343,6 +318,39 @@ pub fn bounds_report(
     let p = run_dir.join("bounds.csv");
     write_atomic(&p, csv_text(&header, &rows).as_bytes()).map_err(io(&p))?;
     Ok(values)
+}
+
+/// `ntrf.csv`: eps_NTRF and every bound formula at each radius of the grid.
+fn write_ntrf_table(p: &Path, eval: &evaluate::Evaluation, depth: usize) -> Result<(), String> {
+    let mut header: Vec<String> = ["radius", "eps_ntrf", "kkt_residual", "duality_gap", "iterations", "active_layers"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    header.extend(["rad_mc", "rad_mc_stderr", "rad_cf"].iter().map(|s| s.to_string()));
+    header.extend(evaluate::FORMULAS.iter().map(|f| format!("bound_{f}")));
+    let rows: Vec<Vec<String>> = eval
+        .rows
+        .iter()
+        .map(|row| {
+            let s = &row.solution;
+            let active: Vec<String> =
+                s.active.iter().enumerate().filter(|(_, a)| **a).map(|(l, _)| Net::matrix_name(depth, l + 1)).collect();
+            let mut r = vec![
+                num(s.radius),
+                num(s.loss),
+                num(s.kkt_residual),
+                num(s.gap),
+                s.iterations.to_string(),
+                active.join(" "),
+                num(row.rad_mc),
+                num(row.rad_mc_stderr),
+                num(row.rad_cf),
+            ];
+            r.extend(row.bounds.iter().map(|b| num(*b)));
+            r
+        })
+        .collect();
+    write_atomic(p, csv_text(&header, &rows).as_bytes()).map_err(io(p))
 }
 
 /// `resgen kernel-predict --run DIR`: the run's trained network against its kernel predictors

@@ -96,6 +96,9 @@ pub enum Stream {
     Signs = 7,
 }
 
+/// The type of [`rng`]'s streams.
+pub type SeededRng = ChaCha8Rng;
+
 /// The seeded host random stream for `purpose`: the same numbers on every machine and backend.
 pub fn rng(seed: u64, purpose: Stream) -> ChaCha8Rng {
     let mut r = ChaCha8Rng::seed_from_u64(seed);

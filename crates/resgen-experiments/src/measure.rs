@@ -64,131 +64,24 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
         }
         Kind::GdDynamics => {
             check_params(cell, &[])?;
-            let (_, rows) = train(cfg, backend)?;
-            Ok(rows
-                .iter()
-                .map(|r| {
-                    Record::new(&[key("iter", r.iter)])
-                        .with("train_loss", r.train_loss)
-                        .with("train_surrogate", r.train_surrogate)
-                        .with("train_error", r.train_error)
-                        .with("test_error", r.test_error)
-                        .with("dist_max_scaled", r.radius(cfg.model.width))
-                })
-                .collect())
+            gd_dynamics(cfg, backend)
         }
         Kind::DistanceFromInit => {
             check_params(cell, &VIEW_PARAMS)?;
-            let sm = (cfg.model.width as f64).sqrt();
-            let mut out = Vec::new();
-            for v in train_views(cell, backend, true)?.1 {
-                let last = &v.last;
-                for (l, d) in last.dist.iter().enumerate() {
-                    out.push(Record::new(&[key("view", v.name), key("layer", l + 1)]).with("dist_scaled", sm * d));
-                }
-                out.push(
-                    Record::new(&[key("view", v.name), key("layer", "max")])
-                        .with("dist_scaled", last.radius(cfg.model.width))
-                        .with("train_loss", last.train_loss)
-                        .with("steps", v.steps as f64)
-                        .with("reached", v.reached),
-                );
-            }
-            Ok(out)
+            distance_from_init(cell, backend)
         }
         Kind::Linearization => {
             check_params(cell, &VIEW_PARAMS)?;
-            let kdev = kernel_device(backend)?;
-            let mut out = Vec::new();
-            let (split, views) = train_views(cell, backend, true)?;
-            let (n, d) = (split.train.n, split.train.d);
-            let net0 = Net::init(&cfg.model, d, Precision::F64, &kdev)?;
-            for v in views {
-                let w = &v.weights;
-                let (max, mean) = features::linearization_error(&net0, w, &split.train.x, n);
-                let (test_max, _) = if split.test.n > 0 {
-                    features::linearization_error(&net0, w, &split.test.x, split.test.n)
-                } else {
-                    (f64::NAN, f64::NAN)
-                };
-                out.push(
-                    Record::new(&[key("view", v.name)])
-                        .with("eps_lin_max", max)
-                        .with("eps_lin_mean", mean)
-                        .with("eps_lin_test_max", test_max)
-                        .with("train_loss", v.last.train_loss)
-                        .with("steps", v.steps as f64)
-                        .with("reached", v.reached),
-                );
-            }
-            Ok(out)
+            linearization(cell, backend)
         }
         Kind::MinWidth => min_width(cell, backend),
         Kind::Rademacher => {
             check_params(cell, &["radius", "samples", "trained_radius", "target_loss", "max_iterations"])?;
-            let radius: f64 = param(cell, "radius", 1.0)?;
-            let samples: usize = param(cell, "samples", 200)?;
-            let (_, k, _) = init_kernels(cfg, backend)?;
-            let r = rademacher::rademacher(&k.per_layer, radius, cfg.model.width, samples, cfg.data.seed);
-            let mut out: Vec<Record> = (0..k.per_layer.len())
-                .map(|l| {
-                    Record::new(&[key("layer", l + 1)])
-                        .with("closed_form", r.bound_per_layer[l])
-                        .with("monte_carlo", r.mc_per_layer[l])
-                })
-                .collect();
-            out.push(
-                Record::new(&[key("layer", "total")])
-                    .with("closed_form", r.bound)
-                    .with("monte_carlo", r.mc)
-                    .with("mc_stderr", r.mc_stderr),
-            );
-            // The same terms at the radius GD actually reaches (trained to the matched target
-            // loss): R = sqrt(m) max_l ||W_l - W0_l||_F. Rad is linear in R.
-            if param(cell, "trained_radius", false)? {
-                let v = train_views(cell, backend, false)?.1.remove(0);
-                let rt = v.last.radius(cfg.model.width);
-                let s = rt / radius;
-                out.push(
-                    Record::new(&[key("layer", "total-at-trained-R")])
-                        .with("closed_form", s * r.bound)
-                        .with("monte_carlo", s * r.mc)
-                        .with("mc_stderr", s * r.mc_stderr)
-                        .with("trained_radius", rt)
-                        .with("train_loss", v.last.train_loss)
-                        .with("steps", v.steps as f64)
-                        .with("reached", v.reached),
-                );
-            }
-            Ok(out)
+            rademacher_table(cell, backend)
         }
         Kind::NtkComplexity => {
             check_params(cell, &with_constants(&["analytic"]))?;
-            let with_analytic: bool = param(cell, "analytic", true)?;
-            let constants = bound_constants(cell)?;
-            let (split, k, _) = init_kernels(cfg, backend)?;
-            let (n, d) = (split.train.n, split.train.d);
-            let mut kernels = vec![("empirical", k.normalized())];
-            if with_analytic {
-                kernels.push(("analytic", analytic::ntk(&cfg.model, &split.train.x, n, d)?));
-            }
-            let cg_depth = formulas::cao_gu_depth(cfg.model.depth);
-            kernels
-                .into_iter()
-                .map(|(name, kern)| {
-                    let s = linalg::kernel_stats(&kern, &split.train.y)?;
-                    let inf = qp::infimum_relabeling(&kern, &split.train.y, 1e-9, QP_MAX_SWEEPS)?;
-                    Ok(Record::new(&[key("kernel", name), key("constants", constants.describe())])
-                        .with("lambda_min", s.lambda_min)
-                        .with("condition", s.condition)
-                        .with("complexity", s.complexity)
-                        .with("complexity_inf", inf.complexity())
-                        .with("qp_duality_gap", inf.gap)
-                        .with("cao_gu_ntk_bound", formulas::cao_gu_ntk(s.complexity, cg_depth, n, &constants))
-                        .with("cao_gu_ntk_inf_bound", formulas::cao_gu_ntk(inf.complexity(), cg_depth, n, &constants))
-                        .with("ridge", s.ridge))
-                })
-                .collect()
+            ntk_complexity(cell, backend)
         }
         Kind::KernelMotion => {
             check_params(cell, &VIEW_PARAMS)?;
@@ -210,82 +103,233 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
         }
         Kind::NtrfBound => {
             check_params(cell, &with_constants(&["rad_samples"]))?;
-            let constants = bound_constants(cell)?;
-            let samples: usize = param(cell, "rad_samples", RAD_SAMPLES)?;
-            let (split, k, f0) = init_kernels(cfg, backend)?;
-            let eval = evaluate::eps_ntrf_bounds(
-                &k.per_layer,
-                &f0,
-                &split.train.y,
-                cfg.model.width,
-                cfg.model.depth,
-                &radius_grid(),
-                SOLVER_LIMITS,
-                &constants,
-                samples,
-                cfg.data.seed,
-            );
-            let c = constants.describe();
-            let mut out: Vec<Record> = eval
-                .rows
-                .iter()
-                .map(|row| {
-                    let s = &row.solution;
-                    let mut r = Record::new(&[key("radius", key_number(s.radius)), key("constants", c.clone())])
-                        .with("eps_ntrf", s.loss)
-                        .with("kkt_residual", s.kkt_residual)
-                        .with("duality_gap", s.gap)
-                        .with("rad_mc", row.rad_mc)
-                        .with("rad_mc_stderr", row.rad_mc_stderr)
-                        .with("rad_cf", row.rad_cf);
-                    for (f, b) in evaluate::FORMULAS.iter().zip(&row.bounds) {
-                        r = r.with(&format!("bound_{f}"), *b);
-                    }
-                    r
-                })
-                .collect();
-            // "best": each formula minimized over R on its own, with its own r_star.
-            let mut best = Record::new(&[key("radius", "best"), key("constants", c)]);
-            for b in &eval.best {
-                best = best
-                    .with(&format!("bound_{}", b.formula), b.value)
-                    .with(&format!("r_star_{}", b.formula), b.r_star);
-            }
-            out.push(best);
-            Ok(out)
+            ntrf_bound(cell, backend)
         }
         Kind::Generalization | Kind::LabelNoise => {
             check_params(cell, &with_constants(&[]))?;
-            let constants = bound_constants(cell)?;
-            let run_dir = dir.join("run");
-            let opts =
-                resgen_train::RunOptions { backend, out: Some(run_dir.clone()), quiet: true, name: "cell".into() };
-            let outcome = resgen_train::train_run(cfg, &opts)?;
-            if let StopReason::Diverged(e) = outcome.stop {
-                return Err(e.to_string());
-            }
-            let values = resgen_bounds::report::bounds_report(&run_dir, backend, &constants)?;
-            let mut r = Record::new(&[key("constants", constants.describe())]);
-            for (k, v) in &values {
-                if !matches!(k.as_str(), "n" | "width" | "depth_L") {
-                    r = r.with(k, *v);
-                }
-            }
-            if cell.kind == Kind::LabelNoise {
-                // Steps to the target training loss (the budget if not reached), and the
-                // analytic (infinite-width) NTK complexity on the same noisy training labels.
-                let last = outcome.rows.last().ok_or("training logged nothing")?;
-                r = r
-                    .with("steps", last.iter as f64)
-                    .with("reached", f64::from(u8::from(outcome.stop == StopReason::TargetLoss)));
-                let split = load(cfg)?;
-                let (n, d) = (split.train.n, split.train.d);
-                let a = analytic::ntk(&cfg.model, &split.train.x, n, d)?;
-                r = r.with("analytic_sqrt_yKinvy_over_n", linalg::ntk_complexity(&a, &split.train.y)?);
-            }
-            Ok(vec![r])
+            generalization(cell, backend, dir)
         }
     }
+}
+
+/// gd-dynamics: the logged training curve, one record per logged iteration.
+fn gd_dynamics(cfg: &RunConfig, backend: BackendKind) -> Result<Vec<Record>, String> {
+    let (_, rows) = train(cfg, backend)?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            Record::new(&[key("iter", r.iter)])
+                .with("train_loss", r.train_loss)
+                .with("train_surrogate", r.train_surrogate)
+                .with("train_error", r.train_error)
+                .with("test_error", r.test_error)
+                .with("dist_max_scaled", r.radius(cfg.model.width))
+        })
+        .collect())
+}
+
+/// distance-from-init: per-layer `sqrt(m) ||W_l - W0_l||_F` and their max, per view (fixed
+/// steps, matched loss).
+fn distance_from_init(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
+    let cfg = &cell.config;
+    let sm = (cfg.model.width as f64).sqrt();
+    let mut out = Vec::new();
+    for v in train_views(cell, backend, true)?.1 {
+        let last = &v.last;
+        for (l, d) in last.dist.iter().enumerate() {
+            out.push(Record::new(&[key("view", v.name), key("layer", l + 1)]).with("dist_scaled", sm * d));
+        }
+        out.push(
+            Record::new(&[key("view", v.name), key("layer", "max")])
+                .with("dist_scaled", last.radius(cfg.model.width))
+                .with("train_loss", last.train_loss)
+                .with("steps", v.steps as f64)
+                .with("reached", v.reached),
+        );
+    }
+    Ok(out)
+}
+
+/// linearization: the gap between the trained network and its linearization at W0, on the
+/// training and the held-out points, per view.
+fn linearization(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
+    let cfg = &cell.config;
+    let kdev = kernel_device(backend)?;
+    let mut out = Vec::new();
+    let (split, views) = train_views(cell, backend, true)?;
+    let (n, d) = (split.train.n, split.train.d);
+    let net0 = Net::init(&cfg.model, d, Precision::F64, &kdev)?;
+    for v in views {
+        let w = &v.weights;
+        let (max, mean) = features::linearization_error(&net0, w, &split.train.x, n);
+        let (test_max, _) = if split.test.n > 0 {
+            features::linearization_error(&net0, w, &split.test.x, split.test.n)
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        out.push(
+            Record::new(&[key("view", v.name)])
+                .with("eps_lin_max", max)
+                .with("eps_lin_mean", mean)
+                .with("eps_lin_test_max", test_max)
+                .with("train_loss", v.last.train_loss)
+                .with("steps", v.steps as f64)
+                .with("reached", v.reached),
+        );
+    }
+    Ok(out)
+}
+
+/// rademacher: the complexity of the linearized ball per layer and in total at `params.radius`
+/// (closed form and Monte Carlo), and with `trained_radius` at the radius GD reaches.
+fn rademacher_table(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
+    let cfg = &cell.config;
+    let radius: f64 = param(cell, "radius", 1.0)?;
+    let samples: usize = param(cell, "samples", 200)?;
+    let (_, k, _) = init_kernels(cfg, backend)?;
+    let r = rademacher::rademacher(&k.per_layer, radius, cfg.model.width, samples, cfg.data.seed);
+    let mut out: Vec<Record> = (0..k.per_layer.len())
+        .map(|l| {
+            Record::new(&[key("layer", l + 1)])
+                .with("closed_form", r.bound_per_layer[l])
+                .with("monte_carlo", r.mc_per_layer[l])
+        })
+        .collect();
+    out.push(
+        Record::new(&[key("layer", "total")])
+            .with("closed_form", r.bound)
+            .with("monte_carlo", r.mc)
+            .with("mc_stderr", r.mc_stderr),
+    );
+    // The same terms at the radius GD actually reaches (trained to the matched target
+    // loss): R = sqrt(m) max_l ||W_l - W0_l||_F. Rad is linear in R.
+    if param(cell, "trained_radius", false)? {
+        let v = train_views(cell, backend, false)?.1.remove(0);
+        let rt = v.last.radius(cfg.model.width);
+        let s = rt / radius;
+        out.push(
+            Record::new(&[key("layer", "total-at-trained-R")])
+                .with("closed_form", s * r.bound)
+                .with("monte_carlo", s * r.mc)
+                .with("mc_stderr", s * r.mc_stderr)
+                .with("trained_radius", rt)
+                .with("train_loss", v.last.train_loss)
+                .with("steps", v.steps as f64)
+                .with("reached", v.reached),
+        );
+    }
+    Ok(out)
+}
+
+/// ntk-complexity: spectrum, `sqrt(y^T K^-1 y / n)`, its infimum over relabelings and the
+/// Cao-Gu corollary, for the empirical and (optionally) the analytic kernel.
+fn ntk_complexity(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
+    let cfg = &cell.config;
+    let with_analytic: bool = param(cell, "analytic", true)?;
+    let constants = bound_constants(cell)?;
+    let (split, k, _) = init_kernels(cfg, backend)?;
+    let (n, d) = (split.train.n, split.train.d);
+    let mut kernels = vec![("empirical", k.normalized())];
+    if with_analytic {
+        kernels.push(("analytic", analytic::ntk(&cfg.model, &split.train.x, n, d)?));
+    }
+    let cg_depth = formulas::cao_gu_depth(cfg.model.depth);
+    kernels
+        .into_iter()
+        .map(|(name, kern)| {
+            let s = linalg::kernel_stats(&kern, &split.train.y)?;
+            let inf = qp::infimum_relabeling(&kern, &split.train.y, 1e-9, QP_MAX_SWEEPS)?;
+            Ok(Record::new(&[key("kernel", name), key("constants", constants.describe())])
+                .with("lambda_min", s.lambda_min)
+                .with("condition", s.condition)
+                .with("complexity", s.complexity)
+                .with("complexity_inf", inf.complexity())
+                .with("qp_duality_gap", inf.gap)
+                .with("cao_gu_ntk_bound", formulas::cao_gu_ntk(s.complexity, cg_depth, n, &constants))
+                .with("cao_gu_ntk_inf_bound", formulas::cao_gu_ntk(inf.complexity(), cg_depth, n, &constants))
+                .with("ridge", s.ridge))
+        })
+        .collect()
+}
+
+/// ntrf-bound: eps_NTRF over the radius grid with every bound formula, and each formula
+/// minimized over R on its own (`radius = best`).
+fn ntrf_bound(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
+    let cfg = &cell.config;
+    let constants = bound_constants(cell)?;
+    let samples: usize = param(cell, "rad_samples", RAD_SAMPLES)?;
+    let (split, k, f0) = init_kernels(cfg, backend)?;
+    let eval = evaluate::eps_ntrf_bounds(
+        &k.per_layer,
+        &f0,
+        &split.train.y,
+        cfg.model.width,
+        cfg.model.depth,
+        &radius_grid(),
+        SOLVER_LIMITS,
+        &constants,
+        samples,
+        cfg.data.seed,
+    );
+    let c = constants.describe();
+    let mut out: Vec<Record> = eval
+        .rows
+        .iter()
+        .map(|row| {
+            let s = &row.solution;
+            let mut r = Record::new(&[key("radius", key_number(s.radius)), key("constants", c.clone())])
+                .with("eps_ntrf", s.loss)
+                .with("kkt_residual", s.kkt_residual)
+                .with("duality_gap", s.gap)
+                .with("rad_mc", row.rad_mc)
+                .with("rad_mc_stderr", row.rad_mc_stderr)
+                .with("rad_cf", row.rad_cf);
+            for (f, b) in evaluate::FORMULAS.iter().zip(&row.bounds) {
+                r = r.with(&format!("bound_{f}"), *b);
+            }
+            r
+        })
+        .collect();
+    // "best": each formula minimized over R on its own, with its own r_star.
+    let mut best = Record::new(&[key("radius", "best"), key("constants", c)]);
+    for b in &eval.best {
+        best = best.with(&format!("bound_{}", b.formula), b.value).with(&format!("r_star_{}", b.formula), b.r_star);
+    }
+    out.push(best);
+    Ok(out)
+}
+
+/// generalization and label-noise: a full training run in the folder of the cell and its bounds
+/// report; label-noise adds the steps to the target loss and the analytic NTK complexity.
+fn generalization(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Record>, String> {
+    let cfg = &cell.config;
+    let constants = bound_constants(cell)?;
+    let run_dir = dir.join("run");
+    let opts = resgen_train::RunOptions { backend, out: Some(run_dir.clone()), quiet: true, name: "cell".into() };
+    let outcome = resgen_train::train_run(cfg, &opts)?;
+    if let StopReason::Diverged(e) = outcome.stop {
+        return Err(e.to_string());
+    }
+    let values = resgen_bounds::report::bounds_report(&run_dir, backend, &constants)?;
+    let mut r = Record::new(&[key("constants", constants.describe())]);
+    for (k, v) in &values {
+        if !matches!(k.as_str(), "n" | "width" | "depth_L") {
+            r = r.with(k, *v);
+        }
+    }
+    if cell.kind == Kind::LabelNoise {
+        // Steps to the target training loss (the budget if not reached), and the
+        // analytic (infinite-width) NTK complexity on the same noisy training labels.
+        let last = outcome.rows.last().ok_or("training logged nothing")?;
+        r = r
+            .with("steps", last.iter as f64)
+            .with("reached", f64::from(u8::from(outcome.stop == StopReason::TargetLoss)));
+        let split = load(cfg)?;
+        let (n, d) = (split.train.n, split.train.d);
+        let a = analytic::ntk(&cfg.model, &split.train.x, n, d)?;
+        r = r.with("analytic_sqrt_yKinvy_over_n", linalg::ntk_complexity(&a, &split.train.y)?);
+    }
+    Ok(vec![r])
 }
 
 /// The bound constants a kind accepts as parameters, beside its own.

@@ -16,6 +16,9 @@ use crate::table::read_table;
 
 type Series = Vec<(String, Vec<(f64, f64, f64)>)>;
 
+/// Labelled panels of series.
+type Panels = Vec<(String, Series)>;
+
 /// A linear f64 axis whose ticks sit exactly at the given values (the data's own values, or
 /// 1-2-5 steps in log space), instead of plotters' round decimal steps of log10.
 #[derive(Clone)]
@@ -45,6 +48,92 @@ impl Ranged for Keyed {
 /// Draws `table` (CSV) to `out` (SVG) as `spec` says; `title` heads the figure and `caption`
 /// (profile, fixed sizes, what the error bars are) goes on the line under it.
 pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &str) -> Result<(), String> {
+    let (panels, xs_seen) = gather(table, spec)?;
+    let height = 60 + 400 * panels.len() as u32;
+    let root = SVGBackend::new(out, (820, height)).into_drawing_area();
+    let e = |err: DrawingAreaErrorKind<std::io::Error>| format!("{}: {err}", out.display());
+    root.fill(&WHITE).map_err(e)?;
+    let root = root.titled(title, ("sans-serif", 17)).map_err(e)?;
+    let root = root.titled(caption, ("sans-serif", 13).into_font().color(&RGBColor(0x44, 0x44, 0x44))).map_err(e)?;
+    let areas = root.split_evenly((panels.len(), 1));
+    // Tick positions: the data's own x values when there are few, else 1-2-5 steps per decade;
+    // for log y, the 1-2-5 values inside the range.
+    let mut xs = xs_seen.clone();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    for (area, (panel, series)) in areas.iter().zip(&panels) {
+        let all: Vec<&(f64, f64, f64)> = series.iter().flat_map(|(_, p)| p).collect();
+        let (x0, x1) = bounds(all.iter().map(|p| p.0));
+        let (y0, y1) = bounds(all.iter().flat_map(|p| [p.1 - p.2, p.1 + p.2]));
+        let x_keys = if spec.log_x {
+            if xs.len() <= 10 { xs.iter().map(|v| v.log10()).collect() } else { log_keys(x0, x1) }
+        } else {
+            linear_keys(x0, x1)
+        };
+        let y_keys = if spec.log_y { log_keys(y0, y1) } else { linear_keys(y0, y1) };
+        let mut builder = ChartBuilder::on(area);
+        builder.margin(12).x_label_area_size(40).y_label_area_size(80);
+        if !panel.is_empty() {
+            builder.caption(panel.replace('=', " = "), ("sans-serif", 14));
+        }
+        let mut chart = builder
+            .build_cartesian_2d(Keyed { lo: x0, hi: x1, keys: x_keys }, Keyed { lo: y0, hi: y1, keys: y_keys })
+            .map_err(e)?;
+        let fmt_axis = |log: bool| move |v: &f64| if log { tick(10f64.powf(*v)) } else { tick(*v) };
+        let (fx, fy) = (fmt_axis(spec.log_x), fmt_axis(spec.log_y));
+        chart
+            .configure_mesh()
+            .x_desc(spec.x_label.clone().unwrap_or_else(|| spec.x.clone()) + if spec.log_x { " (log)" } else { "" })
+            .y_desc(spec.y_label.clone().unwrap_or_else(|| spec.y.join(", ")) + if spec.log_y { " (log)" } else { "" })
+            .x_label_formatter(&fx)
+            .y_label_formatter(&fy)
+            .draw()
+            .map_err(e)?;
+        for (i, (label, pts)) in series.iter().enumerate() {
+            // One colour per network (Okabe-Ito: ResNet blue, FC vermillion), shaded per second
+            // parameter; other series take the palette's remaining colours.
+            let (color, shade) = series_style(series, i);
+            let mut pts = pts.clone();
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            chart
+                .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))
+                .map_err(e)?
+                .label(label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            // One marker shape per second parameter, so the lines differ by more than shade.
+            match shade % 3 {
+                0 => chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled()))).map(|_| ()),
+                1 => chart
+                    .draw_series(pts.iter().map(|p| TriangleMarker::new((p.0, p.1), 5, color.filled())))
+                    .map(|_| ()),
+                _ => {
+                    chart.draw_series(pts.iter().map(|p| Cross::new((p.0, p.1), 4, color.stroke_width(2)))).map(|_| ())
+                }
+            }
+            .map_err(e)?;
+            chart
+                .draw_series(
+                    pts.iter()
+                        .filter(|p| p.2 > 0.0)
+                        .map(|p| PathElement::new(vec![(p.0, p.1 - p.2), (p.0, p.1 + p.2)], color.stroke_width(1))),
+                )
+                .map_err(e)?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(emptiest_corner(series, (x0, x1), (y0, y1)))
+            .draw()
+            .map_err(e)?;
+    }
+    root.present().map_err(e)?;
+    Ok(())
+}
+
+/// The table's rows, filtered and grouped into panels and labelled series of points `(x, y,
+/// half error bar)` in plotting coordinates, and every x value seen.
+fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), String> {
     let (header, rows) = read_table(table)?;
     let col = |name: &str| -> Result<usize, String> {
         header
@@ -66,7 +155,7 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
     let panel_cols: Vec<usize> = spec.panels.iter().map(|s| col(s)).collect::<Result<_, _>>()?;
     let tx = |v: f64, log: bool| if log { v.log10() } else { v };
     // panel label -> series label -> points (x, y, sd), all in plotting coordinates.
-    let mut panels: Vec<(String, Series)> = Vec::new();
+    let mut panels: Panels = Vec::new();
     let mut xs_seen: Vec<f64> = Vec::new();
     for r in rows.iter().filter(|r| filters.iter().all(|(i, v)| &r[*i] == *v)) {
         let Ok(x) = r[xi].parse::<f64>() else { continue };
@@ -118,98 +207,26 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
     if panels.is_empty() {
         return Err(format!("{}: plot: no rows to draw after the filter {:?}", table.display(), spec.filter));
     }
-    let height = 60 + 400 * panels.len() as u32;
-    let root = SVGBackend::new(out, (820, height)).into_drawing_area();
-    let e = |err: DrawingAreaErrorKind<std::io::Error>| format!("{}: {err}", out.display());
-    root.fill(&WHITE).map_err(e)?;
-    let root = root.titled(title, ("sans-serif", 17)).map_err(e)?;
-    let root = root.titled(caption, ("sans-serif", 13).into_font().color(&RGBColor(0x44, 0x44, 0x44))).map_err(e)?;
-    let areas = root.split_evenly((panels.len(), 1));
-    // Tick positions: the data's own x values when there are few, else 1-2-5 steps per decade;
-    // for log y, the 1-2-5 values inside the range.
-    let mut xs = xs_seen.clone();
-    xs.sort_by(f64::total_cmp);
-    xs.dedup();
-    for (area, (panel, series)) in areas.iter().zip(&panels) {
-        let all: Vec<&(f64, f64, f64)> = series.iter().flat_map(|(_, p)| p).collect();
-        let (x0, x1) = bounds(all.iter().map(|p| p.0));
-        let (y0, y1) = bounds(all.iter().flat_map(|p| [p.1 - p.2, p.1 + p.2]));
-        let x_keys = if spec.log_x {
-            if xs.len() <= 10 { xs.iter().map(|v| v.log10()).collect() } else { log_keys(x0, x1) }
-        } else {
-            linear_keys(x0, x1)
-        };
-        let y_keys = if spec.log_y { log_keys(y0, y1) } else { linear_keys(y0, y1) };
-        let mut builder = ChartBuilder::on(area);
-        builder.margin(12).x_label_area_size(40).y_label_area_size(80);
-        if !panel.is_empty() {
-            builder.caption(panel.replace('=', " = "), ("sans-serif", 14));
-        }
-        let mut chart = builder
-            .build_cartesian_2d(Keyed { lo: x0, hi: x1, keys: x_keys }, Keyed { lo: y0, hi: y1, keys: y_keys })
-            .map_err(e)?;
-        let fmt_axis = |log: bool| move |v: &f64| if log { tick(10f64.powf(*v)) } else { tick(*v) };
-        let (fx, fy) = (fmt_axis(spec.log_x), fmt_axis(spec.log_y));
-        chart
-            .configure_mesh()
-            .x_desc(spec.x_label.clone().unwrap_or_else(|| spec.x.clone()) + if spec.log_x { " (log)" } else { "" })
-            .y_desc(spec.y_label.clone().unwrap_or_else(|| spec.y.join(", ")) + if spec.log_y { " (log)" } else { "" })
-            .x_label_formatter(&fx)
-            .y_label_formatter(&fy)
-            .draw()
-            .map_err(e)?;
-        for (i, (label, pts)) in series.iter().enumerate() {
-            // One colour per network (Okabe-Ito: ResNet blue, FC vermillion), shaded per second
-            // parameter; other series take the palette's remaining colours.
-            let fam = |l: &str| l.split([',', ' ']).next().unwrap_or("").to_string();
-            let shade = series[..i].iter().filter(|(l, _)| fam(l) == fam(label)).count();
-            let base = if label.starts_with("ResNet") {
-                RGBColor(0x00, 0x72, 0xB2)
-            } else if label.starts_with("FC") {
-                RGBColor(0xD5, 0x5E, 0x00)
-            } else {
-                [RGBColor(0x00, 0x9E, 0x73), RGBColor(0xCC, 0x79, 0xA7), RGBColor(0xE6, 0x9F, 0x00)][i % 3]
-            };
-            let family = series.iter().filter(|(l, _)| fam(l) == fam(label)).count();
-            let k = if family <= 1 { 1.0 } else { 1.0 - 0.6 * shade as f64 / (family - 1) as f64 };
-            let mix = |c: u8| (255.0 - (255.0 - c as f64) * k) as u8;
-            let color = RGBColor(mix(base.0), mix(base.1), mix(base.2)).to_rgba();
-            let mut pts = pts.clone();
-            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            chart
-                .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))
-                .map_err(e)?
-                .label(label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
-            // One marker shape per second parameter, so the lines differ by more than shade.
-            match shade % 3 {
-                0 => chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled()))).map(|_| ()),
-                1 => chart
-                    .draw_series(pts.iter().map(|p| TriangleMarker::new((p.0, p.1), 5, color.filled())))
-                    .map(|_| ()),
-                _ => {
-                    chart.draw_series(pts.iter().map(|p| Cross::new((p.0, p.1), 4, color.stroke_width(2)))).map(|_| ())
-                }
-            }
-            .map_err(e)?;
-            chart
-                .draw_series(
-                    pts.iter()
-                        .filter(|p| p.2 > 0.0)
-                        .map(|p| PathElement::new(vec![(p.0, p.1 - p.2), (p.0, p.1 + p.2)], color.stroke_width(1))),
-                )
-                .map_err(e)?;
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(emptiest_corner(series, (x0, x1), (y0, y1)))
-            .draw()
-            .map_err(e)?;
-    }
-    root.present().map_err(e)?;
-    Ok(())
+    Ok((panels, xs_seen))
+}
+
+/// The colour of series `i` and its rank within its network's family (which picks the marker).
+fn series_style(series: &Series, i: usize) -> (RGBAColor, usize) {
+    let label = &series[i].0;
+    let fam = |l: &str| l.split([',', ' ']).next().unwrap_or("").to_string();
+    let shade = series[..i].iter().filter(|(l, _)| fam(l) == fam(label)).count();
+    let base = if label.starts_with("ResNet") {
+        RGBColor(0x00, 0x72, 0xB2)
+    } else if label.starts_with("FC") {
+        RGBColor(0xD5, 0x5E, 0x00)
+    } else {
+        [RGBColor(0x00, 0x9E, 0x73), RGBColor(0xCC, 0x79, 0xA7), RGBColor(0xE6, 0x9F, 0x00)][i % 3]
+    };
+    let family = series.iter().filter(|(l, _)| fam(l) == fam(label)).count();
+    let k = if family <= 1 { 1.0 } else { 1.0 - 0.6 * shade as f64 / (family - 1) as f64 };
+    let mix = |c: u8| (255.0 - (255.0 - c as f64) * k) as u8;
+    let color = RGBColor(mix(base.0), mix(base.1), mix(base.2)).to_rgba();
+    (color, shade)
 }
 
 /// Where the legend covers the least data: of six places (corners and middles of the sides),

@@ -265,68 +265,17 @@ impl Experiment {
             params.insert(k.clone(), v.clone());
         }
         let seeds = prof.seeds.clone().unwrap_or_else(|| self.seeds.clone());
-        // Grid points: the cartesian product of the grid's values.
-        let keys: Vec<&String> = prof.grid.keys().collect();
-        let mut points: Vec<Vec<(String, toml::Value)>> = vec![vec![]];
-        for k in &keys {
-            let vals = &prof.grid[*k];
-            if vals.is_empty() {
-                return Err(format!("{origin}: grid key `{k}` has no values"));
-            }
-            points = points
-                .into_iter()
-                .flat_map(|p| {
-                    vals.iter().map(move |v| {
-                        let mut q = p.clone();
-                        q.push(((*k).clone(), v.clone()));
-                        q
-                    })
-                })
-                .collect();
-        }
         let mut cells = Vec::new();
-        for point in points {
+        for point in grid_points(prof, &origin)? {
             for &seed in &seeds {
-                let mut table = self.base.clone();
-                let mut set = |key: &str, v: &toml::Value| -> Result<(), String> {
-                    apply_override(&mut table, &format!("{key}={}", toml_literal(v)))
-                        .map_err(|e| format!("{origin}: {e}"))
-                };
-                for (k, v) in &prof.set {
-                    set(k, v)?;
-                }
-                for (k, v) in &point {
-                    if k == "dataset" {
-                        let name = value_text(v);
-                        let data = self.datasets.get(&name).ok_or_else(|| {
-                            format!("{origin}: grid value dataset = \"{name}\" has no [datasets.{name}] table")
-                        })?;
-                        for (dk, dv) in data {
-                            set(&format!("data.{dk}"), dv)?;
-                        }
-                    } else {
-                        set(k, v)?;
-                    }
-                }
-                set("model.seed", &toml::Value::Integer(seed as i64))?;
-                set("data.seed", &toml::Value::Integer(seed as i64))?;
                 let coords: Vec<(String, String)> =
                     point.iter().map(|(k, v)| (column_name(k), value_text(v))).collect();
-                let text = toml::to_string(&table).map_err(|e| format!("{origin}: {e}"))?;
-                let config = RunConfig::from_toml_str(&text, &origin, &[]).map_err(|e| {
+                let config = self.cell_config(prof, &point, seed, &origin).map_err(|e| {
                     format!(
                         "{e} (cell {})",
                         coords.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
                     )
                 })?;
-                // The FC network has no branches: its theta and residual variance do not change
-                // its result, so they are reset before hashing and its cells are shared.
-                let mut config = config;
-                if config.model.arch == resgen_models::Arch::Fc {
-                    config.model.theta = Default::default();
-                    config.model.residual_variance = Default::default();
-                    config.model.branch = Default::default();
-                }
                 let hash = fnv_hex(&format!(
                     "{CELL_SCHEMA}\nkind = {}\n[params]\n{}\n{}",
                     self.kind.name(),
@@ -345,6 +294,49 @@ impl Experiment {
             }
         }
         Ok(cells)
+    }
+
+    /// The run config of one cell: the base, the profile's `set`, the grid point (a `dataset`
+    /// value expands to its `[datasets.<name>]` table) and the seed. The FC network has no
+    /// branches: its theta, residual variance and branch do not change its result, so they are
+    /// reset, and its cells are shared across them (same hash).
+    fn cell_config(
+        &self,
+        prof: &Profile,
+        point: &[(String, toml::Value)],
+        seed: u64,
+        origin: &str,
+    ) -> Result<RunConfig, String> {
+        let mut table = self.base.clone();
+        let mut set = |key: &str, v: &toml::Value| -> Result<(), String> {
+            apply_override(&mut table, &format!("{key}={}", toml_literal(v))).map_err(|e| format!("{origin}: {e}"))
+        };
+        for (k, v) in &prof.set {
+            set(k, v)?;
+        }
+        for (k, v) in point {
+            if k == "dataset" {
+                let name = value_text(v);
+                let data = self.datasets.get(&name).ok_or_else(|| {
+                    format!("{origin}: grid value dataset = \"{name}\" has no [datasets.{name}] table")
+                })?;
+                for (dk, dv) in data {
+                    set(&format!("data.{dk}"), dv)?;
+                }
+            } else {
+                set(k, v)?;
+            }
+        }
+        set("model.seed", &toml::Value::Integer(seed as i64))?;
+        set("data.seed", &toml::Value::Integer(seed as i64))?;
+        let text = toml::to_string(&table).map_err(|e| format!("{origin}: {e}"))?;
+        let mut config = RunConfig::from_toml_str(&text, origin, &[]).map_err(|e| e.to_string())?;
+        if config.model.arch == resgen_models::Arch::Fc {
+            config.model.theta = Default::default();
+            config.model.residual_variance = Default::default();
+            config.model.branch = Default::default();
+        }
+        Ok(config)
     }
 }
 
@@ -392,4 +384,25 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
         return Err(bad());
     }
     Ok((k, n))
+}
+
+/// A profile's grid points: the cartesian product of its grid's values, in key order.
+fn grid_points(prof: &Profile, origin: &str) -> Result<Vec<Vec<(String, toml::Value)>>, String> {
+    let mut points: Vec<Vec<(String, toml::Value)>> = vec![vec![]];
+    for (k, vals) in &prof.grid {
+        if vals.is_empty() {
+            return Err(format!("{origin}: grid key `{k}` has no values"));
+        }
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                vals.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push((k.clone(), v.clone()));
+                    q
+                })
+            })
+            .collect();
+    }
+    Ok(points)
 }

@@ -11,6 +11,7 @@
 //! replaced), unless [`SweepOptions::reuse_stale`] says to keep it; the table's provenance
 //! sidecar then lists every code version and backend behind it.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -105,21 +106,7 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
     }
     let mut report = SweepReport { cells: cells.len(), ..Default::default() };
     let backend = opts.backend.to_string();
-    // Finished and reusable: a result from this code on this backend (or any, if asked).
-    let mut stale = std::collections::HashSet::new();
-    let mut finished = std::collections::HashSet::new();
-    for c in &cells {
-        match read_result(c, &opts.runs) {
-            Ok(None) => {}
-            Ok(Some(r)) if opts.reuse_stale || r.provenance.reusable_for(&backend) => {
-                finished.insert(c.hash.clone());
-            }
-            // Other code, another backend, or an unreadable result: compute it again.
-            _ => {
-                stale.insert(c.hash.clone());
-            }
-        }
-    }
+    let (finished, stale) = finished_and_stale(&cells, opts, &backend);
     report.skipped = cells.iter().filter(|c| finished.contains(&c.hash)).count();
     report.stale = stale.len();
     if !stale.is_empty() && !opts.quiet {
@@ -131,18 +118,10 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
         );
     }
     // Cells with equal hashes (e.g. FC cells that differ only in theta) run once.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     let todo: Vec<&Cell> =
         cells.iter().filter(|c| !finished.contains(&c.hash) && seen.insert(c.hash.clone())).collect();
-    let bar = if opts.quiet { ProgressBar::hidden() } else { ProgressBar::new(todo.len() as u64) };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {pos}/{len} cells, {msg} [{elapsed_precise} < {eta_precise}]",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    bar.set_prefix(format!("{} ({profile})", exp.name));
+    let bar = sweep_bar(opts.quiet, todo.len(), format!("{} ({profile})", exp.name));
     bar.set_message(format!("{} already done, 0 failed", report.skipped));
     // Test hook for the resume tests: `RESGEN_ABORT_AFTER_CELLS=k` exits the process once k
     // cells of a sweep have finished, without cleanup: a kill at a known point.
@@ -201,6 +180,40 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
     bar.finish_and_clear();
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The cells' hashes with a reusable result (from this code on this backend, or any with
+/// `reuse_stale`), and those with a result to compute again (other code, another backend, or
+/// unreadable).
+fn finished_and_stale(cells: &[Cell], opts: &SweepOptions, backend: &str) -> (HashSet<String>, HashSet<String>) {
+    let mut stale = HashSet::new();
+    let mut finished = HashSet::new();
+    for c in cells {
+        match read_result(c, &opts.runs) {
+            Ok(None) => {}
+            Ok(Some(r)) if opts.reuse_stale || r.provenance.reusable_for(backend) => {
+                finished.insert(c.hash.clone());
+            }
+            _ => {
+                stale.insert(c.hash.clone());
+            }
+        }
+    }
+    (finished, stale)
+}
+
+/// The sweep's progress bar over `len` cells (hidden when quiet).
+fn sweep_bar(quiet: bool, len: usize, prefix: String) -> ProgressBar {
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(len as u64) };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} cells, {msg} [{elapsed_precise} < {eta_precise}]",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(prefix);
+    bar
 }
 
 /// Runs one cell and writes its result (or `error.txt`). `Ok(Ok(raced))`: finished, `raced`

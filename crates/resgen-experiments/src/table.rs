@@ -24,7 +24,8 @@ use resgen_train::output::{csv_text, io_err, write_atomic};
 
 pub use crate::num::{fmt, mean_sd};
 use crate::provenance::Provenance;
-use crate::spec::{Experiment, Kind};
+use crate::record::Record;
+use crate::spec::{Cell, Experiment, Kind};
 use crate::sweep::read_result;
 
 /// How to merge.
@@ -105,79 +106,9 @@ pub fn merge_with(
     opts: &MergeOptions,
 ) -> Result<MergeReport, String> {
     let cells = exp.cells(profile)?;
-    let mut provs: Vec<Provenance> = Vec::new();
     let mut report = MergeReport { cells: cells.len(), ..Default::default() };
-    // Group key -> (key columns, per value name: samples), in first-seen order.
-    let mut order: Vec<Vec<(String, String)>> = Vec::new();
-    let mut groups: HashMap<GroupKey, Vec<(String, Vec<f64>)>> = HashMap::new();
-    let mut counts: HashMap<Vec<(String, String)>, usize> = HashMap::new();
-    let mut key_cols: Vec<String> =
-        cells.first().map(|c| c.coords.iter().map(|(k, _)| k.clone()).collect()).unwrap_or_default();
-    let mut value_cols: Vec<String> = Vec::new();
-    // Raw rows: (key columns of the group, seed, values by name).
-    let mut raw: Vec<RawRecord> = Vec::new();
-    for cell in &cells {
-        let Some(res) = read_result(cell, runs)? else {
-            report.missing.push(cell.label());
-            continue;
-        };
-        report.found += 1;
-        report.cell_seconds += res.seconds;
-        provs.push(res.provenance.clone());
-        for rec in &res.rows {
-            let mut gk = cell.coords.clone();
-            for (k, v) in &rec.keys {
-                if !key_cols.contains(k) {
-                    key_cols.push(k.clone());
-                }
-                gk.push((k.clone(), v.clone()));
-            }
-            if !groups.contains_key(&gk) {
-                order.push(gk.clone());
-            }
-            *counts.entry(gk.clone()).or_default() += 1;
-            raw.push((gk.clone(), cell.seed, rec.values.clone()));
-            let g = groups.entry(gk).or_default();
-            for (name, v) in &rec.values {
-                if !value_cols.contains(name) {
-                    value_cols.push(name.clone());
-                }
-                let slot = match g.iter().position(|(n, _)| n == name) {
-                    Some(i) => i,
-                    None => {
-                        g.push((name.clone(), vec![]));
-                        g.len() - 1
-                    }
-                };
-                if let Some(x) = v {
-                    g[slot].1.push(*x);
-                }
-            }
-        }
-    }
-    let mut header = key_cols.clone();
-    header.push("seeds".into());
-    for v in &value_cols {
-        header.push(format!("{v}_mean"));
-        header.push(format!("{v}_sd"));
-        header.push(format!("{v}_n"));
-    }
-    let rows: Vec<Vec<String>> = order
-        .iter()
-        .map(|gk| {
-            let mut row = key_values(gk, &key_cols);
-            row.push(counts[gk].to_string());
-            let g = &groups[gk];
-            for v in &value_cols {
-                let xs: &[f64] = g.iter().find(|(n, _)| n == v).map(|(_, x)| x.as_slice()).unwrap_or(&[]);
-                let (mean, sd) = mean_sd(xs);
-                row.push(mean.map(fmt).unwrap_or_default());
-                row.push(sd.map(fmt).unwrap_or_default());
-                row.push(xs.len().to_string());
-            }
-            row
-        })
-        .collect();
+    let (g, provs) = collect(&cells, runs, &mut report)?;
+    let (header, rows) = g.summary();
     let (codes, backends) = (distinct(&provs, |p| &p.code), distinct(&provs, |p| &p.backend));
     let mixed = codes.len() > 1 || backends.len() > 1;
     if mixed && !opts.allow_mixed {
@@ -199,43 +130,13 @@ pub fn merge_with(
     write_atomic(&path, csv_text(&header, &rows).as_bytes()).map_err(io_err(&path))?;
     report.written.push(path.clone());
     // The raw values behind every mean.
-    let mut raw_header = key_cols.clone();
-    raw_header.push("seed".into());
-    raw_header.extend(value_cols.iter().cloned());
-    let raw_rows: Vec<Vec<String>> = raw
-        .iter()
-        .map(|(gk, seed, vals)| {
-            let mut row = key_values(gk, &key_cols);
-            row.push(seed.to_string());
-            for v in &value_cols {
-                let x = vals.iter().find(|(n, _)| n == v).and_then(|(_, x)| *x);
-                row.push(x.map(|x| format!("{x:e}")).unwrap_or_default());
-            }
-            row
-        })
-        .collect();
+    let (raw_header, raw_rows) = g.raw_table();
     let raw_path = cells_path(&path);
     write_atomic(&raw_path, csv_text(&raw_header, &raw_rows).as_bytes()).map_err(io_err(&raw_path))?;
     report.written.push(raw_path);
-    if exp.kind == Kind::MinWidth && !report.partial {
-        let fit = crate::fit::growth_fits(&header, &rows, &raw)?;
-        let p = path.with_file_name(format!("{}-fit.csv", exp.name));
-        write_atomic(&p, fit.as_bytes()).map_err(io_err(&p))?;
-        report.written.push(p);
+    if !report.partial {
+        write_derived(exp, &path, (&header, &rows), &g.raw, &mut report)?;
     }
-    if exp.kind == Kind::NtkFluctuation && !report.partial {
-        let text = fluctuation_widths(&header, &rows, FLUCTUATION_CV)?;
-        let p = path.with_file_name(format!("{}-min-width.csv", exp.name));
-        write_atomic(&p, text.as_bytes()).map_err(io_err(&p))?;
-        report.written.push(p);
-    }
-    if exp.kind == Kind::LabelNoise && !report.partial {
-        let text = spearman_table(&header, &rows, "test_error_mean", &["arch", "depth"])?;
-        let p = path.with_file_name(format!("{}-spearman.csv", exp.name));
-        write_atomic(&p, text.as_bytes()).map_err(io_err(&p))?;
-        report.written.push(p);
-    }
-    let finished = distinct(&provs, |p| &p.finished);
     let meta = serde_json::json!({
         "experiment": exp.name,
         "claim": exp.claim,
@@ -252,8 +153,8 @@ pub fn merge_with(
         "cpus": distinct(&provs, |p| &p.cpu),
         "precision": distinct(&provs, |p| &p.precision),
         "mixed_provenance": mixed,
-        "first_cell_finished": finished.iter().find(|f| !f.is_empty()),
-        "last_cell_finished": finished.last(),
+        "first_cell_finished": distinct(&provs, |p| &p.finished).iter().find(|f| !f.is_empty()),
+        "last_cell_finished": distinct(&provs, |p| &p.finished).last(),
         "resgen_version": env!("CARGO_PKG_VERSION"),
         "kernels_and_bounds": "f64",
     });
@@ -269,6 +170,149 @@ pub fn merge_with(
         }
     }
     Ok(report)
+}
+
+/// The finished cells' records, grouped by row (the cell's grid coordinates plus the record's
+/// keys), in first-seen order.
+#[derive(Default)]
+struct Grouped {
+    order: Vec<GroupKey>,
+    /// Per group, per value name: the defined samples.
+    groups: HashMap<GroupKey, Vec<(String, Vec<f64>)>>,
+    /// Per group: how many records (seeds) it has.
+    counts: HashMap<GroupKey, usize>,
+    key_cols: Vec<String>,
+    value_cols: Vec<String>,
+    /// Every record as it was: (group, seed, values by name).
+    raw: Vec<RawRecord>,
+}
+
+/// Reads every cell's result (a missing one is listed in `report`), grouping the records.
+fn collect(cells: &[Cell], runs: &Path, report: &mut MergeReport) -> Result<(Grouped, Vec<Provenance>), String> {
+    let mut provs: Vec<Provenance> = Vec::new();
+    let mut g = Grouped {
+        key_cols: cells.first().map(|c| c.coords.iter().map(|(k, _)| k.clone()).collect()).unwrap_or_default(),
+        ..Default::default()
+    };
+    for cell in cells {
+        let Some(res) = read_result(cell, runs)? else {
+            report.missing.push(cell.label());
+            continue;
+        };
+        report.found += 1;
+        report.cell_seconds += res.seconds;
+        provs.push(res.provenance.clone());
+        for rec in &res.rows {
+            g.add(cell, rec);
+        }
+    }
+    Ok((g, provs))
+}
+
+impl Grouped {
+    fn add(&mut self, cell: &Cell, rec: &Record) {
+        let mut gk = cell.coords.clone();
+        for (k, v) in &rec.keys {
+            if !self.key_cols.contains(k) {
+                self.key_cols.push(k.clone());
+            }
+            gk.push((k.clone(), v.clone()));
+        }
+        if !self.groups.contains_key(&gk) {
+            self.order.push(gk.clone());
+        }
+        *self.counts.entry(gk.clone()).or_default() += 1;
+        self.raw.push((gk.clone(), cell.seed, rec.values.clone()));
+        let g = self.groups.entry(gk).or_default();
+        for (name, v) in &rec.values {
+            if !self.value_cols.contains(name) {
+                self.value_cols.push(name.clone());
+            }
+            let slot = match g.iter().position(|(n, _)| n == name) {
+                Some(i) => i,
+                None => {
+                    g.push((name.clone(), vec![]));
+                    g.len() - 1
+                }
+            };
+            if let Some(x) = v {
+                g[slot].1.push(*x);
+            }
+        }
+    }
+
+    /// The table: key columns, `seeds`, then `<value>_mean`, `_sd`, `_n` per value.
+    fn summary(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut header = self.key_cols.clone();
+        header.push("seeds".into());
+        for v in &self.value_cols {
+            header.push(format!("{v}_mean"));
+            header.push(format!("{v}_sd"));
+            header.push(format!("{v}_n"));
+        }
+        let rows = self
+            .order
+            .iter()
+            .map(|gk| {
+                let mut row = key_values(gk, &self.key_cols);
+                row.push(self.counts[gk].to_string());
+                let g = &self.groups[gk];
+                for v in &self.value_cols {
+                    let xs: &[f64] = g.iter().find(|(n, _)| n == v).map(|(_, x)| x.as_slice()).unwrap_or(&[]);
+                    let (mean, sd) = mean_sd(xs);
+                    row.push(mean.map(fmt).unwrap_or_default());
+                    row.push(sd.map(fmt).unwrap_or_default());
+                    row.push(xs.len().to_string());
+                }
+                row
+            })
+            .collect();
+        (header, rows)
+    }
+
+    /// The `.cells.csv` table: key columns, `seed`, and every raw value.
+    fn raw_table(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut header = self.key_cols.clone();
+        header.push("seed".into());
+        header.extend(self.value_cols.iter().cloned());
+        let rows = self
+            .raw
+            .iter()
+            .map(|(gk, seed, vals)| {
+                let mut row = key_values(gk, &self.key_cols);
+                row.push(seed.to_string());
+                for v in &self.value_cols {
+                    let x = vals.iter().find(|(n, _)| n == v).and_then(|(_, x)| *x);
+                    row.push(x.map(|x| format!("{x:e}")).unwrap_or_default());
+                }
+                row
+            })
+            .collect();
+        (header, rows)
+    }
+}
+
+/// The tables some kinds derive from a complete table: min-width's fits, ntk-fluctuation's
+/// widths, label-noise's rank correlations.
+fn write_derived(
+    exp: &Experiment,
+    path: &Path,
+    (header, rows): (&[String], &[Vec<String>]),
+    raw: &[RawRecord],
+    report: &mut MergeReport,
+) -> Result<(), String> {
+    let derived = match exp.kind {
+        Kind::MinWidth => Some(("fit", crate::fit::growth_fits(header, rows, raw)?)),
+        Kind::NtkFluctuation => Some(("min-width", fluctuation_widths(header, rows, FLUCTUATION_CV)?)),
+        Kind::LabelNoise => Some(("spearman", spearman_table(header, rows, "test_error_mean", &["arch", "depth"])?)),
+        _ => None,
+    };
+    if let Some((suffix, text)) = derived {
+        let p = path.with_file_name(format!("{}-{suffix}.csv", exp.name));
+        write_atomic(&p, text.as_bytes()).map_err(io_err(&p))?;
+        report.written.push(p);
+    }
+    Ok(())
 }
 
 /// The coefficient of variation below which ntk-fluctuation's training-free width counts the

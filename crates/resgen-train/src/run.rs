@@ -85,12 +85,7 @@ pub fn train_run(cfg: &RunConfig, opts: &RunOptions) -> Result<RunOutcome, Strin
     let split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
     let dir = opts.out.clone().unwrap_or_else(|| run_folder_name(cfg, &opts.name));
     std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-    let cfg_path = dir.join("config.toml");
-    let header = format!(
-        "# resgen run config (resolved, every field). Rerun with:\n#   resgen train --config {}\n",
-        cfg_path.display()
-    );
-    write_atomic(&cfg_path, format!("{header}{}", cfg.to_toml()).as_bytes()).map_err(io_err(&cfg_path))?;
+    write_config(&dir, cfg)?;
 
     let mut trainer = Trainer::new(cfg, split, &device)?;
     let mut meta = serde_json::json!({
@@ -118,17 +113,7 @@ pub fn train_run(cfg: &RunConfig, opts: &RunOptions) -> Result<RunOutcome, Strin
         save_weights(&dir, &trainer.net, "weights_init")?;
     }
 
-    let planned = trainer.planned_iterations();
-    let bar = if opts.quiet {
-        ProgressBar::hidden()
-    } else {
-        let b = ProgressBar::new(planned as u64);
-        b.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} it, ETA {eta} {msg}")
-                .expect("template"),
-        );
-        b
-    };
+    let bar = progress_bar(opts.quiet, trainer.planned_iterations());
     let t0 = Instant::now();
     let mut last_flush = Instant::now();
     let net_for_flush = trainer.net.clone();
@@ -152,8 +137,40 @@ pub fn train_run(cfg: &RunConfig, opts: &RunOptions) -> Result<RunOutcome, Strin
     if cfg.train.save_weights && !diverged {
         save_weights(&dir, &trainer.net, "weights_final")?;
     }
-    let last = rows.last();
-    meta["status"] = match &stop {
+    finish_meta(&mut meta, &stop, rows.last(), train_seconds, started.elapsed().as_secs_f64());
+    write_meta(&meta)?;
+    if let StopReason::Diverged(e) = &stop {
+        return Err(format!("{e}; logged rows kept in {}", dir.display()));
+    }
+    Ok(RunOutcome { dir, rows, stop, train_seconds })
+}
+
+/// `config.toml`: the resolved config, every field, headed by the command that reruns it.
+fn write_config(dir: &Path, cfg: &RunConfig) -> Result<(), String> {
+    let cfg_path = dir.join("config.toml");
+    let header = format!(
+        "# resgen run config (resolved, every field). Rerun with:\n#   resgen train --config {}\n",
+        cfg_path.display()
+    );
+    write_atomic(&cfg_path, format!("{header}{}", cfg.to_toml()).as_bytes()).map_err(io_err(&cfg_path))
+}
+
+/// The run's progress bar (hidden when quiet).
+fn progress_bar(quiet: bool, planned: usize) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(planned as u64);
+    b.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} it, ETA {eta} {msg}")
+            .expect("template"),
+    );
+    b
+}
+
+/// meta.json's closing fields: how the run stopped, where it ended, and how long it took.
+fn finish_meta(meta: &mut serde_json::Value, stop: &StopReason, last: Option<&Metrics>, train_s: f64, wall_s: f64) {
+    meta["status"] = match stop {
         StopReason::Diverged(e) => format!("diverged: {e}").into(),
         _ => "completed".into(),
     };
@@ -162,11 +179,6 @@ pub fn train_run(cfg: &RunConfig, opts: &RunOptions) -> Result<RunOutcome, Strin
     meta["final_train_loss"] = last.map(|m| m.train_loss).into();
     meta["final_train_error"] = last.map(|m| m.train_error).into();
     meta["final_test_error"] = last.map(|m| m.test_error).into();
-    meta["train_seconds"] = train_seconds.into();
-    meta["wall_seconds"] = started.elapsed().as_secs_f64().into();
-    write_meta(&meta)?;
-    if let StopReason::Diverged(e) = &stop {
-        return Err(format!("{e}; logged rows kept in {}", dir.display()));
-    }
-    Ok(RunOutcome { dir, rows, stop, train_seconds })
+    meta["train_seconds"] = train_s.into();
+    meta["wall_seconds"] = wall_s.into();
 }

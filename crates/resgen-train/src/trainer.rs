@@ -1,7 +1,7 @@
 //! The training loop.
 
 use rand::seq::SliceRandom;
-use resgen_data::{Split, Stream, rng};
+use resgen_data::{SeededRng, Split, Stream, rng};
 use resgen_models::{Device, Net, Tensor, logistic_loss_mean};
 
 use crate::{Algorithm, RunConfig, StepScale};
@@ -191,12 +191,14 @@ impl Trainer {
         let target = self.cfg.train.target_loss;
         let mut rows: Vec<Metrics> = Vec::new();
         let n = self.split.train.n;
-        let mut order: Vec<usize> = (0..n).collect();
-        let mut batch_rng = rng(self.cfg.data.seed ^ self.cfg.model.seed.rotate_left(32), Stream::Batches);
+        let mut batches = Batches {
+            order: (0..n).collect(),
+            cursor: 0,
+            rng: rng(self.cfg.data.seed ^ self.cfg.model.seed.rotate_left(32), Stream::Batches),
+        };
         if self.cfg.train.algorithm != Algorithm::Gd {
-            order.shuffle(&mut batch_rng);
+            batches.order.shuffle(&mut batches.rng);
         }
-        let mut cursor = 0usize;
         let mut log = |rows: &mut Vec<Metrics>, m: Metrics| -> Option<StopReason> {
             on_log(&m, k);
             let bad = !(m.train_loss.is_finite() && m.dist_total().is_finite());
@@ -213,52 +215,14 @@ impl Trainer {
         };
         for t in 0..=k {
             let is_log = t % log_every == 0 || t == k;
-            match self.cfg.train.algorithm {
-                Algorithm::Gd => {
-                    let (f, grads) = self.net.loss_grads(self.x_train.clone(), &self.split.train.y);
-                    if f.iter().any(|v| !v.is_finite()) {
-                        if !is_log {
-                            rows.push(self.metrics(t, Some(f)));
-                        }
-                        return (rows, StopReason::Diverged(TrainError { iter: t, what: "the network output".into() }));
-                    }
-                    let (loss, _, _) = margin_stats(&f, &self.split.train.y);
-                    let reached = target > 0.0 && loss <= target;
-                    if is_log || reached {
-                        let m = self.metrics(t, Some(f));
-                        if let Some(stop) = log(&mut rows, m) {
-                            return (rows, stop);
-                        }
-                    }
-                    if t == k {
-                        break;
-                    }
-                    self.net.step(grads, self.eta);
-                }
+            let stop = match self.cfg.train.algorithm {
+                Algorithm::Gd => self.gd_iteration(t, is_log, t == k, &mut rows, &mut log),
                 Algorithm::Sgd | Algorithm::OnePassSgd => {
-                    if is_log && let Some(stop) = log(&mut rows, self.metrics(t, None)) {
-                        return (rows, stop);
-                    }
-                    if t == k {
-                        break;
-                    }
-                    let b =
-                        if self.cfg.train.algorithm == Algorithm::Sgd { self.cfg.train.batch_size.min(n) } else { 1 };
-                    if cursor + b > n {
-                        order.shuffle(&mut batch_rng);
-                        cursor = 0;
-                    }
-                    let idx = &order[cursor..cursor + b];
-                    cursor += b;
-                    let batch = self.split.train.select(idx);
-                    let xb = self.net.upload(&batch.x, batch.n, batch.d);
-                    let (f, grads) = self.net.loss_grads(xb, &batch.y);
-                    if f.iter().any(|v| !v.is_finite()) {
-                        rows.push(self.metrics(t, None));
-                        return (rows, StopReason::Diverged(TrainError { iter: t, what: "the network output".into() }));
-                    }
-                    self.net.step(grads, self.eta);
+                    self.sgd_iteration(t, is_log, t == k, &mut rows, &mut log, &mut batches)
                 }
+            };
+            if let Some(stop) = stop {
+                return (rows, stop);
             }
         }
         let reason = if self.cfg.train.algorithm == Algorithm::OnePassSgd && k == n && k < self.cfg.train.iterations {
@@ -268,4 +232,78 @@ impl Trainer {
         };
         (rows, reason)
     }
+
+    /// Iteration `t` of full-batch GD: the loss gradients, the log (at logging steps and when
+    /// the target loss is reached), then the step (not after the last iteration). `Some` stops.
+    fn gd_iteration(
+        &mut self,
+        t: usize,
+        is_log: bool,
+        last: bool,
+        rows: &mut Vec<Metrics>,
+        log: &mut impl FnMut(&mut Vec<Metrics>, Metrics) -> Option<StopReason>,
+    ) -> Option<StopReason> {
+        let (f, grads) = self.net.loss_grads(self.x_train.clone(), &self.split.train.y);
+        if f.iter().any(|v| !v.is_finite()) {
+            if !is_log {
+                rows.push(self.metrics(t, Some(f)));
+            }
+            return Some(StopReason::Diverged(TrainError { iter: t, what: "the network output".into() }));
+        }
+        let (loss, _, _) = margin_stats(&f, &self.split.train.y);
+        let target = self.cfg.train.target_loss;
+        if is_log || (target > 0.0 && loss <= target) {
+            let m = self.metrics(t, Some(f));
+            if let Some(stop) = log(rows, m) {
+                return Some(stop);
+            }
+        }
+        if !last {
+            self.net.step(grads, self.eta);
+        }
+        None
+    }
+
+    /// Iteration `t` of SGD (a mini-batch, reshuffled each epoch) or one-pass SGD (one example).
+    fn sgd_iteration(
+        &mut self,
+        t: usize,
+        is_log: bool,
+        last: bool,
+        rows: &mut Vec<Metrics>,
+        log: &mut impl FnMut(&mut Vec<Metrics>, Metrics) -> Option<StopReason>,
+        batches: &mut Batches,
+    ) -> Option<StopReason> {
+        if is_log && let Some(stop) = log(rows, self.metrics(t, None)) {
+            return Some(stop);
+        }
+        if last {
+            return None;
+        }
+        let n = self.split.train.n;
+        let b = if self.cfg.train.algorithm == Algorithm::Sgd { self.cfg.train.batch_size.min(n) } else { 1 };
+        if batches.cursor + b > n {
+            batches.order.shuffle(&mut batches.rng);
+            batches.cursor = 0;
+        }
+        let idx = &batches.order[batches.cursor..batches.cursor + b];
+        batches.cursor += b;
+        let batch = self.split.train.select(idx);
+        let xb = self.net.upload(&batch.x, batch.n, batch.d);
+        let (f, grads) = self.net.loss_grads(xb, &batch.y);
+        if f.iter().any(|v| !v.is_finite()) {
+            rows.push(self.metrics(t, None));
+            return Some(StopReason::Diverged(TrainError { iter: t, what: "the network output".into() }));
+        }
+        self.net.step(grads, self.eta);
+        None
+    }
+}
+
+/// The example order of (one-pass) SGD: a permutation, reshuffled each epoch, and where the
+/// next batch starts.
+struct Batches {
+    order: Vec<usize>,
+    cursor: usize,
+    rng: SeededRng,
 }
