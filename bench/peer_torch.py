@@ -184,9 +184,9 @@ def bench_gemm(torch, n, m, steps):
     return out
 
 
-def run_resgen(binary, extra):
+def run_resgen(binary, extra, env=None):
     cmd = [binary, "--format", "csv"] + extra
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=None if env is None else {**os.environ, **env})
     if out.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr}")
     rows = []
@@ -201,9 +201,11 @@ def run_resgen(binary, extra):
 
 def bench_steps(torch, args, archs, shapes):
     """The GD-step table: resgen (if --resgen) and PyTorch per shape and network, back to back."""
+    alt = dict([args.also_env.split("=", 1)]) if args.also_env else None
+    extra = f" resgen {args.also_env} ms/step | ratio to it |" if alt else ""
     print("| arch | n/m/L/d | resgen ms/step | PyTorch ms/step | ratio (PyTorch / resgen) | resgen GFLOP/s | PyTorch GFLOP/s "
-          "| resgen fwd ms | PyTorch fwd ms | resgen peak MiB | PyTorch peak MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          f"| resgen fwd ms | PyTorch fwd ms | resgen peak MiB | PyTorch peak MiB |{extra}")
+    print("|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if alt else ""))
     for s in shapes:
         n, m, depth, d = parse_shape(s)
         flops = 6.0 * n * (d * m + (depth - 1) * m * m + m)
@@ -212,11 +214,16 @@ def bench_steps(torch, args, archs, shapes):
             if args.resgen:
                 r = run_resgen(args.resgen, ["--shape", s, "--arch", arch, "--steps", str(args.steps),
                                              "--warmup", str(args.warmup)])[0]
+            ra = None
+            if args.resgen and alt:
+                ra = run_resgen(args.resgen, ["--shape", s, "--arch", arch, "--steps", str(args.steps),
+                                              "--warmup", str(args.warmup)], env=alt)[0]
             t, fwd, peak = bench_gd(torch, arch, (n, m, depth, d), args.steps, args.warmup)
+            tail = f" {float(ra['ms_step']):.1f} | **{t / (float(ra['ms_step']) / 1e3):.2f}** |" if ra else ""
             if r:
                 rs = float(r["ms_step"]) / 1e3
                 print(f"| {arch} | {s} | {rs * 1e3:.1f} | {t * 1e3:.1f} | **{t / rs:.2f}** | {flops / rs / 1e9:.0f} "
-                      f"| {flops / t / 1e9:.0f} | {float(r['forward_ms']):.1f} | {fwd * 1e3:.1f} | {r['peak_mib']} | {peak:.0f} |")
+                      f"| {flops / t / 1e9:.0f} | {float(r['forward_ms']):.1f} | {fwd * 1e3:.1f} | {r['peak_mib']} | {peak:.0f} |{tail}")
             else:
                 print(f"| {arch} | {s} | - | {t * 1e3:.1f} | - | - | {flops / t / 1e9:.0f} | - | {fwd * 1e3:.1f} | - | {peak:.0f} |")
             sys.stdout.flush()
@@ -230,6 +237,8 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: PyTorch's, one per core)")
     p.add_argument("--ntk", action="store_true", help="also the batched empirical NTK at 1000/1024/16/784 (f64)")
+    p.add_argument("--also-env", metavar="KEY=VALUE",
+                   help="also run resgen with this environment (e.g. GEMM_X86_V4=0: the AVX2 kernels) in the step table")
     p.add_argument("--no-step", action="store_true", help="skip the GD-step table (e.g. with --ntk or --gemm)")
     p.add_argument("--gemm", action="store_true", help="also the step's three GEMM layouts alone, per shape")
     p.add_argument("--arch", choices=["resnet", "fc"], action="append")

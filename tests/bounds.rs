@@ -44,6 +44,8 @@ fn fast_ntk_matches_explicit_jacobians_to_1e10() {
                 assert!(r < 1e-10, "{arch:?} {branch:?} K_{}: relative difference {r}", l + 1);
             }
             assert!(slow.total.rel_diff(&fast.total) < 1e-10);
+            // The streamed total (no per-layer blocks kept) adds the same blocks in the same order.
+            assert_eq!(resgen_bounds::ntk::empirical_ntk_total(&net, &x, n).data, fast.total.data);
         }
     }
     // An f32 network is converted to f64 first; its kernel equals the f64 kernel of the same

@@ -96,8 +96,27 @@ impl PackedSym {
         PackedSym { n, data }
     }
 
-    /// `K v`.
+    /// `K v`. On x86-64 CPUs with AVX2 and FMA the same loops are compiled for them and chosen
+    /// at run time (the default target has only SSE2, and this loop is eps_NTRF's whole cost;
+    /// measured 1.27x faster, and an AVX-512 build of it no faster than AVX2);
+    /// the arithmetic is the same operations in the same order, so the results are identical.
     pub fn matvec(&self, v: &[f64]) -> Vec<f64> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features the function is compiled for (checked above).
+            return unsafe { self.matvec_avx2(v) };
+        }
+        self.matvec_portable(v)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn matvec_avx2(&self, v: &[f64]) -> Vec<f64> {
+        self.matvec_portable(v)
+    }
+
+    #[inline(always)]
+    fn matvec_portable(&self, v: &[f64]) -> Vec<f64> {
         let n = self.n;
         assert_eq!(v.len(), n);
         let mut y = vec![0.0; n];
@@ -115,8 +134,25 @@ impl PackedSym {
         y
     }
 
-    /// `(K a, K b)` in one read of `K`.
+    /// `(K a, K b)` in one read of `K` (AVX2 and FMA chosen at run time, as for
+    /// [`PackedSym::matvec`]).
     pub fn matvec2(&self, a: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features the function is compiled for (checked above).
+            return unsafe { self.matvec2_avx2(a, b) };
+        }
+        self.matvec2_portable(a, b)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn matvec2_avx2(&self, a: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        self.matvec2_portable(a, b)
+    }
+
+    #[inline(always)]
+    fn matvec2_portable(&self, a: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let n = self.n;
         assert!(a.len() == n && b.len() == n);
         let (mut ya, mut yb) = (vec![0.0; n], vec![0.0; n]);
@@ -138,6 +174,7 @@ impl PackedSym {
 
 /// `<a, b>` with eight independent partial sums, so the compiler can vectorize it and the
 /// additions do not wait on each other (a single running sum is latency-bound).
+#[inline(always)]
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();

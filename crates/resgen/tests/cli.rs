@@ -435,7 +435,8 @@ fn gemm_kernels_follow_the_cpu_policy_and_compute_the_same_training_run() {
     let line = devices(Some("0"));
     assert!(line.contains("GEMM kernels: AVX2 + FMA (GEMM_X86_V4=0)"), "{line}");
     let line = devices(Some("1"));
-    let want = if avx512 { "GEMM kernels: AVX-512 (GEMM_X86_V4=1)" } else { "GEMM kernels: AVX2 + FMA (GEMM_X86_V4=1)" };
+    let want =
+        if avx512 { "GEMM kernels: AVX-512 (GEMM_X86_V4=1)" } else { "GEMM kernels: AVX2 + FMA (GEMM_X86_V4=1)" };
     assert!(line.contains(want), "{line}");
     let line = devices(None);
     let want = if avx512 && intel { "GEMM kernels: AVX-512 (" } else { "GEMM kernels: AVX2 + FMA (" };

@@ -46,6 +46,10 @@ struct Args {
     /// empirical-vs-per-example and eps_NTRF lines.
     #[arg(long, requires = "ntk")]
     new_paths: bool,
+    /// With --ntk: also the total empirical NTK at n = N (m = 1024, L = 16), streamed layer by
+    /// layer without keeping the per-layer blocks (e.g. 10000: the memory target is 24 GiB).
+    #[arg(long, requires = "ntk", value_name = "N")]
+    ntk_n: Option<usize>,
     /// With --ntk: add the per-example baseline (one backward pass per example; slow, and not
     /// a path anyone would use for the kernel, so off by default).
     #[arg(long, requires = "ntk")]
@@ -111,6 +115,8 @@ struct NtkLines {
     per_example: bool,
     /// The two-layer branch, the kernel predictor, the analytic kernels.
     new_paths: bool,
+    /// The streamed total kernel at this many points.
+    large_n: Option<usize>,
 }
 
 fn bench_ntk(backend: BackendKind, archs: &[Arch], lines: NtkLines, fmt: Format) -> anyhow::Result<()> {
@@ -214,6 +220,27 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], lines: NtkLines, fmt: Format)
             "-".into(),
             format!("n times the median of {k_ex}; {:.0}x the batched path", per * n as f64 / fast),
         ]);
+    }
+    if let Some(big) = lines.large_n {
+        let data = DataConfig { n_train: big, ..data.clone() };
+        let split = resgen_data::load(&data)?;
+        for &arch in archs {
+            let cfg = ModelConfig { arch, width: m, depth: l, ..Default::default() };
+            let net = Net::init(&cfg, d, Precision::F64, &device).map_err(anyhow::Error::msg)?;
+            reset_peak_rss();
+            let t0 = Instant::now();
+            let k = resgen_bounds::ntk::empirical_ntk_total(&net, &split.train.x, big);
+            let secs = t0.elapsed().as_secs_f64();
+            assert!(k.trace().is_finite());
+            fmt.row(&[
+                "empirical NTK total, streamed per layer".into(),
+                arch.name().into(),
+                format!("{big}/{m}/{l}/{d}"),
+                format!("{secs:.1}"),
+                peak(),
+                format!("one {big} x {big} f64 kernel is {:.0} MiB", (big * big * 8) as f64 / 1048576.0),
+            ]);
+        }
     }
     if lines.new_paths {
         bench_new_paths(&device, archs, &split, &data, fmt)?;
@@ -434,7 +461,12 @@ fn bench(args: Args) -> anyhow::Result<()> {
         Some(a) => anyhow::bail!("--arch {a}: expected resnet or fc"),
     };
     if args.ntk {
-        let lines = NtkLines { empirical: !args.new_paths, per_example: args.per_example, new_paths: args.new_paths };
+        let lines = NtkLines {
+            empirical: !args.new_paths && args.ntk_n.is_none(),
+            per_example: args.per_example,
+            new_paths: args.new_paths,
+            large_n: args.ntk_n,
+        };
         return bench_ntk(backend, &archs, lines, args.format);
     }
     let precision = match args.precision.as_str() {
