@@ -1,7 +1,7 @@
 //! Oracle tests of the two networks: gradients against finite differences, initialization
 //! statistics, forward-pass scale, the GD update, and identical `W0` on every backend.
 
-use resgen_models::{Arch, Branch, ModelConfig, Net, Precision, Theta};
+use resgen_models::{Arch, Branch, Device, ModelConfig, Net, Precision, Theta};
 use resgen_tests::{backends, cpu_f64, rel, sphere};
 
 fn small(arch: Arch) -> ModelConfig {
@@ -129,6 +129,44 @@ fn gradients_agree_across_backends_in_f32() {
                 let scale = r.iter().map(|v| v.abs()).fold(0.0, f64::max);
                 let err = a.iter().zip(&r).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
                 assert!(err <= 1e-4 * scale, "{b} {arch:?} W{}: max error {err} vs scale {scale}", l + 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn loss_coefficients_on_the_device_give_the_host_path_gradients() {
+    // Net::loss_grads_on_device forms c_i = -y_i sigmoid(-y_i f_i) / n from the labels on the
+    // device; the host path forms it in f64 from the read-back outputs. Same gradients: to
+    // 1e-12 in f64 on the CPU, to f32 rounding on every compiled backend (GPU ones included).
+    let d = 10;
+    let (x, y) = sphere(16, d, 5);
+    let cfgs = [
+        ModelConfig { arch: Arch::Resnet, width: 32, depth: 4, seed: 1, ..Default::default() },
+        ModelConfig { arch: Arch::Fc, width: 32, depth: 4, seed: 1, freeze_input: true, ..Default::default() },
+        ModelConfig { width: 32, depth: 3, seed: 1, branch: Branch::TwoLayer, ..Default::default() },
+    ];
+    let (_, dev64) = cpu_f64();
+    let mut runs: Vec<(String, Device, Precision, f64)> = vec![("cpu f64".into(), dev64, Precision::F64, 1e-12)];
+    runs.extend(backends().into_iter().map(|(b, dev)| (format!("{b} f32"), dev, Precision::F32, 1e-5)));
+    for cfg in &cfgs {
+        for (name, dev, precision, tol) in &runs {
+            let net = Net::init(cfg, d, *precision, dev).unwrap();
+            let (_, host) = net.loss_grads(net.upload(&x, 16, d), &y);
+            let yd = net.upload(&y, 16, 1);
+            let device = net.loss_grads_on_device(net.upload(&x, 16, d), &yd);
+            assert_eq!(host.len(), device.len());
+            for (l, (a, b)) in host.into_iter().zip(device).enumerate() {
+                match (a, b) {
+                    (None, None) => {}
+                    (Some(a), Some(b)) => {
+                        let (a, b) = (resgen_models::to_host(a), resgen_models::to_host(b));
+                        let scale = a.iter().map(|v| v.abs()).fold(0.0, f64::max);
+                        let err = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+                        assert!(err <= tol * scale, "{name} {cfg:?} matrix {}: error {err}, scale {scale}", l + 1);
+                    }
+                    _ => panic!("{name}: matrix {} trained on one path only", l + 1),
+                }
             }
         }
     }

@@ -192,3 +192,40 @@ fn asking_for_a_backend_not_compiled_names_the_feature() {
         assert!(e.contains("does not support") || e.contains("no usable device"), "{e}");
     }
 }
+
+#[test]
+fn gd_with_the_loss_on_the_device_logs_the_same_run() {
+    // Trainer::set_device_loss (what GPU backends use): no read-back between logging steps,
+    // the loss coefficients formed on the device in f32. Against the host path on every
+    // backend: the same logged rows to f32 rounding over 40 steps; with a target loss the
+    // host path is kept, so the stop comes at the same step; a diverging run still stops as
+    // diverged (at the next logging step).
+    for (b, dev) in resgen_tests::backends() {
+        let run = |extra: &[&str], device_loss: bool| {
+            let cfg = sphere_cfg(extra);
+            let split = resgen_data::load(&cfg.data).unwrap();
+            let mut t = resgen_train::Trainer::new(&cfg, split, &dev).unwrap();
+            t.set_device_loss(device_loss);
+            t.train(|_, _| {})
+        };
+        let steps = ["train.iterations=40", "train.log_every=10"];
+        let ((host, s1), (device, s2)) = (run(&steps, false), run(&steps, true));
+        assert_eq!((s1, s2), (StopReason::Iterations, StopReason::Iterations));
+        assert_eq!(host.len(), 5);
+        assert_eq!(host.len(), device.len());
+        for (h, d) in host.iter().zip(&device) {
+            assert_eq!(h.iter, d.iter);
+            for (p, q) in [(h.train_loss, d.train_loss), (h.test_loss, d.test_loss), (h.dist_total(), d.dist_total())] {
+                assert!((p - q).abs() <= 1e-4 * p.abs().max(1e-3), "{b} iter {}: {p} vs {q}", h.iter);
+            }
+        }
+        // Logged rows move: the comparison above is not between two untrained networks.
+        assert!(host[4].train_loss < host[0].train_loss - 0.05, "{b}: {:?}", host.iter().map(|m| m.train_loss));
+        let target = ["train.target_loss=0.3", "train.iterations=300", "train.log_every=100"];
+        let ((h, s1), (d, s2)) = (run(&target, false), run(&target, true));
+        assert_eq!(s1, StopReason::TargetLoss, "{b}: the target is reached within the budget");
+        assert_eq!((s2, h.last().unwrap().iter), (s1, d.last().unwrap().iter));
+        let (_, stop) = run(&["train.iterations=30", "train.log_every=10", "train.nu=1e30"], true);
+        assert!(matches!(stop, StopReason::Diverged(_)), "{b}: {stop:?}");
+    }
+}

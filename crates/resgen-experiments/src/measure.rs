@@ -367,6 +367,7 @@ fn run_training(
 ) -> Result<(Trainer, Vec<resgen_train::Metrics>, StopReason), String> {
     let device = backend.checked_device(cfg.train.precision).map_err(|e| e.to_string())?;
     let mut t = Trainer::new(cfg, split, &device)?;
+    t.set_device_loss(!backend.is_cpu());
     let (rows, stop) = t.train(|_, _| {});
     Ok((t, rows, stop))
 }
@@ -439,6 +440,7 @@ fn train_views(cell: &Cell, backend: BackendKind, fixed: bool) -> Result<(Split,
     let split = load(cfg)?;
     let device = backend.checked_device(cfg.train.precision).map_err(|e| e.to_string())?;
     let mut t = Trainer::new(cfg, split.clone(), &device)?;
+    t.set_device_loss(!backend.is_cpu());
     let k_fixed = if fixed { cfg.train.iterations.min(budget) } else { budget };
     let view = |name, t: &Trainer, last: resgen_train::Metrics, reached: bool| View {
         name,

@@ -42,7 +42,8 @@ pub struct Backprop {
     pub inputs: Vec<Tensor<2>>,
     /// `deltas[k - 1]`: the backpropagated vectors of matrix `k` (`n x fan_out`).
     pub deltas: Vec<Tensor<2>>,
-    /// `f(x_i)` at the current weights (the forward pass's own outputs).
+    /// `f(x_i)` at the current weights (the forward pass's own outputs; empty from
+    /// [`Net::loss_grads_on_device`], which reads nothing back).
     pub output: Vec<f64>,
 }
 
@@ -220,6 +221,18 @@ impl Net {
     /// time at m = 2048 on flex). [`Net::weighted_output_grads`] stays on autodiff, as an
     /// independent oracle for it in the tests.
     pub fn backprop(&self, x: Tensor<2>, coef: impl FnOnce(&[f64]) -> Vec<f64>) -> Backprop {
+        self.backprop_with(x, |out| {
+            let output = to_host(out);
+            let c = coef(&output);
+            let n = c.len();
+            (self.upload(&c, n, 1), output)
+        })
+    }
+
+    /// [`Net::backprop`] with the coefficients formed by `coef` from the output tensor
+    /// (`n x 1`), which returns them (`n x 1`, on the device) and the host outputs to record
+    /// (empty when they were not read back).
+    fn backprop_with(&self, x: Tensor<2>, coef: impl FnOnce(Tensor<2>) -> (Tensor<2>, Vec<f64>)) -> Backprop {
         let depth = self.cfg.depth;
         let w = &self.weights;
         let resnet = self.cfg.arch == Arch::Resnet;
@@ -232,10 +245,7 @@ impl Net {
         inputs.extend(fw.hidden);
         let mut pres = fw.pre;
         let mut branch = fw.branch;
-        let output = to_host(fw.output);
-        let c = coef(&output);
-        let n = c.len();
-        let c = self.upload(&c, n, 1);
+        let (c, output) = coef(fw.output);
         let mut deltas = vec![c.clone().mul_scalar(sm)];
         // Two-layer branches: V_L's delta first, reversed at the end like the W deltas.
         let mut branch_deltas = Vec::with_capacity(branch.len());
@@ -305,14 +315,32 @@ impl Net {
             // dl/df_i = -y_i / (1 + exp(y_i f_i)) / n: the negative surrogate loss, per example.
             f.iter().zip(y).map(|(fi, yi)| -yi * sigmoid(-yi * fi) / n).collect()
         });
-        let grads = bp
-            .inputs
+        let Backprop { inputs, deltas, output } = bp;
+        (output, self.weight_grads(inputs, deltas))
+    }
+
+    /// The training loss gradients of [`Net::loss_grads`] with the loss coefficients
+    /// `c_i = -y_i sigmoid(-y_i f_i) / n` computed on the device from the labels `y` (`n x 1`,
+    /// uploaded once), so nothing is read back to the host: on a GPU the step does not wait
+    /// for the host. The coefficients are computed in the network's precision (the host path
+    /// computes them in f64 and rounds), so the two paths agree to that precision (tested).
+    pub fn loss_grads_on_device(&self, x: Tensor<2>, y: &Tensor<2>) -> Vec<Option<Tensor<2>>> {
+        let n = y.shape().dims::<2>()[0] as f64;
+        let bp = self.backprop_with(x, |f| {
+            let c = burn::tensor::activation::sigmoid(f.mul(y.clone()).neg()).mul(y.clone()).mul_scalar(-1.0 / n);
+            (c, Vec::new())
+        });
+        self.weight_grads(bp.inputs, bp.deltas)
+    }
+
+    /// `D_l^T A_{l-1}` for every trained layer (`None` for frozen ones).
+    fn weight_grads(&self, inputs: Vec<Tensor<2>>, deltas: Vec<Tensor<2>>) -> Vec<Option<Tensor<2>>> {
+        inputs
             .into_iter()
-            .zip(bp.deltas)
+            .zip(deltas)
             .enumerate()
             .map(|(i, (a, d))| self.is_trained(i + 1).then(|| d.transpose().matmul(a)))
-            .collect();
-        (bp.output, grads)
+            .collect()
     }
 
     /// One gradient step `W_l <- W_l - lr * grad_l` on every trained layer.

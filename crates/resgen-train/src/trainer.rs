@@ -131,6 +131,9 @@ pub struct Trainer {
     x_test: Tensor<2>,
     split: Split,
     eta: f64,
+    /// The training labels on the device, when the loss coefficients are formed there (see
+    /// [`Trainer::set_device_loss`]).
+    y_device: Option<Tensor<2>>,
 }
 
 impl Trainer {
@@ -148,7 +151,18 @@ impl Trainer {
             }
             eta = cfg.train.nu / mean;
         }
-        Ok(Trainer { cfg: cfg.clone(), w0: net.weights.clone(), net, x_train, x_test, split, eta })
+        Ok(Trainer { cfg: cfg.clone(), w0: net.weights.clone(), net, x_train, x_test, split, eta, y_device: None })
+    }
+
+    /// For GPU backends: full-batch GD forms the loss coefficients on the device and reads
+    /// nothing back between logging steps ([`Net::loss_grads_on_device`]), so a step does not
+    /// wait on the host. Two things then happen only at logging steps: a NaN or infinite
+    /// output is detected there (the run still stops as diverged), and the outputs are read.
+    /// Runs with a target loss keep the host path at every step, since the stop needs the loss
+    /// after each step. The CPU backends keep the host path (nothing to gain; bit-identical
+    /// tables).
+    pub fn set_device_loss(&mut self, on: bool) {
+        self.y_device = on.then(|| self.net.upload(&self.split.train.y, self.split.train.n, 1));
     }
 
     /// The step size `eta` in use.
@@ -243,6 +257,14 @@ impl Trainer {
         rows: &mut Vec<Metrics>,
         log: &mut impl FnMut(&mut Vec<Metrics>, Metrics) -> Option<StopReason>,
     ) -> Option<StopReason> {
+        let target = self.cfg.train.target_loss;
+        if let Some(y) = self.y_device.as_ref().filter(|_| !is_log && target <= 0.0) {
+            let grads = self.net.loss_grads_on_device(self.x_train.clone(), y);
+            if !last {
+                self.net.step(grads, self.eta);
+            }
+            return None;
+        }
         let (f, grads) = self.net.loss_grads(self.x_train.clone(), &self.split.train.y);
         if f.iter().any(|v| !v.is_finite()) {
             if !is_log {
@@ -251,7 +273,6 @@ impl Trainer {
             return Some(StopReason::Diverged(TrainError { iter: t, what: "the network output".into() }));
         }
         let (loss, _, _) = margin_stats(&f, &self.split.train.y);
-        let target = self.cfg.train.target_loss;
         if is_log || (target > 0.0 && loss <= target) {
             let m = self.metrics(t, Some(f));
             if let Some(stop) = log(rows, m) {
