@@ -32,13 +32,12 @@ test:
 bench *args="":
     cargo run --release -p resgen --bin resgen-bench -- {{args}}
 
-# resgen's benchmark and its PyTorch peer (bench/peer_torch.py: the same GD step with autograd,
-# and with `--ntk` the same NTK factorization) back to back, one table with the ratios and the
-# CPU model. PyTorch is optional and outside CI:
-#   python3 -m venv .venv-peer && .venv-peer/bin/pip install torch numpy
-bench-peer python=".venv-peer/bin/python" *args="":
+# PyTorch is optional and outside CI: python3 -m venv .venv-peer && .venv-peer/bin/pip install torch numpy
+# (or point PYTHON at a Python that has it). Arguments go to bench/peer_torch.py (--ntk, --gemm, ...).
+# resgen's benchmark and its PyTorch peer back to back: one table with the ratios and the CPU model.
+bench-peer *args="":
     cargo build --release -p resgen --bin resgen-bench
-    {{python}} bench/peer_torch.py --resgen target/release/resgen-bench {{args}}
+    {{env_var_or_default("PYTHON", ".venv-peer/bin/python")}} bench/peer_torch.py --resgen target/release/resgen-bench {{args}}
 
 # The benchmark on a GPU with CUDA, including the large shape.
 bench-cuda:
