@@ -210,14 +210,9 @@ def bench_steps(torch, args, archs, shapes):
         n, m, depth, d = parse_shape(s)
         flops = 6.0 * n * (d * m + (depth - 1) * m * m + m)
         for arch in archs:
-            r = None
-            if args.resgen:
-                r = run_resgen(args.resgen, ["--shape", s, "--arch", arch, "--steps", str(args.steps),
-                                             "--warmup", str(args.warmup)])[0]
-            ra = None
-            if args.resgen and alt:
-                ra = run_resgen(args.resgen, ["--shape", s, "--arch", arch, "--steps", str(args.steps),
-                                              "--warmup", str(args.warmup)], env=alt)[0]
+            step_args = ["--shape", s, "--arch", arch, "--steps", str(args.steps), "--warmup", str(args.warmup)]
+            r = run_resgen(args.resgen, step_args)[0] if args.resgen else None
+            ra = run_resgen(args.resgen, step_args, env=alt)[0] if args.resgen and alt else None
             t, fwd, peak = bench_gd(torch, arch, (n, m, depth, d), args.steps, args.warmup)
             tail = f" {float(ra['ms_step']):.1f} | **{t / (float(ra['ms_step']) / 1e3):.2f}** |" if ra else ""
             if r:

@@ -142,9 +142,7 @@ fn distance_from_init(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, 
         out.push(
             Record::new(&[key("view", v.name), key("layer", "max")])
                 .with("dist_scaled", last.radius(cfg.model.width))
-                .with("train_loss", last.train_loss)
-                .with("steps", v.steps as f64)
-                .with("reached", v.reached),
+                .with_all(v.progress()),
         );
     }
     Ok(out)
@@ -172,9 +170,7 @@ fn linearization(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, Strin
                 .with("eps_lin_max", max)
                 .with("eps_lin_mean", mean)
                 .with("eps_lin_test_max", test_max)
-                .with("train_loss", v.last.train_loss)
-                .with("steps", v.steps as f64)
-                .with("reached", v.reached),
+                .with_all(v.progress()),
         );
     }
     Ok(out)
@@ -213,9 +209,7 @@ fn rademacher_table(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, St
                 .with("monte_carlo", s * r.mc)
                 .with("mc_stderr", s * r.mc_stderr)
                 .with("trained_radius", rt)
-                .with("train_loss", v.last.train_loss)
-                .with("steps", v.steps as f64)
-                .with("reached", v.reached),
+                .with_all(v.progress()),
         );
     }
     Ok(out)
@@ -398,6 +392,14 @@ struct View {
     reached: f64,
 }
 
+impl View {
+    /// Where training stood at this view: the training loss, the steps taken, and whether
+    /// the stopping rule's target was met (the last columns of every view's record).
+    fn progress(&self) -> [(&'static str, f64); 3] {
+        [("train_loss", self.last.train_loss), ("steps", self.steps as f64), ("reached", self.reached)]
+    }
+}
+
 /// `params.target_loss` (default 0.1) and `params.max_iterations` (default 5000).
 fn matched_target(cell: &Cell) -> Result<(f64, usize), String> {
     let target: f64 = param_f64(cell, "target_loss", 0.1)?;
@@ -514,9 +516,7 @@ fn kernel_motion(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, Strin
             .with("target_alignment_final", target_alignment(&kt))
             .with("trace_ratio", kt.trace() / k0.trace())
             .with("radius", v.last.radius(cfg.model.width))
-            .with("train_loss", v.last.train_loss)
-            .with("steps", v.steps as f64)
-            .with("reached", v.reached),
+            .with_all(v.progress()),
     ])
 }
 

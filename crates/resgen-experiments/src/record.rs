@@ -26,6 +26,11 @@ impl Record {
         self.values.push((name.into(), if v.is_finite() { Some(v) } else { None }));
         self
     }
+
+    /// [`Record::with`] for each `(name, value)`, in order.
+    pub fn with_all<'a>(self, values: impl IntoIterator<Item = (&'a str, f64)>) -> Record {
+        values.into_iter().fold(self, |r, (name, v)| r.with(name, v))
+    }
 }
 
 /// A key column and its text.

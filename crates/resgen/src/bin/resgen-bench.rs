@@ -130,7 +130,7 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], lines: NtkLines, fmt: Format)
     fmt.note(&format!(
         "backend {backend}, f64, {} threads available; CPU: {}{}",
         threads(),
-        cpu_model(),
+        resgen_experiments::provenance::cpu_model(),
         kernels(backend)
     ));
     fmt.header(&["kernel", "arch", "shape", "seconds", "peak_mib", "detail"]);
@@ -332,20 +332,6 @@ fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |t| t.get())
 }
 
-/// The CPU model, as lscpu prints it (read from /proc/cpuinfo; "unknown CPU" elsewhere),
-/// printed beside every figure: machines of this project's kind come with different CPUs.
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
-}
-
 /// The step's three GEMM layouts alone, at the m x m layers of the benchmark shapes: the
 /// forward `Z = H W^T` (n x m times m x m, transposed), the backward `G = D W` and the weight
 /// gradient `D^T A` (m x n times n x m). Each is `2 n m^2` FLOPs; the median of `steps`. Where
@@ -361,7 +347,7 @@ fn bench_gemm(
     fmt.note(&format!(
         "backend {backend}, GEMM alone, {precision:?}, {} threads; CPU: {}{}",
         threads(),
-        cpu_model(),
+        resgen_experiments::provenance::cpu_model(),
         kernels(backend)
     ));
     fmt.header(&["layout", "shape", "ms", "gflops"]);
@@ -493,7 +479,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
         threads(),
         args.steps,
         args.warmup,
-        cpu_model(),
+        resgen_experiments::provenance::cpu_model(),
         kernels(backend)
     ));
     fmt.header(&["arch", "shape", "ms_step", "gflops", "forward_ms", "forward_gflops", "peak_mib"]);
