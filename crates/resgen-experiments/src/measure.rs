@@ -800,14 +800,32 @@ fn grad_features(cfg: &RunConfig, backend: BackendKind) -> Result<Vec<Record>, S
 /// `eps_lin_test` and the steps taken, so a reader sees which condition failed. The search stops
 /// at the first width meeting every criterion. Widths are not monotone in general (a width may
 /// succeed where a larger one fails by chance); each criterion reports the first success.
+///
+/// `max_step_gflop` (optional) caps the compute: a width whose GD step costs more than that
+/// many GFLOP ([`step_gflop`]) is not tried, so the search ends there (censored), and every
+/// criterion row records the largest width tried (`largest_width_tried`). Beside each measured
+/// lazy criterion comes its *extrapolated* width (criterion `... extrapolated`): the kernel
+/// change and the linearization error are fitted as power laws in `m` over the
+/// [`EXTRAPOLATION_WINDOW`] largest widths tried (each must have reached the target) ([`power_crossing`]), and
+/// the width where both fits fall to `(tau, eps)` is reported with the fitted exponents
+/// (`kernel_slope`, `lin_slope`), up to [`EXTRAPOLATION_LIMIT`] times the largest width tried
+/// (past that, `beyond_limit` = 1 and no width). It is a model-based estimate, labelled as
+/// such, that lets depths whose lazy width is just beyond the compute budget still be compared.
 fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
-    check_params(cell, &["target_loss", "max_iterations", "min_width", "max_width", "tau", "eps_lin"])?;
+    check_params(
+        cell,
+        &["target_loss", "max_iterations", "min_width", "max_width", "tau", "eps_lin", "max_step_gflop"],
+    )?;
     let target: f64 = param_f64(cell, "target_loss", 0.1)?;
     let budget: usize = param(cell, "max_iterations", 500)?;
     let lo_w: usize = param(cell, "min_width", 8)?;
     let hi_w: usize = param(cell, "max_width", 2048)?;
     let taus: Vec<f64> = param(cell, "tau", vec![0.1, 0.2])?;
     let epss: Vec<f64> = param(cell, "eps_lin", vec![0.1, 0.2])?;
+    let cap: f64 = param_f64(cell, "max_step_gflop", f64::INFINITY)?;
+    if cap.is_nan() || cap <= 0.0 {
+        return Err("params.max_step_gflop: must be a positive number of GFLOP".into());
+    }
     if target.is_nan() || target <= 0.0 || budget == 0 || lo_w == 0 || hi_w < lo_w {
         return Err("params: need target_loss > 0, max_iterations >= 1, 1 <= min_width <= max_width".into());
     }
@@ -829,6 +847,10 @@ fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
     }
     let mut found: Vec<Option<usize>> = vec![None; criteria.len()];
     let mut tried = Vec::new();
+    // (width, kernel change, linearization error) of every width tried (NaN where the target
+    // was not reached).
+    let mut curve: Vec<(f64, f64, f64)> = Vec::new();
+    let (n_train, d_in, depth) = (split.train.n, split.train.d, cell.config.model.depth);
     let mut m = lo_w;
     loop {
         let mut cfg = cell.config.clone();
@@ -836,12 +858,18 @@ fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
         cfg.train.iterations = budget;
         cfg.train.target_loss = target;
         cfg.train.log_every = budget;
-        let (trainer, rows, stop) = run_training(&cfg, split.clone(), backend)?;
-        let diverged = matches!(stop, StopReason::Diverged(_));
-        let reached = stop == StopReason::TargetLoss;
+        // A width whose kernel vanishes at W0 (every ReLU path dead) cannot be trained with a
+        // kernel-normalized step: it fails there, and the search goes on.
+        let (trainer, rows, stop) = match run_training(&cfg, split.clone(), backend) {
+            Err(e) if e.starts_with(resgen_train::DEAD_AT_INIT) => (None, Vec::new(), None),
+            other => other.map(|(t, r, s)| (Some(t), r, Some(s)))?,
+        };
+        let dead = stop.is_none();
+        let diverged = matches!(stop, Some(StopReason::Diverged(_)));
+        let reached = stop == Some(StopReason::TargetLoss);
         let steps = rows.last().map_or(0, |r| r.iter);
         let (mut kchange, mut lin) = (f64::NAN, f64::NAN);
-        if reached {
+        if let (true, Some(trainer)) = (reached, &trainer) {
             let (n, d) = (split.train.n, split.train.d);
             let net0 = Net::init(&cfg.model, d, Precision::F64, &kdev)?;
             let w = trainer.net.host_weights();
@@ -858,6 +886,7 @@ fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
             let mean_abs = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| (p - q).abs()).sum::<f64>() / nt as f64;
             lin = mean_abs(&ft, &f_lin) / mean_abs(&ft, &feat.output).max(f64::MIN_POSITIVE);
         }
+        curve.push((m as f64, kchange, lin));
         for (slot, (_, crit)) in found.iter_mut().zip(&criteria) {
             let ok = reached && crit.is_none_or(|(t, e)| kchange <= t && lin <= e);
             if ok && slot.is_none() {
@@ -868,27 +897,119 @@ fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
         tried.push(
             Record::new(&[key("criterion", "tried"), key("tried_width", m)])
                 .with("diverged", if diverged { 1.0 } else { 0.0 })
-                .with("out_of_budget", if !diverged && !reached { 1.0 } else { 0.0 })
+                .with("dead_at_init", if dead { 1.0 } else { 0.0 })
+                .with("out_of_budget", if !dead && !diverged && !reached { 1.0 } else { 0.0 })
                 .with("kernel_moved", if reached && (kchange.is_nan() || kchange > t0) { 1.0 } else { 0.0 })
                 .with("linearization_failed", if reached && (lin.is_nan() || lin > e0) { 1.0 } else { 0.0 })
                 .with("kernel_change", kchange)
                 .with("eps_lin_test_rel", lin)
                 .with("steps", steps as f64),
         );
-        if found.iter().all(Option::is_some) || m >= hi_w {
+        let next = (m * 2).min(hi_w);
+        if found.iter().all(Option::is_some) || m >= hi_w || step_gflop(n_train, d_in, next, depth) > cap {
             break;
         }
-        m = (m * 2).min(hi_w);
+        m = next;
     }
-    let mut out: Vec<Record> = criteria
-        .iter()
-        .zip(&found)
-        .map(|((name, _), w)| {
+    let largest = m as f64;
+    let mut out: Vec<Record> = Vec::new();
+    for ((name, crit), w) in criteria.iter().zip(&found) {
+        out.push(
             Record::new(&[key("criterion", name), key("tried_width", "")])
                 .with("min_width", w.map_or(f64::NAN, |v| v as f64))
                 .with("found", if w.is_some() { 1.0 } else { 0.0 })
-        })
-        .collect();
+                .with("largest_width_tried", largest),
+        );
+        let Some((t, e)) = *crit else { continue };
+        let pts = |pick: fn(&(f64, f64, f64)) -> f64| curve.iter().map(|c| (c.0, pick(c))).collect::<Vec<_>>();
+        let fk = power_crossing(&pts(|c| c.1), EXTRAPOLATION_WINDOW, t);
+        let fl = power_crossing(&pts(|c| c.2), EXTRAPOLATION_WINDOW, e);
+        let slope = |f: Option<(f64, Option<f64>)>| f.map_or(f64::NAN, |v| v.0);
+        let width = match (fk, fl) {
+            (Some((_, Some(a))), Some((_, Some(b)))) => a.max(b),
+            _ => f64::NAN,
+        };
+        // Far beyond the widths tried the fitted exponents (pre-asymptotic) mean little: no
+        // estimate past EXTRAPOLATION_LIMIT times the largest width, only the fact.
+        let beyond = width > EXTRAPOLATION_LIMIT * largest;
+        let width = if beyond { f64::NAN } else { width };
+        out.push(
+            Record::new(&[key("criterion", format!("{name} extrapolated")), key("tried_width", "")])
+                .with("min_width", width)
+                .with("found", if width.is_nan() { 0.0 } else { 1.0 })
+                .with("beyond_limit", if beyond { 1.0 } else { 0.0 })
+                .with("largest_width_tried", largest)
+                .with("kernel_slope", slope(fk))
+                .with("lin_slope", slope(fl)),
+        );
+    }
     out.extend(tried);
     Ok(out)
+}
+
+/// How many of the largest widths tried the extrapolated lazy width fits.
+pub const EXTRAPOLATION_WINDOW: usize = 3;
+
+/// The farthest the extrapolated lazy width reaches, as a multiple of the largest width tried:
+/// beyond it the criterion row says `beyond_limit` and gives no width.
+pub const EXTRAPOLATION_LIMIT: f64 = 8.0;
+
+/// The cost of one full-batch GD step in GFLOP: `6 n (d m + (L - 1) m^2 + m)` (forward,
+/// input-gradient and weight-gradient products of every layer; the benchmark's count).
+/// E.g. n = 100, d = 20, m = 128, L = 64: 6 * 100 * (2560 + 63 * 16384 + 128) / 1e9 = 0.621.
+pub fn step_gflop(n: usize, d: usize, m: usize, depth: usize) -> f64 {
+    let (n, d, m, l) = (n as f64, d as f64, m as f64, depth as f64);
+    6.0 * n * (d * m + (l - 1.0) * m * m + m) / 1e9
+}
+
+/// Least squares `ln y = c + s ln m` over the `window` largest widths of `points` (width, y):
+/// `(s, m*)` with `m*` the width where the fit reaches `threshold` (`None` unless `s < 0`).
+/// `None` with fewer than `window` points, or if any of the `window` largest has no positive,
+/// finite `y` (a width that did not reach the target breaks the curve: no estimate is made
+/// across it).
+pub fn power_crossing(points: &[(f64, f64)], window: usize, threshold: f64) -> Option<(f64, Option<f64>)> {
+    let mut pts: Vec<(f64, f64)> = points.to_vec();
+    if window < 2 || pts.len() < window {
+        return None;
+    }
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let top = &pts[pts.len() - window..];
+    if top.iter().any(|(m, y)| !(*m > 0.0 && y.is_finite() && *y > 0.0)) {
+        return None;
+    }
+    let lx: Vec<f64> = top.iter().map(|p| p.0.ln()).collect();
+    let ly: Vec<f64> = top.iter().map(|p| p.1.ln()).collect();
+    let (c, s) = crate::fit::linear_fit(&lx, &ly)?;
+    Some((s, (s < 0.0).then(|| ((threshold.ln() - c) / s).exp())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_cost_is_the_benchmark_count() {
+        // 6 * 100 * (20 * 128 + 63 * 128^2 + 128) = 600 * (2560 + 1032192 + 128) = 620_928_000.
+        assert!((step_gflop(100, 20, 128, 64) - 0.620928).abs() < 1e-12);
+        // One layer (L = 1) has no m x m product: 6 * 10 * (5 * 4 + 4) = 1440.
+        assert!((step_gflop(10, 5, 4, 1) - 1.44e-6).abs() < 1e-18);
+    }
+
+    #[test]
+    fn power_crossing_recovers_a_known_law_from_the_largest_widths() {
+        // y = 2 m^(-1/2) at m = 64, 128, 256 reaches 0.1 at m = (2 / 0.1)^2 = 400. A small width
+        // far off the law (m = 4, y = 100) is outside the window and must not enter the fit.
+        let pts = [(256.0, 0.125), (4.0, 100.0), (64.0, 0.25), (128.0, 2.0 / 128f64.sqrt())];
+        let (s, m) = power_crossing(&pts, 3, 0.1).unwrap();
+        assert!((s + 0.5).abs() < 1e-12, "slope {s}");
+        assert!((m.unwrap() - 400.0).abs() < 1e-9, "crossing {m:?}");
+        // A largest width without a value (it did not reach the target) breaks the curve.
+        let mut broken = pts.to_vec();
+        broken.push((512.0, f64::NAN));
+        assert!(power_crossing(&broken, 3, 0.1).is_none());
+        // Below the window's size there is no estimate; a flat or rising law never crosses.
+        assert!(power_crossing(&pts[..2], 3, 0.1).is_none());
+        let (s, m) = power_crossing(&[(8.0, 1.0), (16.0, 1.0), (32.0, 2.0)], 3, 0.1).unwrap();
+        assert!(s > 0.0 && m.is_none());
+    }
 }

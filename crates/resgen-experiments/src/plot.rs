@@ -123,7 +123,7 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
-            .position(emptiest_corner(series, (x0, x1), (y0, y1)))
+            .position(emptiest_corner(series, (x0, x1), (y0, y1), legend_height(series.len(), area.dim_in_pixel().1)))
             .draw()
             .map_err(e)?;
     }
@@ -229,10 +229,18 @@ fn series_style(series: &Series, i: usize) -> (RGBAColor, usize) {
     (color, shade)
 }
 
+/// The legend's height as a fraction of the plotting area's: about 19 px per entry plus its
+/// border, over a panel of `panel_px` pixels less its margins, caption and tick labels (80 px);
+/// at least a quarter, at most all of it.
+fn legend_height(entries: usize, panel_px: u32) -> f64 {
+    let plot = (panel_px as f64 - 80.0).max(1.0);
+    ((entries as f64 * 19.0 + 12.0) / plot).clamp(0.25, 1.0)
+}
+
 /// Where the legend covers the least data: of six places (corners and middles of the sides),
-/// the one whose box (a third of the width, a quarter of the height) holds the fewest samples
+/// the one whose box (a third of the width, `height` of the height) holds the fewest samples
 /// of the drawn lines (20 per segment, points included).
-fn emptiest_corner(series: &Series, (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> SeriesLabelPosition {
+fn emptiest_corner(series: &Series, (x0, x1): (f64, f64), (y0, y1): (f64, f64), height: f64) -> SeriesLabelPosition {
     let mut samples: Vec<(f64, f64)> = Vec::new();
     for (_, pts) in series {
         let mut p = pts.clone();
@@ -253,7 +261,8 @@ fn emptiest_corner(series: &Series, (x0, x1): (f64, f64), (y0, y1): (f64, f64)) 
             .filter(|(fx, fy)| (if left { *fx < 0.36 } else { *fx > 0.64 }) && *fy >= ylo && *fy <= yhi)
             .count()
     };
-    let (top, mid, bottom) = ((0.72, 1.01), (0.36, 0.64), (-0.01, 0.28));
+    let h = height + 0.03;
+    let (top, mid, bottom) = ((1.0 - h, 1.01), (0.5 - h / 2.0, 0.5 + h / 2.0), (-0.01, h));
     [
         (count(true, top), SeriesLabelPosition::UpperLeft),
         (count(false, top), SeriesLabelPosition::UpperRight),

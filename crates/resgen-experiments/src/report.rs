@@ -29,9 +29,14 @@ impl Table {
 
     /// The `<v>_mean` of the row matching `keys` (NaN where empty).
     fn get(&self, keys: &[(&str, &str)], v: &str) -> Result<f64, String> {
+        self.get_col(keys, &format!("{v}_mean"))
+    }
+
+    /// Column `c` of the row matching `keys` (NaN where empty).
+    fn get_col(&self, keys: &[(&str, &str)], c: &str) -> Result<f64, String> {
         let cols: Vec<(usize, &str)> =
             keys.iter().map(|(k, val)| Ok((self.col(k)?, *val))).collect::<Result<_, String>>()?;
-        let vc = self.col(&format!("{v}_mean"))?;
+        let vc = self.col(c)?;
         let mut rows = self.rows.iter().filter(|r| cols.iter().all(|(i, val)| r[*i] == *val));
         let row = rows.next().ok_or_else(|| format!("{}.csv has no row {keys:?}", self.name))?;
         if rows.next().is_some() {
@@ -230,45 +235,105 @@ fn linearization(r: &Path) -> Result<Claim, String> {
 
 fn min_width(r: &Path) -> Result<Claim, String> {
     let t = Table::load(r, "min-width")?;
+    let fit = Table::load(r, "min-width-fit")?;
     let crits = t.values("criterion")?;
-    let lazy: Vec<&String> = crits.iter().filter(|c| c.starts_with("lazy")).collect();
-    let strict = lazy.first().ok_or("min-width.csv has no lazy criterion")?;
-    let loose = lazy.last().ok_or("min-width.csv has no lazy criterion")?;
-    let hi = t.max_num("depth")?;
-    let maxw = t.max_num("tried_width")?;
+    let lazy: Vec<&String> = crits.iter().filter(|c| c.starts_with("lazy") && !c.ends_with("extrapolated")).collect();
+    let strict = *lazy.first().ok_or("min-width.csv has no lazy criterion")?;
+    let loose = *lazy.last().ok_or("min-width.csv has no lazy criterion")?;
+    let strict_ext = format!("{strict} extrapolated");
+    let depths = t.sorted_nums("depth")?;
+    let (lo, hi) = (depths[0].clone(), depths[depths.len() - 1].clone());
+    // The common width: the largest width tried at every depth (the compute cap at the largest
+    // depth), where both networks' kernel motion is measured side by side.
+    let (cd, cc, cw) = (t.col("depth")?, t.col("criterion")?, t.col("tried_width")?);
+    let common = depths
+        .iter()
+        .filter_map(|d| {
+            t.rows
+                .iter()
+                .filter(|row| row[cd] == *d && row[cc] == "tried")
+                .filter_map(|row| row[cw].parse::<f64>().ok())
+                .fold(None, |m: Option<f64>, w| Some(m.map_or(w, |m| m.max(w))))
+        })
+        .fold(f64::INFINITY, f64::min);
+    let common = t
+        .values("tried_width")?
+        .into_iter()
+        .find(|w| w.parse::<f64>().ok() == Some(common))
+        .ok_or("min-width.csv has no width tried at every depth")?;
+    let (mut measured_both, mut direction) = (true, true);
     let mut parts = Vec::new();
-    let (mut res_found, mut fc_found, mut fc_more_motion) = (0.0, 0.0, true);
     for ds in t.values("dataset")? {
-        let f = |a: &str, c: &str| t.get(&[("dataset", &ds), ("arch", a), ("depth", &hi), ("criterion", c)], "found");
-        let m =
-            |a: &str, c: &str| t.get(&[("dataset", &ds), ("arch", a), ("depth", &hi), ("criterion", c)], "min_width");
-        let kc = |a: &str| {
+        let at = |a: &str, d: &str, c: &str, v: &str| {
+            t.get(&[("dataset", &ds), ("arch", a), ("depth", d), ("criterion", c), ("tried_width", "")], v)
+        };
+        let kc = |a: &str, d: &str| {
             t.get(
-                &[("dataset", &ds), ("arch", a), ("depth", &hi), ("criterion", "tried"), ("tried_width", &maxw)],
+                &[("dataset", &ds), ("arch", a), ("depth", d), ("criterion", "tried"), ("tried_width", &common)],
                 "kernel_change",
             )
         };
-        res_found += f("resnet", loose)?;
-        fc_found += f("fc", loose)?;
-        fc_more_motion &= kc("fc")? > kc("resnet")?;
+        let b = |a: &str, c: &str, col: &str| {
+            fit.get_col(&[("dataset", &ds), ("arch", a), ("criterion", c), ("law", "power")], col).unwrap_or(f64::NAN)
+        };
+        // Depths at which FC is lazy in no seed (measured, up to the cap).
+        let fc_none: Vec<&String> =
+            depths.iter().filter(|d| at("fc", d, loose, "found").is_ok_and(|f| f == 0.0)).collect();
+        let res_found: Vec<f64> = depths.iter().map(|d| at("resnet", d, loose, "found")).collect::<Result<_, _>>()?;
+        let res_w: Vec<f64> = depths.iter().map(|d| at("resnet", d, loose, "min_width")).collect::<Result<_, _>>()?;
+        let ext_w = |a: &str| -> Result<Vec<f64>, String> {
+            depths.iter().map(|d| at(a, d, &strict_ext, "min_width")).collect()
+        };
+        let fc_ext_found: Vec<f64> =
+            depths.iter().map(|d| at("fc", d, &strict_ext, "found")).collect::<Result<_, _>>()?;
+        // The first depth from which on no FC seed has an extrapolated width (within the limit).
+        let fc_ext_none = (0..depths.len()).find(|&i| fc_ext_found[i..].iter().all(|f| *f == 0.0));
+        measured_both &= !b("resnet", strict, "b").is_nan() && !b("fc", strict, "b").is_nan();
+        // Measured direction: at the common width FC's kernel moves more than the ResNet's at
+        // every depth, and more at the largest depth than at the smallest, the ResNet's not.
+        for d in &depths {
+            direction &= kc("fc", d)? > kc("resnet", d)?;
+        }
+        direction &= kc("fc", &hi)? > kc("fc", &lo)? && kc("resnet", &hi)? <= kc("resnet", &lo)?;
+        let span = |v: &[f64]| {
+            let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+            let (a, z) = f.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, z), x| (a.min(*x), z.max(*x)));
+            if f.is_empty() { "n/a".to_string() } else { format!("{} to {}", g(a), g(z)) }
+        };
         parts.push(format!(
-            "{ds}: trainable at m = {} (ResNet) and {} (FC); lazy ({loose}) in {}% / {}% of seeds, mean width {} / {}; kernel change at m = {maxw}: {} / {}",
-            g(m("resnet", "trainable")?),
-            g(m("fc", "trainable")?),
-            g(100.0 * f("resnet", loose)?),
-            g(100.0 * f("fc", loose)?),
-            g(m("resnet", loose)?),
-            g(m("fc", loose)?),
-            g(kc("resnet")?),
-            g(kc("fc")?)
+            "{ds}: measured ({loose}): ResNet lazy in {} of seeds per depth, mean width {}; FC lazy in no seed at L = {}; extrapolated ({strict}, power laws in m, at most 8x past the largest width tried): ResNet {}, power-law exponent in L {} [{}, {}]; FC {}, none {}; kernel change at m = {common}: ResNet {} (L = {lo}) to {} (L = {hi}), FC {} to {}",
+            span(&res_found.iter().map(|f| 100.0 * f).collect::<Vec<_>>()).replace(" to ", "% to ") + "%",
+            span(&res_w),
+            if fc_none.is_empty() { "none".to_string() } else { fc_none.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ") },
+            span(&ext_w("resnet")?)
+                + if ext_w("resnet")?.iter().all(|w| w.is_finite()) { " at every depth" } else { " where defined" },
+            g(b("resnet", &strict_ext, "b")),
+            g(b("resnet", &strict_ext, "b_ci_lo")),
+            g(b("resnet", &strict_ext, "b_ci_hi")),
+            span(&ext_w("fc")?),
+            fc_ext_none.map_or("at no depth".to_string(), |i| format!("from L = {} on", depths[i])),
+            g(kc("resnet", &lo)?),
+            g(kc("resnet", &hi)?),
+            g(kc("fc", &lo)?),
+            g(kc("fc", &hi)?)
         ));
     }
-    // The growth law needs the FC lazy width at several depths; censored at the largest width
-    // tried, it is not measurable here, whatever the direction shows.
-    let v = if fc_found > 0.0 && res_found > 0.0 {
-        verdict(fc_more_motion)
-    } else if res_found > 0.0 && fc_more_motion {
-        format!("{NOT_MEASURABLE} (direction as predicted: FC not lazy up to m = {maxw}, ResNet lazy)")
+    // The growth laws need the measured lazy width of both networks at several depths; FC's is
+    // censored at the compute cap beyond L = 2, so the law is not measurable here, whatever the
+    // measured direction shows.
+    let v = if measured_both {
+        let ok = t.values("dataset")?.iter().all(|ds| {
+            let b = |a: &str, col: &str| {
+                fit.get_col(&[("dataset", ds), ("arch", a), ("criterion", strict), ("law", "power")], col)
+                    .unwrap_or(f64::NAN)
+            };
+            b("fc", "b_ci_lo") > 0.0 && b("resnet", "b_ci_hi") < b("fc", "b_ci_lo")
+        });
+        verdict(ok)
+    } else if direction {
+        format!(
+            "{NOT_MEASURABLE} (direction as predicted: FC's lazy width is beyond the widths tried from L = 4 on, its kernel motion at m = {common} grows with L and exceeds the ResNet's at every depth)"
+        )
     } else {
         NOT_MEASURABLE.into()
     };
@@ -276,7 +341,7 @@ fn min_width(r: &Path) -> Result<Claim, String> {
         "width needed grows like log L (ResNet) vs polynomially (FC)",
         "min-width",
         "smallest lazy width (GD reaches the target while the kernel and the linearization stay put) flat in L for the ResNet, growing polynomially for FC",
-        format!("L = {hi}, headline criterion {strict}, shown at {loose}: {}", parts.join("; ")),
+        format!("L = {lo} to {hi}, headline criterion {strict}, also {loose}; {}", parts.join("; ")),
         v,
     ))
 }

@@ -17,4 +17,4 @@ mod trainer;
 
 pub use config::{Algorithm, ConfigError, RunConfig, StepScale, TrainConfig, apply_override, fnv_hex};
 pub use run::{RunOptions, RunOutcome, run_folder_name, train_run};
-pub use trainer::{Metrics, StopReason, TrainError, Trainer, margin_stats, metrics_header};
+pub use trainer::{DEAD_AT_INIT, Metrics, StopReason, TrainError, Trainer, margin_stats, metrics_header};

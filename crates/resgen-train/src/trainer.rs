@@ -119,6 +119,11 @@ pub fn margin_stats(f: &[f64], y: &[f64]) -> (f64, f64, f64) {
     (loss, surrogate, err)
 }
 
+/// The start of [`Trainer::new`]'s error when a kernel-normalized step cannot be formed because
+/// the NTK vanishes at `W0` (e.g. every ReLU path dead in a deep, narrow FC net): callers that
+/// search over widths record such a width as untrainable instead of failing.
+pub const DEAD_AT_INIT: &str = "train.step_scale = \"ntk-trace\": the NTK's mean diagonal at W0 is";
+
 /// A network, its initialization, the data on the device, and the training state.
 pub struct Trainer {
     /// The run's configuration.
@@ -147,7 +152,7 @@ impl Trainer {
             let diag = net.ntk_diagonal(x_train.clone());
             let mean = diag.iter().sum::<f64>() / diag.len().max(1) as f64;
             if !(mean.is_finite() && mean > 0.0) {
-                return Err(format!("train.step_scale = \"ntk-trace\": the NTK's mean diagonal at W0 is {mean}"));
+                return Err(format!("{DEAD_AT_INIT} {mean}"));
             }
             eta = cfg.train.nu / mean;
         }
