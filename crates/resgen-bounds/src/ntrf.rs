@@ -18,7 +18,10 @@
 //! `eta = 4 n / lambda_max(sum_l K_l)` is a safe step everywhere; each iteration instead
 //! backtracks a local Lipschitz estimate, which may shrink again at every step, because near the
 //! optimum at large radii the loss is nearly flat and the safe step far too short. Every trial
-//! step costs O(n L), not a pass over the kernels (see [`solve`]).
+//! step costs O(n L), not a pass over the kernels (see [`solve`]). Layer `l` steps `rho_l`
+//! times further than the layer with the largest kernel (a block-diagonal preconditioner,
+//! `rho_l = (max_k tr K_k / tr K_l)^(1/2)`): FISTA in rescaled coordinates, in which every
+//! block's ball is still a ball.
 //!
 //! Two certificates are reported, and the solver stops when either is small:
 //! - the KKT residual: the norm of the projected-gradient mapping in parameter space, relative
@@ -184,26 +187,60 @@ pub fn solve(problem: NtrfProblem, radius: f64, warm: Option<&[Vec<f64>]>, limit
     solve_prepared(&Prepared::new(&problem), problem, radius, warm, limits)
 }
 
-/// What every radius of one problem shares, computed once: the packed kernels, the step size
+/// What every radius of one problem shares, computed once: the packed kernels, the step sizes
 /// and the residual's scale.
 struct Prepared {
     packed: Vec<PackedSym>,
     /// `4 n / lambda_max(sum_l K_l)`, from the certified upper bound on lambda_max, so the
-    /// step is safe even if the power iteration stalled.
+    /// step is safe even if the power iteration stalled (the KKT residual's step).
     eta: f64,
+    /// The per-layer step multipliers `rho_l` of the block-diagonal preconditioner (see
+    /// [`layer_scales`]).
+    rho: Vec<f64>,
+    /// The loss's smoothness in the preconditioned coordinates, `lambda_max(sum_l rho_l K_l)
+    /// / (4 n)` (certified upper bound): the backtracked Lipschitz estimate's cap.
+    lip_max: f64,
     /// The parameter-space gradient norm at W0 (alpha = 0), which the KKT residual is
     /// relative to.
     scale: f64,
 }
 
+/// The block-diagonal preconditioner's multipliers: `rho_l = (max_k tr K_k / tr K_l)^p` with
+/// `p` = [`LAYER_SCALE_POWER`] (1 for a zero kernel), at most [`MAX_LAYER_SCALE`]. Without it every layer takes the step of the
+/// largest kernel, and the layers with small kernels (the ResNet's hidden layers, scaled by
+/// theta) crawl towards their ball's boundary: measured at n = 1000, m = 1024, L = 16, it needed
+/// 2940 iterations over 20 radii against 870 for FC. FISTA in the coordinates
+/// `v_l = u_l / sqrt(rho_l)` is FISTA on the same problem (each block's ball stays a ball, so the
+/// projection is the same radial scaling), so its guarantees hold unchanged.
+fn layer_scales(per_layer: &[Gram]) -> Vec<f64> {
+    let traces: Vec<f64> = per_layer.iter().map(|k| (0..k.n).map(|i| k.data[i * k.n + i]).sum()).collect();
+    let top = traces.iter().copied().fold(0.0f64, f64::max);
+    traces.iter().map(|&t| if t > 0.0 { (top / t).powf(LAYER_SCALE_POWER).min(MAX_LAYER_SCALE) } else { 1.0 }).collect()
+}
+
+/// The power of the trace ratio in [`layer_scales`], chosen by measurement (eps_NTRF over 20
+/// radii at n = 1000, m = 1024, L = 16, Intel Xeon @ 2.50GHz): total iterations ResNet / FC were
+/// 2940 / 870 without the preconditioner (power 0), 1460 / 880 at 0.25, 1130 / 900 at 0.4,
+/// 1060 / 900 at 0.5, 1220 / 930 at 0.75, 2140 / 980 at 1 (full trace equalization) and
+/// 10470 / 1080 at 1.5. Half-way between no scaling and equal traces: the hidden layers' steps
+/// grow enough to reach their balls without the input and output layers' curvature, which the
+/// weighted sum's lambda_max then mixes in, shrinking every step.
+const LAYER_SCALE_POWER: f64 = 0.5;
+
+/// The largest preconditioner multiplier.
+const MAX_LAYER_SCALE: f64 = 1e6;
+
 impl Prepared {
     fn new(problem: &NtrfProblem) -> Prepared {
         let n = problem.y.len();
         let eta = 4.0 * n as f64 / lambda_max_eig(&Gram::sum(problem.per_layer, n)).upper.max(f64::MIN_POSITIVE);
+        let rho = layer_scales(problem.per_layer);
+        let weighted: Vec<Gram> = problem.per_layer.iter().zip(&rho).map(|(k, r)| k.scale(*r)).collect();
+        let lip_max = lambda_max_eig(&Gram::sum(&weighted, n)).upper.max(f64::MIN_POSITIVE) / (4.0 * n as f64);
         let packed: Vec<PackedSym> = problem.per_layer.par_iter().map(PackedSym::new).collect();
         let (_, g0) = loss_grad(problem.f0, problem.y, &[]);
         let scale = matvecs(&packed, &g0).iter().map(|kg| dot(&g0, kg)).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
-        Prepared { packed, eta, scale }
+        Prepared { packed, eta, rho, lip_max, scale }
     }
 }
 
@@ -228,8 +265,9 @@ fn solve_prepared(
     let (mut prev, mut kprev) = (alpha.clone(), ka.clone());
     let mut t = 1.0f64;
     let mut it = 0;
-    // The backtracked Lipschitz estimate (starting at the safe bound), and the loss at alpha.
-    let lip_max = 1.0 / eta;
+    // The backtracked Lipschitz estimate in the preconditioned coordinates (starting at the
+    // safe bound), and the loss at alpha.
+    let (rho, lip_max) = (&prep.rho[..], prep.lip_max);
     let mut lip = lip_max;
     let mut f_alpha = f64::INFINITY;
     let last = loop {
@@ -256,9 +294,12 @@ fn solve_prepared(
         // K (point - s g) follows from kpoint and kg by linearity, and so does the test
         // F(next) <= F(point) + <grad, next - point> + lip/2 ||next - point||^2 in parameter
         // space. lip_max always passes (the loss is lip_max-smooth).
+        // Layer l steps by rho_l / lip; the quadratic term is measured in the preconditioned
+        // metric, sum_l ||d_l||^2 / rho_l in parameter space.
         let (next, knext, f_next) = loop {
-            let (next, knext): (Vec<Vec<f64>>, Vec<Vec<f64>>) =
-                (0..per_layer.len()).map(|l| step_project(&point[l], &kpoint[l], &g, &kg[l], 1.0 / lip, omega)).unzip();
+            let (next, knext): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (0..per_layer.len())
+                .map(|l| step_project(&point[l], &kpoint[l], &g, &kg[l], rho[l] / lip, omega))
+                .unzip();
             let (f_next, _) = loss_grad(f0, y, &knext);
             if lip >= lip_max {
                 break (next, knext, f_next);
@@ -268,7 +309,7 @@ fn solve_prepared(
                 let d: Vec<f64> = next[l].iter().zip(&point[l]).map(|(a, b)| a - b).collect();
                 let kd: Vec<f64> = knext[l].iter().zip(&kpoint[l]).map(|(a, b)| a - b).collect();
                 lin += dot(&kg[l], &d);
-                quad += dot(&d, &kd).max(0.0);
+                quad += dot(&d, &kd).max(0.0) / rho[l];
             }
             if f_next <= f_point + lin + 0.5 * lip * quad + 1e-15 * f_point.abs() {
                 break (next, knext, f_next);
