@@ -246,22 +246,20 @@ fn min_width(r: &Path) -> Result<Claim, String> {
     // The common width: the largest width tried at every depth (the compute cap at the largest
     // depth), where both networks' kernel motion is measured side by side.
     let (cd, cc, cw) = (t.col("depth")?, t.col("criterion")?, t.col("tried_width")?);
+    let width = |row: &Vec<String>| row[cw].parse::<f64>().unwrap_or(f64::NAN);
     let common = depths
         .iter()
         .filter_map(|d| {
-            t.rows
-                .iter()
-                .filter(|row| row[cd] == *d && row[cc] == "tried")
-                .filter_map(|row| row[cw].parse::<f64>().ok())
-                .fold(None, |m: Option<f64>, w| Some(m.map_or(w, |m| m.max(w))))
+            t.rows.iter().filter(|row| row[cd] == *d && row[cc] == "tried").max_by(|a, b| width(a).total_cmp(&width(b)))
         })
-        .fold(f64::INFINITY, f64::min);
-    let common = t
-        .values("tried_width")?
-        .into_iter()
-        .find(|w| w.parse::<f64>().ok() == Some(common))
+        .min_by(|a, b| width(a).total_cmp(&width(b)))
+        .map(|row| row[cw].clone())
         .ok_or("min-width.csv has no width tried at every depth")?;
-    let (mut measured_both, mut direction) = (true, true);
+    let limit = crate::measure::EXTRAPOLATION_LIMIT;
+    // The first depth from which on every entry of `found` (one per depth) is 0.
+    let none_from = |found: &[f64]| (0..depths.len()).find(|&i| found[i..].iter().all(|f| *f == 0.0));
+    let (mut measured_both, mut growth_ok, mut direction) = (true, true, true);
+    let mut fc_lazy_none_from = 0;
     let mut parts = Vec::new();
     for ds in t.values("dataset")? {
         let at = |a: &str, d: &str, c: &str, v: &str| {
@@ -277,18 +275,21 @@ fn min_width(r: &Path) -> Result<Claim, String> {
             fit.get_col(&[("dataset", &ds), ("arch", a), ("criterion", c), ("law", "power")], col).unwrap_or(f64::NAN)
         };
         // Depths at which FC is lazy in no seed (measured, up to the cap).
-        let fc_none: Vec<&String> =
-            depths.iter().filter(|d| at("fc", d, loose, "found").is_ok_and(|f| f == 0.0)).collect();
+        let fc_found: Vec<f64> = depths.iter().map(|d| at("fc", d, loose, "found")).collect::<Result<_, _>>()?;
+        let fc_none: Vec<&String> = depths.iter().zip(&fc_found).filter(|(_, f)| **f == 0.0).map(|(d, _)| d).collect();
+        fc_lazy_none_from = fc_lazy_none_from.max(none_from(&fc_found).unwrap_or(depths.len()));
         let res_found: Vec<f64> = depths.iter().map(|d| at("resnet", d, loose, "found")).collect::<Result<_, _>>()?;
         let res_w: Vec<f64> = depths.iter().map(|d| at("resnet", d, loose, "min_width")).collect::<Result<_, _>>()?;
         let ext_w = |a: &str| -> Result<Vec<f64>, String> {
             depths.iter().map(|d| at(a, d, &strict_ext, "min_width")).collect()
         };
+        let (res_ext, fc_ext) = (ext_w("resnet")?, ext_w("fc")?);
         let fc_ext_found: Vec<f64> =
             depths.iter().map(|d| at("fc", d, &strict_ext, "found")).collect::<Result<_, _>>()?;
         // The first depth from which on no FC seed has an extrapolated width (within the limit).
-        let fc_ext_none = (0..depths.len()).find(|&i| fc_ext_found[i..].iter().all(|f| *f == 0.0));
+        let fc_ext_none = none_from(&fc_ext_found);
         measured_both &= !b("resnet", strict, "b").is_nan() && !b("fc", strict, "b").is_nan();
+        growth_ok &= b("fc", strict, "b_ci_lo") > 0.0 && b("resnet", strict, "b_ci_hi") < b("fc", strict, "b_ci_lo");
         // Measured direction: at the common width FC's kernel moves more than the ResNet's at
         // every depth, and more at the largest depth than at the smallest, the ResNet's not.
         for d in &depths {
@@ -301,16 +302,15 @@ fn min_width(r: &Path) -> Result<Claim, String> {
             if f.is_empty() { "n/a".to_string() } else { format!("{} to {}", g(a), g(z)) }
         };
         parts.push(format!(
-            "{ds}: measured ({loose}): ResNet lazy in {} of seeds per depth, mean width {}; FC lazy in no seed at L = {}; extrapolated ({strict}, power laws in m, at most 8x past the largest width tried): ResNet {}, power-law exponent in L {} [{}, {}]; FC {}, none {}; kernel change at m = {common}: ResNet {} (L = {lo}) to {} (L = {hi}), FC {} to {}",
+            "{ds}: measured ({loose}): ResNet lazy in {} of seeds per depth, mean width {}; FC lazy in no seed at L = {}; extrapolated ({strict}, power laws in m, at most {limit}x past the largest width tried): ResNet {}, power-law exponent in L {} [{}, {}]; FC {}, none {}; kernel change at m = {common}: ResNet {} (L = {lo}) to {} (L = {hi}), FC {} to {}",
             span(&res_found.iter().map(|f| 100.0 * f).collect::<Vec<_>>()).replace(" to ", "% to ") + "%",
             span(&res_w),
             if fc_none.is_empty() { "none".to_string() } else { fc_none.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ") },
-            span(&ext_w("resnet")?)
-                + if ext_w("resnet")?.iter().all(|w| w.is_finite()) { " at every depth" } else { " where defined" },
+            span(&res_ext) + if res_ext.iter().all(|w| w.is_finite()) { " at every depth" } else { " where defined" },
             g(b("resnet", &strict_ext, "b")),
             g(b("resnet", &strict_ext, "b_ci_lo")),
             g(b("resnet", &strict_ext, "b_ci_hi")),
-            span(&ext_w("fc")?),
+            span(&fc_ext),
             fc_ext_none.map_or("at no depth".to_string(), |i| format!("from L = {} on", depths[i])),
             g(kc("resnet", &lo)?),
             g(kc("resnet", &hi)?),
@@ -322,17 +322,11 @@ fn min_width(r: &Path) -> Result<Claim, String> {
     // censored at the compute cap beyond L = 2, so the law is not measurable here, whatever the
     // measured direction shows.
     let v = if measured_both {
-        let ok = t.values("dataset")?.iter().all(|ds| {
-            let b = |a: &str, col: &str| {
-                fit.get_col(&[("dataset", ds), ("arch", a), ("criterion", strict), ("law", "power")], col)
-                    .unwrap_or(f64::NAN)
-            };
-            b("fc", "b_ci_lo") > 0.0 && b("resnet", "b_ci_hi") < b("fc", "b_ci_lo")
-        });
-        verdict(ok)
-    } else if direction {
+        verdict(growth_ok)
+    } else if direction && fc_lazy_none_from < depths.len() {
         format!(
-            "{NOT_MEASURABLE} (direction as predicted: FC's lazy width is beyond the widths tried from L = 4 on, its kernel motion at m = {common} grows with L and exceeds the ResNet's at every depth)"
+            "{NOT_MEASURABLE} (direction as predicted: FC's lazy width is beyond the widths tried from L = {} on, its kernel motion at m = {common} grows with L and exceeds the ResNet's at every depth)",
+            depths[fc_lazy_none_from]
         )
     } else {
         NOT_MEASURABLE.into()

@@ -263,11 +263,10 @@ impl Trainer {
         log: &mut impl FnMut(&mut Vec<Metrics>, Metrics) -> Option<StopReason>,
     ) -> Option<StopReason> {
         let target = self.cfg.train.target_loss;
+        // The last iteration is always a logging step, so this path always steps.
         if let Some(y) = self.y_device.as_ref().filter(|_| !is_log && target <= 0.0) {
             let grads = self.net.loss_grads_on_device(self.x_train.clone(), y);
-            if !last {
-                self.net.step(grads, self.eta);
-            }
+            self.net.step(grads, self.eta);
             return None;
         }
         let (f, grads) = self.net.loss_grads(self.x_train.clone(), &self.split.train.y);
