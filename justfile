@@ -30,18 +30,24 @@ test:
 
 # The GD-step benchmark on the default CPU backend (pass e.g. `--device ndarray`).
 bench *args="":
-    cargo run --release -p resgen --bin resgen-bench -- {{args}}
+    cargo run --release -p resgen -- bench {{args}}
 
 # PyTorch is optional and outside CI: python3 -m venv .venv-peer && .venv-peer/bin/pip install torch numpy
 # (or point PYTHON at a Python that has it). Arguments go to bench/peer_torch.py (--ntk, --gemm, ...).
 # resgen's benchmark and its PyTorch peer back to back: one table with the ratios and the CPU model.
 bench-peer *args="":
-    cargo build --release -p resgen --bin resgen-bench
-    {{env_var_or_default("PYTHON", ".venv-peer/bin/python")}} bench/peer_torch.py --resgen target/release/resgen-bench {{args}}
+    cargo build --release -p resgen
+    {{env_var_or_default("PYTHON", ".venv-peer/bin/python")}} bench/peer_torch.py --resgen target/release/resgen {{args}}
 
 # The benchmark on a GPU with CUDA, including the large shape.
 bench-cuda:
-    cargo run --release -p resgen --features cuda --bin resgen-bench -- --device cuda --large
+    cargo run --release -p resgen --features cuda -- bench --device cuda --large
+
+# Build and pack what a lent GPU machine runs (bench/gpu-pack.sh: .gpu/resgen.xz and the Vulkan
+# loader in .gl/); there, `bash bench/gpu.sh 480` runs the benchmark, the wgpu-vs-CPU check and
+# as many paper-profile experiments as fit.
+gpu-pack:
+    bench/gpu-pack.sh
 
 # Lints as CI runs them.
 lint:

@@ -1,21 +1,21 @@
 #!/usr/bin/env python3
 """The PyTorch peer of resgen's benchmark, run side by side with it.
 
-The same full-batch GD step as `resgen-bench` (the paper's ResNet or FC network, logistic
+The same full-batch GD step as `resgen bench` (the paper's ResNet or FC network, logistic
 loss, every layer trained, PyTorch autograd, f32, `torch.no_grad` update), timed the same way
 (each step alone, the median of --steps after --warmup untimed steps), and, with --ntk, the
 same per-layer factorization of the empirical NTK in f64 (one batched forward and backward
 pass for the layer inputs A_{l-1} and output gradients D_l, then
 K = sum_l (D_l D_l^T) o (A_{l-1} A_{l-1}^T) with full n x n products).
 
-With --resgen PATH (the `resgen-bench` binary), each shape is run by resgen and then by
+With --resgen PATH (the `resgen` binary; its `bench` subcommand), each shape is run by resgen and then by
 PyTorch, back to back, and one table prints both with their ratio (PyTorch time / resgen
 time: above 1 means resgen is faster). The CPU model (lscpu) heads the output.
 
 PyTorch is an optional dependency, outside CI:
 
     python3 -m venv .venv-peer && .venv-peer/bin/pip install torch numpy
-    just bench-peer            # or: .venv-peer/bin/python bench/peer_torch.py --resgen target/release/resgen-bench
+    just bench-peer            # or: .venv-peer/bin/python bench/peer_torch.py --resgen target/release/resgen
 
 The network (see crates/resgen-models/src/net.rs and ../shared/theory.md):
     h_1 = relu(W_1 x),  h_l = h_{l-1} + theta relu(W_l h_{l-1})   (ResNet, theta = 1/L)
@@ -47,7 +47,7 @@ def cpu_model():
 
 
 def reset_peak_rss():
-    # Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0), as resgen-bench does.
+    # Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0), as `resgen bench` does.
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
@@ -166,7 +166,7 @@ def bench_ntk(torch, arch, shape, repeats=3):
 
 
 def bench_gemm(torch, n, m, steps):
-    """The step's three GEMM layouts alone (as resgen-bench --gemm), f32, median of `steps`."""
+    """The step's three GEMM layouts alone (as `resgen bench --gemm`), f32, median of `steps`."""
     g = torch.Generator().manual_seed(0)
     a = torch.rand(n, m, generator=g) - 0.5
     w = torch.rand(m, m, generator=g) - 0.5
@@ -185,7 +185,7 @@ def bench_gemm(torch, n, m, steps):
 
 
 def run_resgen(binary, extra, env=None):
-    cmd = [binary, "--format", "csv"] + extra
+    cmd = [binary, "bench", "--format", "csv"] + extra
     out = subprocess.run(cmd, capture_output=True, text=True, env=None if env is None else {**os.environ, **env})
     if out.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr}")
@@ -193,7 +193,7 @@ def run_resgen(binary, extra, env=None):
     for line in out.stdout.splitlines():
         if line.startswith("#") or not line.strip():
             continue
-        # resgen-bench writes the commas inside a field as semicolons.
+        # `resgen bench` writes the commas inside a field as semicolons.
         rows.append([f.replace(";", ",") for f in line.split(",")])
     header, body = rows[0], rows[1:]
     return [dict(zip(header, r)) for r in body]
@@ -226,8 +226,8 @@ def bench_steps(torch, args, archs, shapes):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--resgen", help="resgen-bench binary to run side by side (else PyTorch alone)")
-    p.add_argument("--shape", action="append", help="n/m/L/d (repeatable); default: resgen-bench's four")
+    p.add_argument("--resgen", help="resgen binary whose `bench` runs side by side (else PyTorch alone)")
+    p.add_argument("--shape", action="append", help="n/m/L/d (repeatable); default: resgen bench's four")
     p.add_argument("--steps", type=int, default=11)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: PyTorch's, one per core)")

@@ -15,6 +15,7 @@
 //! - [`plot`]: SVG figures from the tables alone.
 //! - [`report`]: `results/summary.md` and `.tex`, one row per claim with its verdict.
 
+pub mod estimate;
 pub mod fit;
 pub mod measure;
 pub mod num;

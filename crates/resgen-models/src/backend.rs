@@ -207,6 +207,42 @@ impl BackendKind {
     }
 }
 
+/// What a GPU device says it is: the adapter's name as its runtime reports it (e.g.
+/// `NVIDIA H100 80GB HBM3`, or `llvmpipe (LLVM 15.0.6, 256 bits)` for Mesa's lavapipe) and what
+/// its kernels compile for. `None` for the CPU backends and builds without a GPU backend.
+pub fn gpu_identity(device: &Device) -> Option<String> {
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    {
+        device.identity().map(|i| format!("{} ({})", i.name, i.fingerprint))
+    }
+    #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+    {
+        let _ = device;
+        None
+    }
+}
+
+/// The f32 arithmetic ceiling of a GPU device in FLOP/s, measured by cubecl's throughput probe
+/// (independent fused multiply-add chains, two FLOPs each, without tensor cores): the peak
+/// that a GD step's GFLOP/s is compared with. `None` for the CPU backends; `Some(Err)` when
+/// the probe could not run (its reason).
+pub fn gpu_f32_peak(device: &Device) -> Option<Result<f64, String>> {
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    {
+        use burn::cubecl::ir::{ElemType, FloatKind};
+        use burn::tensor::{ThroughputKey, ThroughputMode};
+        device.identity()?;
+        let key = ThroughputKey { mode: ThroughputMode::ComputeDirect { dtype: ElemType::Float(FloatKind::F32) } };
+        let stat = device.performance_stats(&[key]).into_iter().next()?;
+        Some(stat.value.map(|v| v.ops_per_s()).map_err(|e| e.to_string()))
+    }
+    #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+    {
+        let _ = device;
+        None
+    }
+}
+
 /// The outcome of each GPU backend's probe, indexed by `BackendKind as usize`.
 static PROBES: [std::sync::OnceLock<Result<(), String>>; 4] =
     [std::sync::OnceLock::new(), std::sync::OnceLock::new(), std::sync::OnceLock::new(), std::sync::OnceLock::new()];

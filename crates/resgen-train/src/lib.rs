@@ -10,6 +10,7 @@
 //! set, and the distance from initialization per layer, `||W_l - W0_l||_F` and
 //! `sqrt(m) ||W_l - W0_l||_F` (the theory's ball has radius `R / sqrt(m)` per layer).
 
+pub mod compare;
 mod config;
 pub mod output;
 mod run;

@@ -8,6 +8,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod bench;
+
 use clap::{Parser, Subcommand};
 use resgen_experiments::{Experiment, SweepOptions};
 use resgen_models::BackendKind;
@@ -163,9 +165,30 @@ enum Command {
     List {
         #[command(flatten)]
         place: Place,
+        /// Instead, one line per experiment of --profile, cheapest first: cells, GD steps at
+        /// most and their TFLOP (an upper bound from the configs; kernels and bounds not
+        /// counted). bench/gpu.sh runs the paper profile in this order.
+        #[arg(long)]
+        work: bool,
     },
-    /// List the backends compiled into this build.
+    /// List the backends compiled into this build, whether each works here, and what it runs
+    /// on (the CPU's GEMM kernels; a GPU backend's adapter).
     Devices,
+    /// Benchmark one full-batch GD step of both networks (ms per step, GFLOP/s, peak memory),
+    /// or the kernels (`--ntk`) or the GEMM layouts alone (`--gemm`).
+    Bench(bench::BenchArgs),
+    /// Compare two runs of one config (e.g. `--device wgpu` against `--device flex`): each
+    /// metrics column's largest difference |a - b| / max(1, |a|, |b|) over the logged
+    /// iterations; fails when one exceeds --tol.
+    Compare {
+        /// A run folder (or its metrics.csv).
+        a: PathBuf,
+        /// The other run folder (or metrics.csv).
+        b: PathBuf,
+        /// The largest difference accepted, in any column.
+        #[arg(long, default_value_t = 1e-4)]
+        tol: f64,
+    },
 }
 
 /// Where experiments, cells and tables live.
@@ -290,11 +313,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::List { place } => list(&place),
+        Command::List { place, work } => list(&place, work),
         Command::Devices => {
             devices();
             Ok(())
         }
+        Command::Bench(args) => bench::bench(args),
+        Command::Compare { a, b, tol } => compare(&a, &b, tol),
     }
 }
 
@@ -421,8 +446,50 @@ fn run_experiments(
     Ok(())
 }
 
+/// `resgen compare`: prints each metrics column's largest difference and fails above `tol`.
+fn compare(a: &std::path::Path, b: &std::path::Path, tol: f64) -> anyhow::Result<()> {
+    let d = resgen_train::compare::compare_metrics(a, b).map_err(anyhow::Error::msg)?;
+    println!("| column | largest difference | at iteration | {} | {} |", a.display(), b.display());
+    println!("|---|---|---|---|---|");
+    for c in &d.columns {
+        println!("| {} | {:.2e} | {} | {} | {} |", c.column, c.diff, c.iter, c.a, c.b);
+    }
+    let worst = d.worst().ok_or_else(|| anyhow::anyhow!("no metrics columns to compare"))?;
+    anyhow::ensure!(
+        worst.diff <= tol,
+        "{} differs by {:.2e} at iteration {} ({} vs {}), above --tol {tol:e}",
+        worst.column,
+        worst.diff,
+        worst.iter,
+        worst.a,
+        worst.b
+    );
+    println!(
+        "{} logged iterations agree: largest difference {:.2e} ({}), within --tol {tol:e}",
+        d.rows, worst.diff, worst.column
+    );
+    Ok(())
+}
+
 /// `resgen list`: every experiment with its claim and cell counts per profile.
-fn list(place: &Place) -> anyhow::Result<()> {
+fn list(place: &Place, work: bool) -> anyhow::Result<()> {
+    if work {
+        let mut rows = Vec::new();
+        for exp in place.experiments(&["all".into()])? {
+            let w = resgen_experiments::estimate::profile_work(&exp, &place.profile).map_err(anyhow::Error::msg)?;
+            rows.push((exp.name.clone(), w));
+        }
+        rows.sort_by(|a, b| a.1.gflop.total_cmp(&b.1.gflop).then(a.1.cells.cmp(&b.1.cells)));
+        println!(
+            "# profile {}: GD training at most (train.iterations or max_iterations per cell, every width of a search), cheapest first; kernels and bounds not counted",
+            place.profile
+        );
+        println!("# {:<20} {:>6} {:>12} {:>12}", "experiment", "cells", "gd_steps", "train_tflop");
+        for (name, w) in rows {
+            println!("{name:<22} {:>6} {:>12} {:>12.3}", w.cells, w.steps, w.gflop / 1e3);
+        }
+        return Ok(());
+    }
     for exp in place.experiments(&["all".into()])? {
         let counts: Vec<String> =
             exp.profiles.keys().map(|p| format!("{p}: {} cells", exp.cells(p).map(|c| c.len()).unwrap_or(0))).collect();
@@ -439,7 +506,10 @@ fn devices() {
             format!("not compiled (enable the Cargo feature `{}`)", b.feature())
         } else {
             match b.checked_device(resgen_models::Precision::F32) {
-                Ok(_) => "compiled in, usable".to_string(),
+                Ok(d) => match resgen_models::gpu_identity(&d) {
+                    Some(adapter) => format!("compiled in, usable; adapter: {adapter}"),
+                    None => "compiled in, usable".to_string(),
+                },
                 Err(e) => format!("compiled in, unusable here: {e}"),
             }
         };

@@ -479,3 +479,43 @@ fn gemm_kernels_follow_the_cpu_policy_and_compute_the_same_training_run() {
         assert_eq!(a, b, "without AVX-512 both policies run the same kernels");
     }
 }
+
+#[test]
+fn compare_accepts_identical_runs_and_names_the_column_that_differs() {
+    // Two flex runs of one config are bit-identical (seeded, deterministic), so `resgen compare`
+    // passes at --tol 0; a train_loss raised by 0.01 at iteration 20 (hand edit below) fails
+    // with the column, the iteration and the size of the difference (0.01: absolute below 1).
+    let train = |dir: &std::path::Path| {
+        let out = resgen()
+            .args(["train", "--config", "experiments/mnist-3v5.toml", "--quiet", "--out"])
+            .arg(dir)
+            .args(["--set", "model.width=32", "--set", "train.iterations=20", "--set", "data.n_train=100"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    train(a.path());
+    train(b.path());
+    let out = resgen().arg("compare").arg(a.path()).arg(b.path()).args(["--tol", "0"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("3 logged iterations agree: largest difference 0.00e0"), "{stdout}");
+
+    let path = b.path().join("metrics.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "train_loss").unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let last = lines.len() - 1;
+    let mut fields: Vec<String> = lines[last].split(',').map(String::from).collect();
+    assert_eq!(fields[0], "20");
+    let v: f64 = fields[col].parse().unwrap();
+    fields[col] = format!("{}", v + 0.01);
+    lines[last] = fields.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let out = resgen().arg("compare").arg(a.path()).arg(b.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("train_loss differs by 1.00e-2 at iteration 20"), "{stderr}");
+}

@@ -5,20 +5,22 @@
 //! `2 n fan_in fan_out` and the backward pass twice that (gradients for inputs and weights).
 //!
 //! ```text
-//! cargo run --release --bin resgen-bench                     # flex, the four CPU shapes
-//! cargo run --release --features ndarray --bin resgen-bench -- --device ndarray
-//! cargo run --release --features cuda --bin resgen-bench -- --device cuda --large
+//! cargo run --release -p resgen -- bench                          # flex, the four CPU shapes
+//! cargo run --release -p resgen --features ndarray -- bench --device ndarray
+//! cargo run --release -p resgen --features wgpu -- bench --device wgpu --large
 //! ```
+//!
+//! `resgen bench` is a subcommand of the one `resgen` binary, so the GPU machine needs one
+//! binary carried to it (see bench/gpu.sh).
 
 use std::time::Instant;
 
-use clap::Parser;
 use resgen_data::{DataConfig, DataSource};
 use resgen_models::{Arch, BackendKind, ModelConfig, Net, Precision, Tensor};
 
-#[derive(Parser)]
-#[command(about = "ms per GD step and GFLOP/s for the ResNet and the FC network")]
-struct Args {
+/// The arguments of `resgen bench`.
+#[derive(clap::Args)]
+pub struct BenchArgs {
     /// Backend (default: the first compiled CPU backend).
     #[arg(long)]
     device: Option<BackendKind>,
@@ -131,7 +133,7 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], lines: NtkLines, fmt: Format)
         "backend {backend}, f64, {} threads available; CPU: {}{}",
         threads(),
         resgen_experiments::provenance::cpu_model(),
-        kernels(backend)
+        kernels(backend, &device)
     ));
     fmt.header(&["kernel", "arch", "shape", "seconds", "peak_mib", "detail"]);
     for &arch in archs.iter().filter(|_| lines.empirical) {
@@ -323,9 +325,13 @@ fn bench_new_paths(
     Ok(())
 }
 
-/// "; GEMM kernels: ..." for a CPU backend, empty for a GPU one.
-fn kernels(backend: BackendKind) -> String {
-    backend.cpu_gemm_kernels().map_or(String::new(), |k| format!("; GEMM kernels: {k}"))
+/// "; GEMM kernels: ..." for a CPU backend, "; adapter: ..." for a GPU one.
+fn kernels(backend: BackendKind, device: &resgen_models::Device) -> String {
+    match (backend.cpu_gemm_kernels(), resgen_models::gpu_identity(device)) {
+        (Some(k), _) => format!("; GEMM kernels: {k}"),
+        (None, Some(adapter)) => format!("; adapter: {adapter}"),
+        (None, None) => String::new(),
+    }
 }
 
 fn threads() -> usize {
@@ -348,7 +354,7 @@ fn bench_gemm(
         "backend {backend}, GEMM alone, {precision:?}, {} threads; CPU: {}{}",
         threads(),
         resgen_experiments::provenance::cpu_model(),
-        kernels(backend)
+        kernels(backend, device)
     ));
     fmt.header(&["layout", "shape", "ms", "gflops"]);
     let cfg = ModelConfig { width: 1, depth: 1, ..Default::default() };
@@ -428,17 +434,8 @@ fn parse_shape(s: &str) -> anyhow::Result<[usize; 4]> {
     Ok([v[0], v[1], v[2], v[3]])
 }
 
-fn main() -> std::process::ExitCode {
-    match bench(Args::parse()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
-}
-
-fn bench(args: Args) -> anyhow::Result<()> {
+/// `resgen bench`: the GD-step table, or the kernel (`--ntk`) or GEMM (`--gemm`) lines.
+pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let backend = args.device.unwrap_or_else(BackendKind::default_compiled);
     let archs = match args.arch.as_deref() {
         None => vec![Arch::Resnet, Arch::Fc],
@@ -480,9 +477,25 @@ fn bench(args: Args) -> anyhow::Result<()> {
         args.steps,
         args.warmup,
         resgen_experiments::provenance::cpu_model(),
-        kernels(backend)
+        kernels(backend, &device)
     ));
-    fmt.header(&["arch", "shape", "ms_step", "gflops", "forward_ms", "forward_gflops", "peak_mib"]);
+    // A GPU's f32 ceiling, measured here by cubecl's probe, so that each step's GFLOP/s reads
+    // as a fraction of what this card does (the CPU rows leave the column empty).
+    let peak_flops = match resgen_models::gpu_f32_peak(&device) {
+        Some(Ok(p)) => {
+            fmt.note(&format!(
+                "f32 FMA peak of this device, measured by cubecl's throughput probe: {:.1} TFLOP/s",
+                p / 1e12
+            ));
+            Some(p)
+        }
+        Some(Err(e)) => {
+            fmt.note(&format!("f32 peak not measured: {e}"));
+            None
+        }
+        None => None,
+    };
+    fmt.header(&["arch", "shape", "ms_step", "gflops", "forward_ms", "forward_gflops", "peak_mib", "pct_f32_peak"]);
     for [n, m, l, d] in shapes {
         let data = DataConfig { source: DataSource::Sphere, d, n_train: n, n_test: 0, ..Default::default() };
         let split = resgen_data::load(&data)?;
@@ -531,6 +544,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
                 format!("{:.1}", fwd * 1e3),
                 format!("{:.1}", flops / 3.0 / fwd / 1e9),
                 peak,
+                peak_flops.map_or("-".into(), |p| format!("{:.1}", 100.0 * flops / secs / p)),
             ]);
         }
     }
