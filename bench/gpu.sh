@@ -50,6 +50,12 @@ for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulka
     fi
 done
 
+# Vulkan's window-system layers complain without a runtime folder; give them one.
+if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
+    export XDG_RUNTIME_DIR=/tmp/xdg-runtime
+    mkdir -p -m 700 "$XDG_RUNTIME_DIR"
+fi
+
 # 2. The binary (one binary: the benchmark is `resgen bench`).
 BIN=${RESGEN_BIN:-}
 if [ -z "$BIN" ]; then

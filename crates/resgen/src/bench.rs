@@ -484,8 +484,8 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let peak_flops = match resgen_models::gpu_f32_peak(&device) {
         Some(Ok(p)) => {
             fmt.note(&format!(
-                "f32 FMA peak of this device, measured by cubecl's throughput probe: {:.1} TFLOP/s",
-                p / 1e12
+                "f32 FMA peak of this device, measured by cubecl's throughput probe: {:.0} GFLOP/s",
+                p / 1e9
             ));
             Some(p)
         }
