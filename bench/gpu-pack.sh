@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=${PROFILE:-gpu}
 cargo build --profile "$PROFILE" -p resgen --features wgpu
-bin=target/$PROFILE/resgen
+bin=${CARGO_TARGET_DIR:-target}/$PROFILE/resgen
 mkdir -p .gpu
 strip -o .gpu/resgen.stripped "$bin"
 xz -9e -T0 -c .gpu/resgen.stripped >.gpu/resgen.xz
