@@ -339,6 +339,30 @@ fn every_committed_experiment_parses_and_has_quick_and_paper_profiles() {
     }
 }
 
+#[test]
+fn every_cell_of_every_profile_asks_for_data_that_exists() {
+    // A paper-profile cell that asks for more examples than its source has fails only when it
+    // runs, possibly minutes into a lent GPU machine. Load each distinct data config once (a
+    // sphere draw or the bundled MNIST subset: 1,000 images of digits 3 and 5 in all) and
+    // require that every one loads.
+    let mut seen = HashSet::new();
+    let mut bad = Vec::new();
+    for name in resgen_experiments::spec::list(&experiments_dir()).unwrap() {
+        let exp = Experiment::find(&name, &experiments_dir()).unwrap();
+        for p in ["quick", "paper"] {
+            for cell in exp.cells(p).unwrap() {
+                let key = format!("{:?}", cell.config.data);
+                if seen.insert(key) {
+                    if let Err(e) = resgen_data::load(&cell.config.data) {
+                        bad.push(format!("{name} [{p}] {}: {e}", cell.label()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{} data configs do not load:\n{}", bad.len(), bad.join("\n"));
+}
+
 // ---------------------------------------------------------------- one smoke test per experiment
 
 #[test]
