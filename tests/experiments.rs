@@ -352,10 +352,10 @@ fn every_cell_of_every_profile_asks_for_data_that_exists() {
         for p in ["quick", "paper"] {
             for cell in exp.cells(p).unwrap() {
                 let key = format!("{:?}", cell.config.data);
-                if seen.insert(key) {
-                    if let Err(e) = resgen_data::load(&cell.config.data) {
-                        bad.push(format!("{name} [{p}] {}: {e}", cell.label()));
-                    }
+                if seen.insert(key)
+                    && let Err(e) = resgen_data::load(&cell.config.data)
+                {
+                    bad.push(format!("{name} [{p}] {}: {e}", cell.label()));
                 }
             }
         }
