@@ -9,7 +9,10 @@
 //! CPU), evaluation passes and initialization; kinds that do not train count zero steps. So
 //! this ranks the GPU-bound experiments by their training and says nothing of CPU-bound ones.
 
-use crate::measure::step_gflop;
+use crate::measure::{
+    DEFAULT_MATCHED_BUDGET, DEFAULT_MAX_WIDTH, DEFAULT_MIN_WIDTH, DEFAULT_TRAIN_MAX_DEPTH, DEFAULT_WIDTH_SEARCH_BUDGET,
+    step_gflop,
+};
 use crate::spec::{Cell, Experiment, Kind};
 use resgen_data::DataSource;
 
@@ -44,12 +47,12 @@ pub fn cell_work(cell: &Cell) -> (u64, f64) {
     let iterations = cfg.train.iterations as u64;
     // The defaults are measure.rs's. A matched-loss view trains to `max_iterations` (5000 by
     // default) at most; its fixed-steps view is taken on the way (at min(iterations, that)).
-    let matched = int_param(cell, "max_iterations", 5000);
+    let matched = int_param(cell, "max_iterations", DEFAULT_MATCHED_BUDGET as u64);
     let steps = match cell.kind {
         Kind::ForwardScale | Kind::GradFeatures | Kind::NtkComplexity | Kind::NtrfBound | Kind::NtkFluctuation => 0,
         Kind::GdDynamics | Kind::KernelVsNet | Kind::Generalization | Kind::LabelNoise => iterations,
         Kind::ThetaPhase => {
-            if l as u64 <= int_param(cell, "train_max_depth", 32) {
+            if l as u64 <= int_param(cell, "train_max_depth", DEFAULT_TRAIN_MAX_DEPTH as u64) {
                 iterations
             } else {
                 0
@@ -64,8 +67,11 @@ pub fn cell_work(cell: &Cell) -> (u64, f64) {
             }
         }
         Kind::MinWidth => {
-            let budget = int_param(cell, "max_iterations", 500);
-            let (lo, hi) = (int_param(cell, "min_width", 8).max(1), int_param(cell, "max_width", 2048));
+            let budget = int_param(cell, "max_iterations", DEFAULT_WIDTH_SEARCH_BUDGET as u64);
+            let (lo, hi) = (
+                int_param(cell, "min_width", DEFAULT_MIN_WIDTH as u64).max(1),
+                int_param(cell, "max_width", DEFAULT_MAX_WIDTH as u64),
+            );
             let cap = cell.params.get("max_step_gflop").and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)));
             let (mut steps, mut gflop, mut w) = (0, 0.0, lo);
             while w <= hi {

@@ -36,6 +36,16 @@ fn param_f64(cell: &Cell, name: &str, default: f64) -> Result<f64, String> {
     }
 }
 
+/// Parameter defaults shared with the work estimate (`estimate.rs`), so the two cannot drift:
+/// theta-phase trains up to this depth; a matched-loss view trains at most this many steps;
+/// min-width's search tries widths from `DEFAULT_MIN_WIDTH` to `DEFAULT_MAX_WIDTH`, each for at
+/// most `DEFAULT_WIDTH_SEARCH_BUDGET` steps.
+pub const DEFAULT_TRAIN_MAX_DEPTH: usize = 32;
+pub const DEFAULT_MATCHED_BUDGET: usize = 5000;
+pub const DEFAULT_WIDTH_SEARCH_BUDGET: usize = 500;
+pub const DEFAULT_MIN_WIDTH: usize = 8;
+pub const DEFAULT_MAX_WIDTH: usize = 2048;
+
 fn check_params(cell: &Cell, known: &[&str]) -> Result<(), String> {
     for k in cell.params.keys() {
         if !known.contains(&k.as_str()) {
@@ -93,7 +103,7 @@ pub fn measure(cell: &Cell, backend: BackendKind, dir: &Path) -> Result<Vec<Reco
         }
         Kind::ThetaPhase => {
             check_params(cell, &["train_max_depth"])?;
-            let train_max: usize = param(cell, "train_max_depth", 32)?;
+            let train_max: usize = param(cell, "train_max_depth", DEFAULT_TRAIN_MAX_DEPTH)?;
             theta_phase(cfg, backend, train_max)
         }
         Kind::NtkFluctuation => {
@@ -403,7 +413,7 @@ impl View {
 /// `params.target_loss` (default 0.1) and `params.max_iterations` (default 5000).
 fn matched_target(cell: &Cell) -> Result<(f64, usize), String> {
     let target: f64 = param_f64(cell, "target_loss", 0.1)?;
-    let budget: usize = param(cell, "max_iterations", 5000)?;
+    let budget: usize = param(cell, "max_iterations", DEFAULT_MATCHED_BUDGET)?;
     if target.is_nan() || target <= 0.0 || budget == 0 {
         return Err("params: need target_loss > 0 and max_iterations >= 1".into());
     }
@@ -817,9 +827,9 @@ fn min_width(cell: &Cell, backend: BackendKind) -> Result<Vec<Record>, String> {
         &["target_loss", "max_iterations", "min_width", "max_width", "tau", "eps_lin", "max_step_gflop"],
     )?;
     let target: f64 = param_f64(cell, "target_loss", 0.1)?;
-    let budget: usize = param(cell, "max_iterations", 500)?;
-    let lo_w: usize = param(cell, "min_width", 8)?;
-    let hi_w: usize = param(cell, "max_width", 2048)?;
+    let budget: usize = param(cell, "max_iterations", DEFAULT_WIDTH_SEARCH_BUDGET)?;
+    let lo_w: usize = param(cell, "min_width", DEFAULT_MIN_WIDTH)?;
+    let hi_w: usize = param(cell, "max_width", DEFAULT_MAX_WIDTH)?;
     let taus: Vec<f64> = param(cell, "tau", vec![0.1, 0.2])?;
     let epss: Vec<f64> = param(cell, "eps_lin", vec![0.1, 0.2])?;
     let cap: f64 = param_f64(cell, "max_step_gflop", f64::INFINITY)?;
