@@ -43,9 +43,9 @@ bench-peer *args="":
 bench-cuda:
     cargo run --release -p resgen --features cuda -- bench --device cuda --large
 
-# Build and pack what a lent GPU machine runs (bench/gpu-pack.sh: .gpu/resgen.xz and the Vulkan
+# Build and pack what an offline GPU host runs (bench/gpu-pack.sh: .gpu/resgen.xz and the Vulkan
 # loader in .gl/); there, `bash bench/gpu.sh 480` runs the benchmark, the wgpu-vs-CPU check and
-# as many paper-profile experiments as fit.
+# as many paper-profile experiments as fit (docs/cluster-and-gpu.md).
 gpu-pack:
     bench/gpu-pack.sh
 

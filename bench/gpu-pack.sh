@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Prepares, on a CPU machine, what bench/gpu.sh needs on a lent GPU machine (issue 14), which
-# has no network and takes at most 64 MiB of working tree:
+# Prepares, on a CPU machine with network access, what bench/gpu.sh needs on an offline GPU host
+# (no network; the compressed binary is about 10 MB, small enough to copy with the working tree):
 #   .gpu/resgen.xz   the resgen binary with flex and wgpu, built with the `gpu` profile
 #                    (release + fat LTO, one codegen unit, stripped) and xz-compressed
-#   .gl/*.deb        Debian's Vulkan loader and GL libraries (the device README's list), which
+#   .gl/*.deb        Debian's Vulkan loader and GL libraries, which
 #                    gpu.sh unpacks only where the machine lacks libvulkan
-# Both folders are git-ignored and travel with `carry`. PROFILE=release packs the plain
-# release build instead (faster to build, larger; sizes compared in the README).
+# Both folders are git-ignored; copy them to the host with the working tree. PROFILE=release
+# packs the plain release build instead (larger; sizes in docs/cluster-and-gpu.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=${PROFILE:-gpu}
@@ -25,4 +25,4 @@ if ! ls .gl/*.deb >/dev/null 2>&1; then
     (cd .gl && apt-get "${o[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 fi
 du -sh .gpu .gl
-echo "then: device run with carry [\".gpu\", \".gl\"]: bash bench/gpu.sh 480"
+echo "then: copy .gpu/ and .gl/ to the GPU host with the working tree and run: bash bench/gpu.sh 480"

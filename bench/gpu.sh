@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The one prepared script for a lent GPU machine (issue 14). Run from the repository root there,
-# after bench/gpu-pack.sh has filled .gpu/ (and .gl/) here:
+# The benchmark, a wgpu-vs-CPU check and paper-profile experiments on an offline GPU host (no
+# network). On a machine with network access, bench/gpu-pack.sh fills .gpu/ and .gl/; copy them to
+# the host with the working tree and run, from the repository root there:
 #
-#   device run, carry [".gpu", ".gl"], timeout_s 600:   bash bench/gpu.sh 480
+#   bash bench/gpu.sh 480
 #
 # BUDGET (first argument, seconds, default 480) is the wall time this script allows itself; it
 # stops starting work in time to pack what it has. Everything goes to $OUT (or ./gpu-out):
@@ -15,7 +16,7 @@
 #                    second try resumes where this one stopped
 #   timings.csv      experiment, status, seconds (experiments whose table is already in
 #                    results/paper/ are skipped unless GPU_SH_REDO=1)
-# Rehearse it on a machine without a GPU with GPU_SH_ALLOW_CPU_ADAPTER=1 (lavapipe).
+# On a machine without a GPU it runs on lavapipe (software Vulkan) with GPU_SH_ALLOW_CPU_ADAPTER=1.
 set -uo pipefail
 
 BUDGET=${1:-480}
@@ -30,7 +31,7 @@ RESERVE=${GPU_SH_RESERVE:-25}
 
 say "budget ${BUDGET}s; output in $OUT"
 
-# 1. The Vulkan loader: the GPU machine may lack libvulkan (see the device README); .gl/ holds
+# 1. The Vulkan loader: the GPU host may lack libvulkan; .gl/ holds
 #    Debian's packages, unpacked into / only when the loader is missing.
 if ! ldconfig -p | grep -q 'libvulkan.so.1'; then
     if ls .gl/*.deb >/dev/null 2>&1; then
@@ -41,7 +42,7 @@ if ! ldconfig -p | grep -q 'libvulkan.so.1'; then
         say "no libvulkan here and no .gl/ packages: wgpu will find no adapter"
     fi
 fi
-# The NVIDIA driver's Vulkan manifest, where the machine keeps it outside the loader's search path.
+# The NVIDIA driver's Vulkan manifest, where the host keeps it outside the loader's search path.
 for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
     if [ -f "$icd" ] && [ -z "${VK_DRIVER_FILES:-}" ]; then
         export VK_DRIVER_FILES=$icd
@@ -79,7 +80,7 @@ if ! "$BIN" devices | grep -q '^wgpu     compiled in, usable'; then
     exit 3
 fi
 if "$BIN" devices | grep '^wgpu' | grep -qi 'llvmpipe\|lavapipe\|swiftshader' && [ -z "${GPU_SH_ALLOW_CPU_ADAPTER:-}" ]; then
-    say "wgpu found only a CPU adapter (lavapipe); set GPU_SH_ALLOW_CPU_ADAPTER=1 to rehearse anyway"
+    say "wgpu found only a CPU adapter (lavapipe); set GPU_SH_ALLOW_CPU_ADAPTER=1 to run on it anyway"
     exit 3
 fi
 
@@ -132,7 +133,7 @@ fi
 RUNS=${GPU_SH_RUNS:-/tmp/runs-paper}
 mkdir -p "$RUNS" results/paper
 if [ -f .gpu/paper.tar.xz ]; then
-    # A previous try's $OUT/paper.tar.xz, copied into .gpu/: its cells and partial tables.
+    # An earlier invocation's $OUT/paper.tar.xz, copied into .gpu/: its cells and partial tables.
     tar -xJf .gpu/paper.tar.xz -C "$RUNS" --strip-components=1 runs &&
         tar -xJf .gpu/paper.tar.xz results/paper && say "resuming from .gpu/paper.tar.xz"
 fi
@@ -149,7 +150,7 @@ echo "experiment,status,seconds" >"$OUT/timings.csv"
 for name in $ORDER; do
     if [ -f "results/paper/$name.csv" ] && [ -z "${GPU_SH_REDO:-}" ]; then
         # Committed already (e.g. the experiments without GD training, run on a CPU): the
-        # lease's minutes go to what is missing. GPU_SH_REDO=1 recomputes them.
+        # budget goes to what is missing. GPU_SH_REDO=1 recomputes them.
         echo "$name,already in results/paper,0" >>"$OUT/timings.csv"
         continue
     fi

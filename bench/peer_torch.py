@@ -17,7 +17,7 @@ PyTorch is an optional dependency, outside CI:
     python3 -m venv .venv-peer && .venv-peer/bin/pip install torch numpy
     just bench-peer            # or: .venv-peer/bin/python bench/peer_torch.py --resgen target/release/resgen
 
-The network (see crates/resgen-models/src/net.rs and ../shared/theory.md):
+The network (see crates/resgen-models/src/net.rs and docs/theory.md):
     h_1 = relu(W_1 x),  h_l = h_{l-1} + theta relu(W_l h_{l-1})   (ResNet, theta = 1/L)
                         h_l = relu(W_l h_{l-1})                    (FC)
     f = sqrt(m) W_{L+1} h_L,  W_1, W_l ~ N(0, 2/m), W_{L+1} ~ N(0, 1/m).

@@ -1,5 +1,5 @@
-//! The generalization bounds of shared/theory.md, each with its hidden constants as parameters
-//! ([`BoundConstants`], defaults as in the theory notes). All return a bound on the expected 0-1
+//! The generalization bounds of docs/theory.md, each with its hidden constants as parameters
+//! ([`BoundConstants`], defaults as in docs/theory.md). All return a bound on the expected 0-1
 //! error. Derivations of the constants: docs/derivations.md.
 //!
 //! Which formula is which (the column names used everywhere in resgen):
@@ -28,8 +28,8 @@ use serde::{Deserialize, Serialize};
 pub struct BoundConstants {
     /// Failure probability `delta` (default 0.05).
     pub delta: f64,
-    /// Multiplier of `eps_NTRF(R)` in the three eps_NTRF bounds (default 4, as in Cao-Gu; the
-    /// theory notes allow 2 or 4 for the ResNet).
+    /// Multiplier of `eps_NTRF(R)` in the three eps_NTRF bounds (default 4, as in Cao-Gu;
+    /// docs/theory.md allows 2 or 4 for the ResNet).
     pub c_eps: f64,
     /// `c` in `c (L+1) R / sqrt(n)` (FC) and `c R / sqrt(n)` (ResNet) (default 1).
     pub c_radius: f64,

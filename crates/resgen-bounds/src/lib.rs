@@ -9,7 +9,7 @@
 //! - [`linalg`]: Cholesky with a reported ridge, solves and symmetric eigenvalues (on `faer`),
 //!   and a power iteration with a certified bound on `lambda_max` for the NTRF step.
 //! - [`rademacher`]: Rademacher complexity of the linearized ball, closed-form bound and Monte Carlo.
-//! - [`formulas`]: the generalization bounds of shared/theory.md, each with its constants as
+//! - [`formulas`]: the generalization bounds of docs/theory.md, each with its constants as
 //!   parameters; [`evaluate`] evaluates every eps_NTRF formula over the radius grid for one
 //!   network, each minimized over R on its own.
 //! - [`qp`]: the Cao-Gu NTK corollary's infimum over relabelings (a convex QP).

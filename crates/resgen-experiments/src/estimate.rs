@@ -1,6 +1,6 @@
 //! An upper bound on a profile's training work, from its cells' configs alone (nothing runs):
 //! the GD steps and their FLOPs, for planning a sweep and for ordering experiments cheapest
-//! first where time is short (bench/gpu.sh on a lent GPU machine).
+//! first where time is short (bench/gpu.sh on an offline GPU host).
 //!
 //! Counted: every full-batch GD step a cell may take, at `6 n (d m + (L - 1) m^2 + m)` FLOPs
 //! each ([`step_gflop`]), with the steps at their cap (`train.iterations`, or `max_iterations`

@@ -1,6 +1,6 @@
 //! resgen's named experiments: one per theorem-level claim of Frei, Cao and Gu (2019) against
-//! the fully connected baseline of Cao and Gu (2019) (shared/theory.md, "Measurements per
-//! theorem").
+//! the fully connected baseline of Cao and Gu (2019) (docs/theory.md, "What each experiment
+//! measures").
 //!
 //! - [`spec`]: the experiment files `experiments/<name>.toml`, their profiles, and the cells
 //!   of a sweep (hashed by what determines their result).

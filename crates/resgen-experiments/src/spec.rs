@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use resgen_train::{RunConfig, apply_override, fnv_hex};
 use serde::{Deserialize, Serialize};
 
-/// The measurement a sweep makes; one per theorem-level claim (shared/theory.md).
+/// The measurement a sweep makes; one per theorem-level claim (docs/theory.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {

@@ -26,7 +26,7 @@ impl Arch {
 ///
 /// - `one-layer` (default): `h_l = h_{l-1} + theta relu(W_l h_{l-1})`, as in Frei, Cao and Gu.
 /// - `two-layer`: `h_l = h_{l-1} + theta V_l relu(W_l h_{l-1})`, with `V_l` (`m x m`) entries
-///   `N(0, 1/m)` at initialization (a fixed choice, documented in the README): with `W_l`'s
+///   `N(0, 1/m)` at initialization (a fixed choice, documented in docs/theory.md): with `W_l`'s
 ///   `N(0, 2/m)`, `E ||V_l relu(W_l h)||^2 = ||h||^2`, so the branch adds a centred term of the
 ///   stream's own size and `||h_L||^2 -> (1 + theta^2)^{L-1} ||h_1||^2`. Depth-free forward
 ///   passes then need only `theta = O(1/sqrt(L))` (Marion et al.; Hayou et al.).
@@ -70,12 +70,13 @@ pub enum ResidualVariance {
     OneOverM,
 }
 
-/// The residual branch scaling, written as in the theory notes.
+/// The residual branch scaling, written as in docs/theory.md.
 ///
 /// Accepted forms: `"1/L"` (default), `"c/L"` for a number `c` (e.g. `"2/L"`), `"1/sqrt(L)"`,
 /// `"c/sqrt(L)"`, `"L^-g"` (e.g. `"L^-0.25"`), or a plain number (`"1"`, `"0.05"`). Reconstructed: the paper's exact
-/// choice was not available; `1/L` is the Cao-Gu-style default, and `1/sqrt(L)` is near the
-/// threshold between depth-free and depth-exploding forward passes.
+/// choice was not available; `1/L` is the Cao-Gu-style default. For the one-layer branch a
+/// depth-free forward pass needs `theta = O(1/L)`; `1/sqrt(L)` is the threshold of the centred
+/// two-layer branch (docs/derivations.md, section 1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Theta(pub String);

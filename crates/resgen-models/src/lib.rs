@@ -7,7 +7,7 @@
 //!   `f(x) = sqrt(m) W_{L+1} h_L`.
 //!
 //! Both have `L + 1` weight matrices, no biases, entries `N(0, 2/m)` for `W_1..W_L` and
-//! `N(0, 1/m)` for `W_{L+1}` (see `shared/theory.md`). Weights are drawn on the host from a
+//! `N(0, 1/m)` for `W_{L+1}` (see `docs/theory.md`). Weights are drawn on the host from a
 //! seeded ChaCha stream and uploaded, so a seed gives the same `W0` on every backend.
 //!
 //! [`backend`] is the only module that constructs a concrete [`Device`].

@@ -1,6 +1,6 @@
 //! Training resgen's networks and recording every quantity the theorems speak about.
 //!
-//! The algorithm (shared/theory.md): full-batch gradient descent on the logistic loss
+//! The algorithm (docs/theory.md): full-batch gradient descent on the logistic loss
 //! `L_S(W) = (1/n) sum_i log(1 + exp(-y_i f_W(x_i)))`, `W_l <- W_l - eta grad_{W_l} L_S`,
 //! `eta = nu / m` (or `nu / mean_i K0(x_i, x_i)` with `train.step_scale = "ntk-trace"`), for every trained layer; also mini-batch SGD and Cao-Gu's one-pass SGD
 //! (batch size 1, `eta = kappa R / (m sqrt(n))`).

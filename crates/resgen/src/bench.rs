@@ -10,8 +10,8 @@
 //! cargo run --release -p resgen --features wgpu -- bench --device wgpu --large
 //! ```
 //!
-//! `resgen bench` is a subcommand of the one `resgen` binary, so the GPU machine needs one
-//! binary carried to it (see bench/gpu.sh).
+//! `resgen bench` is a subcommand of the one `resgen` binary, so an offline GPU host needs only
+//! that binary (see bench/gpu.sh).
 
 use std::time::Instant;
 
@@ -43,13 +43,12 @@ pub struct BenchArgs {
     /// against per-example backward passes, and the analytic NTK at n = 2000, L = 64 (f64).
     #[arg(long)]
     ntk: bool,
-    /// With --ntk: only the newer kernel paths (the two-layer branch's batched kernel, the
-    /// kernel predictor, and the analytic kernels at n = 2000 up to L = 1024), not the
-    /// empirical-vs-per-example and eps_NTRF lines.
+    /// With --ntk: instead of the empirical-NTK and eps_NTRF lines, the two-layer branch's
+    /// batched kernel, the kernel predictor, and the analytic kernels at n = 2000 up to L = 1024.
     #[arg(long, requires = "ntk")]
     new_paths: bool,
     /// With --ntk: also the total empirical NTK at n = N (m = 1024, L = 16), streamed layer by
-    /// layer without keeping the per-layer blocks (e.g. 10000: the memory target is 24 GiB).
+    /// layer without keeping the per-layer blocks (e.g. 10000).
     #[arg(long, requires = "ntk", value_name = "N")]
     ntk_n: Option<usize>,
     /// With --ntk: add the per-example baseline (one backward pass per example; slow, and not

@@ -1,7 +1,7 @@
 //! `resgen`: the command line of the resgen workspace.
 //!
 //! `resgen train --config experiments/<file>.toml [--set key=value ...] [--device ...] [--out DIR]`
-//! trains one network and writes a run folder (see the README).
+//! trains one network and writes a run folder (see docs/guide.md).
 //! `resgen run <experiment>|all [--profile quick|paper] [--shard k/N]` runs named experiments
 //! into `results/`; `resgen merge` and `resgen plot` rebuild tables and figures.
 
@@ -42,9 +42,10 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
-    /// The empirical NTK at initialization (per layer and total, f64) of a config's network on
-    /// its training set, with a summary (trace, lambda_min, condition number, complexity) and
-    /// the Rademacher terms.
+    /// Compute the empirical NTK (f64) of a config's network at init, or of a run's saved weights.
+    ///
+    /// Per layer and total, on the training set, with a summary (trace, lambda_min, condition
+    /// number, complexity) and the Rademacher terms; `--analytic` adds the infinite-width NTK.
     Ntk {
         /// The run config (TOML); only `[data]` and `[model]` matter.
         #[arg(long, required_unless_present = "run", conflicts_with = "run")]
@@ -73,9 +74,10 @@ enum Command {
         #[arg(long, required_unless_present = "run")]
         out: Option<PathBuf>,
     },
-    /// A finished GD run against its kernel predictors at the same iteration: the linearized
-    /// network (empirical NTK at the saved W0, GD in function space, the run's eta and steps)
-    /// and kernel regression with the analytic NTK, per point into RUN/kernel-predict.csv.
+    /// Compare a finished GD run with its linearization and analytic-NTK kernel regression.
+    ///
+    /// The linearized network is GD in function space with the empirical NTK at the saved W0,
+    /// for the run's eta and steps; results per point go to RUN/kernel-predict.csv.
     KernelPredict {
         /// The run folder (trained with train.save_weights = true).
         #[arg(long)]
@@ -84,7 +86,7 @@ enum Command {
         #[arg(long)]
         device: Option<BackendKind>,
     },
-    /// Every term and bound value for a finished training run, into RUN/bounds.csv.
+    /// Compute every term and bound of a finished training run into RUN/bounds.csv.
     Bounds {
         /// The run folder written by `resgen train` (with its final weights).
         #[arg(long)]
@@ -108,8 +110,10 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         c_ntk: f64,
     },
-    /// Run named experiments (experiments/<name>.toml, or "all"): sweep the profile's cells,
-    /// skipping finished ones, then write results/<name>.csv and results/<name>.svg.
+    /// Run named experiments into results/, skipping finished cells.
+    ///
+    /// Sweeps the profile's cells of experiments/<name>.toml (or of every experiment, "all"),
+    /// then writes results/<name>.csv and results/<name>.svg.
     Run {
         /// Experiment names, "all", or paths to experiment files.
         #[arg(required = true)]
@@ -129,12 +133,12 @@ enum Command {
         /// computing them again (implies --allow-mixed; the tables' meta.json say so).
         #[arg(long)]
         reuse_stale: bool,
-        /// Cells computed at once (default: 2, or 1 on a single core; measured 1.3x faster than
-        /// 1 on the 2-core VM, with bit-identical tables).
+        /// Cells computed at once (default: 2, or 1 on a single core); the tables do not depend
+        /// on it.
         #[arg(long)]
         jobs: Option<usize>,
     },
-    /// Assemble the tables (and plots) of experiments from their finished cells.
+    /// Build the tables and plots of experiments from their finished cells.
     Merge {
         /// Experiment names, "all", or paths to experiment files.
         #[arg(required = true)]
@@ -154,14 +158,16 @@ enum Command {
         #[command(flatten)]
         place: Place,
     },
-    /// Write results/summary.md and results/summary.tex (one row per claim: prediction, the fair
-    /// comparison's numbers, verdict) from the quick-profile tables. Also run by `resgen run all`.
+    /// Write results/summary.md and summary.tex from the quick-profile tables.
+    ///
+    /// One row per claim: prediction, the fair comparison's numbers, verdict. Also run by
+    /// `resgen run all`.
     Report {
         /// Folder of the tables.
         #[arg(long, default_value = "results")]
         results: PathBuf,
     },
-    /// List the named experiments, their kinds, claims and cell counts per profile.
+    /// List the experiments with their kinds, claims and cell counts per profile.
     List {
         #[command(flatten)]
         place: Place,
@@ -171,15 +177,18 @@ enum Command {
         #[arg(long)]
         work: bool,
     },
-    /// List the backends compiled into this build, whether each works here, and what it runs
-    /// on (the CPU's GEMM kernels; a GPU backend's adapter).
+    /// List the compiled backends, whether each works on this machine, and what each runs on.
+    ///
+    /// For CPU backends, the GEMM kernels in use; for GPU backends, the adapter.
     Devices,
-    /// Benchmark one full-batch GD step of both networks (ms per step, GFLOP/s, peak memory),
-    /// or the kernels (`--ntk`) or the GEMM layouts alone (`--gemm`).
+    /// Benchmark one full-batch GD step of both networks, or the kernels (--ntk) or GEMMs (--gemm).
+    ///
+    /// Reports ms per step, GFLOP/s and peak memory, with the CPU model and GEMM kernels.
     Bench(bench::BenchArgs),
-    /// Compare two runs of one config (e.g. `--device wgpu` against `--device flex`): each
-    /// metrics column's largest difference |a - b| / max(1, |a|, |b|) over the logged
-    /// iterations; fails when one exceeds --tol.
+    /// Compare two runs of one config, metrics column by column; fail above --tol.
+    ///
+    /// Each column's largest difference |a - b| / max(1, |a|, |b|) over the logged iterations
+    /// (e.g. `--device wgpu` against `--device flex`).
     Compare {
         /// A run folder (or its metrics.csv).
         a: PathBuf,
