@@ -6,5 +6,6 @@
 mod bounds;
 mod data;
 mod experiments;
+mod hygiene;
 mod models;
 mod train;
