@@ -53,3 +53,12 @@ gpu-pack:
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+
+# Type-check and lint the cuda code path without CUDA or network access (DOCS_RS stops cubecl's
+# build script from downloading LLVM). About 5 minutes on 2 cores; run it after touching the
+# cuda parts of crates/resgen-models/src/backend.rs or changing the Burn version.
+# When the check passes it records what it covered in ci/cuda-checked (commit that file): the
+# test suite fails when backend.rs or the locked Burn version changed since the last check.
+check-cuda:
+    DOCS_RS=1 cargo clippy -p resgen-models --features cuda -- -D warnings
+    cargo test --release -p resgen-tests --test suite -- cuda_check::record_cuda_check --ignored --exact

@@ -4,6 +4,7 @@
 //! behaviour depends on the compiled backends for its `--features wgpu` pass.
 
 mod bounds;
+mod cuda_check;
 mod data;
 mod experiments;
 mod hygiene;
