@@ -11,6 +11,7 @@
 //!   with the provenance sidecar `results/<name>.meta.json`.
 //! - [`provenance`]: the code identity, backend, machine and time behind each cell.
 //! - [`fit`]: the log-vs-power growth laws of the min-width table.
+//! - [`stats`]: bootstrap intervals over seeds and the depth exponent of the width.
 //! - [`num`]: how tables display numbers.
 //! - [`plot`]: SVG figures from the tables alone.
 //! - [`report`]: `results/summary.md` and `.tex`, one row per claim with its verdict.
@@ -24,6 +25,7 @@ pub mod provenance;
 pub mod record;
 pub mod report;
 pub mod spec;
+pub mod stats;
 pub mod sweep;
 pub mod table;
 
