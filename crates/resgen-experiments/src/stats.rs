@@ -286,6 +286,87 @@ pub fn headline_verdict(resnet: &[Interval], fc: &[Interval]) -> Verdict {
     Verdict::NotMeasurable
 }
 
+/// One network's observations for the training-free headline: per seed (data draw), depth and
+/// width, the squared coefficient of variation of the NTK over initializations.
+pub struct Fluctuation<'a> {
+    pub arch: &'a str,
+    pub obs: Vec<Obs>,
+}
+
+/// The thresholds at which the implied width `m*(L)` is reported.
+pub const FLUCTUATION_TAUS: [f64; 3] = [0.2, 0.3, 0.5];
+
+fn cells(i: Option<Interval>) -> [String; 3] {
+    i.map_or([String::new(), String::new(), String::new()], |i| {
+        [crate::num::fmt(i.estimate), crate::num::fmt(i.lo), crate::num::fmt(i.hi)]
+    })
+}
+
+/// ntk-fluctuation's depth exponents, one row per network and law: the free form
+/// `CV^2 = A L^b m^g` (the verdict's), its log-law alternative, and the literature's named
+/// laws, `ln(1 + CV^2) = c L / m` (Hanin and Nica, for FC) and `CV^2 = c / m` (for the
+/// ResNet), each fitted to both networks so that the two can be compared. Intervals resample
+/// seeds. Returns the CSV header and rows.
+pub fn fluctuation_exponents(nets: &[Fluctuation]) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = [
+        "arch", "law", "formula", "g", "g_lo", "g_hi", "b", "b_lo", "b_hi", "p", "p_lo", "p_hi", "c", "c_lo", "c_hi",
+        "rss", "points", "seeds",
+    ];
+    let mut rows = Vec::new();
+    for net in nets {
+        for (law, name, formula) in
+            [(DepthLaw::Power, "power", "CV^2 = A L^b m^g"), (DepthLaw::Log, "log", "CV^2 = A (ln L)^b m^g")]
+        {
+            let mut row = vec![net.arch.to_string(), name.to_string(), formula.to_string()];
+            match depth_fit(&net.obs, law, 11) {
+                Some(f) => {
+                    for i in [f.g, f.b, f.p] {
+                        row.extend(cells(Some(i)));
+                    }
+                    row.extend(cells(None));
+                    row.extend([crate::num::fmt(f.rss), f.points.to_string(), f.clusters.to_string()]);
+                }
+                None => row.extend(std::iter::repeat_n(String::new(), 15)),
+            }
+            rows.push(row);
+        }
+        // Named laws, y = c x through the origin, with y and x per law.
+        type Named = (&'static str, &'static str, fn(&Obs) -> (f64, f64));
+        let named: [Named; 2] = [
+            ("hanin-nica", "ln(1 + CV^2) = c L / m", |o| (o.depth / o.width, o.y.ln_1p())),
+            ("inverse-width", "CV^2 = c / m", |o| (1.0 / o.width, o.y)),
+        ];
+        for (name, formula, xy) in named {
+            let pts: Vec<&Obs> = net.obs.iter().filter(|o| o.y.is_finite() && o.width > 0.0).collect();
+            let fit = |sample: &[&Obs]| {
+                let (x, y): (Vec<f64>, Vec<f64>) = sample.iter().map(|o| xy(o)).unzip();
+                through_origin(&x, &y)
+            };
+            let mut clusters: Vec<u64> = pts.iter().map(|o| o.cluster).collect();
+            clusters.sort_unstable();
+            clusters.dedup();
+            let interval = fit(&pts).and_then(|c| {
+                if clusters.len() < 2 {
+                    return None;
+                }
+                let by: Vec<Vec<&Obs>> =
+                    clusters.iter().map(|k| pts.iter().copied().filter(|o| o.cluster == *k).collect()).collect();
+                let mut r = Resampler::new(13);
+                let boots = (0..BOOTSTRAP).filter_map(|_| {
+                    fit(&(0..by.len()).flat_map(|_| by[r.index(by.len())].iter().copied()).collect::<Vec<_>>())
+                });
+                percentile(c, boots.collect(), BOOTSTRAP)
+            });
+            let mut row = vec![net.arch.to_string(), name.to_string(), formula.to_string()];
+            row.extend(std::iter::repeat_n(String::new(), 9));
+            row.extend(cells(interval));
+            row.extend([String::new(), pts.len().to_string(), clusters.len().to_string()]);
+            rows.push(row);
+        }
+    }
+    (header.iter().map(|s| s.to_string()).collect(), rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,5 +495,31 @@ mod tests {
         assert_eq!(headline_verdict(&[iv(0.6, 0.9)], &[iv(0.8, 1.5)]), NotConfirmed);
         assert_eq!(headline_verdict(&[iv(-0.1, 0.2)], &[iv(-0.3, 0.1)]), NotConfirmed);
         assert_eq!(headline_verdict(&[], &[iv(0.8, 1.5)]), NotMeasurable);
+    }
+
+    #[test]
+    fn fluctuation_exponents_recover_known_laws() {
+        // FC: ln(1 + CV^2) = 0.5 L / m exactly (Hanin and Nica's form), so c = 0.5 with a
+        // zero-width interval; where CV^2 is small, CV^2 ~ 0.5 L / m and the free form has
+        // b ~ 1, g ~ -1, p ~ 1. ResNet: CV^2 = 2 / m exactly, so the inverse-width law has
+        // c = 2 and the free form b = 0 (p = 0) and g = -1.
+        let fc = grid(|l, m, _| (0.5 * l / (64.0 * m)).exp_m1());
+        let res = grid(|_, m, _| 2.0 / m);
+        let (header, rows) = fluctuation_exponents(&[
+            Fluctuation { arch: "fc", obs: fc.iter().map(|o| Obs { width: o.width * 64.0, ..*o }).collect() },
+            Fluctuation { arch: "resnet", obs: res },
+        ]);
+        let get = |arch: &str, law: &str, col: &str| -> f64 {
+            let r = rows.iter().find(|r| r[0] == arch && r[1] == law).unwrap();
+            r[header.iter().position(|h| h == col).unwrap()].parse().unwrap()
+        };
+        assert!((get("fc", "hanin-nica", "c") - 0.5).abs() < 1e-3, "{}", get("fc", "hanin-nica", "c"));
+        assert!((get("fc", "hanin-nica", "c_hi") - get("fc", "hanin-nica", "c_lo")).abs() < 1e-3);
+        // m from 2048 to 16384 and L <= 32: CV^2 <= 0.5 * 32 / 2048 = 0.0078, nearly linear.
+        assert!((get("fc", "power", "p") - 1.0).abs() < 0.01, "{}", get("fc", "power", "p"));
+        assert!((get("resnet", "inverse-width", "c") - 2.0).abs() < 1e-3);
+        assert!(get("resnet", "power", "p").abs() < 1e-3 && (get("resnet", "power", "g") + 1.0).abs() < 1e-3);
+        assert_eq!(get("resnet", "power", "seeds"), 4.0);
+        assert_eq!(rows.len(), 8);
     }
 }
