@@ -14,7 +14,9 @@ use plotters::prelude::*;
 use crate::spec::PlotSpec;
 use crate::table::read_table;
 
-type Series = Vec<(String, Vec<(f64, f64, f64)>)>;
+/// Labelled series of points `(x, y, lo, hi)` in plotting coordinates: the mean and the ends of
+/// its error bar (on a log axis `lo` is minus infinity when the bar reaches zero or below).
+type Series = Vec<(String, Vec<(f64, f64, f64, f64)>)>;
 
 /// Labelled panels of series.
 type Panels = Vec<(String, Series)>;
@@ -62,9 +64,10 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
     xs.sort_by(f64::total_cmp);
     xs.dedup();
     for (area, (panel, series)) in areas.iter().zip(&panels) {
-        let all: Vec<&(f64, f64, f64)> = series.iter().flat_map(|(_, p)| p).collect();
+        let all: Vec<&(f64, f64, f64, f64)> = series.iter().flat_map(|(_, p)| p).collect();
         let (x0, x1) = bounds(all.iter().map(|p| p.0));
-        let (y0, y1) = bounds(all.iter().flat_map(|p| [p.1 - p.2, p.1 + p.2]));
+        // A bar without a lower end on a log axis runs to the axis' bottom: it sets no bound.
+        let (y0, y1) = bounds(all.iter().flat_map(|p| [p.1, p.2, p.3]).filter(|v| v.is_finite()));
         let x_keys = if spec.log_x {
             if xs.len() <= 10 { xs.iter().map(|v| v.log10()).collect() } else { log_keys(x0, x1) }
         } else {
@@ -114,8 +117,8 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
             chart
                 .draw_series(
                     pts.iter()
-                        .filter(|p| p.2 > 0.0)
-                        .map(|p| PathElement::new(vec![(p.0, p.1 - p.2), (p.0, p.1 + p.2)], color.stroke_width(1))),
+                        .filter(|p| p.3 > p.2)
+                        .map(|p| PathElement::new(vec![(p.0, p.2.max(y0)), (p.0, p.3)], color.stroke_width(1))),
                 )
                 .map_err(e)?;
         }
@@ -131,8 +134,8 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
     Ok(())
 }
 
-/// The table's rows, filtered and grouped into panels and labelled series of points `(x, y,
-/// half error bar)` in plotting coordinates, and every x value seen.
+/// The table's rows, filtered and grouped into panels and labelled series of points `(x, y, lo,
+/// hi)` (the mean and its error bar's ends) in plotting coordinates, and every x value seen.
 fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), String> {
     let (header, rows) = read_table(table)?;
     let col = |name: &str| -> Result<usize, String> {
@@ -184,9 +187,10 @@ fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), String> {
             if ys.len() > 1 {
                 label = format!("{label}, {}", yname.trim_start_matches("bound_")).trim_start_matches(", ").to_string();
             }
-            // Error bars in log space: from y - sd (if positive) to y + sd.
-            let (lo, hi) = if spec.log_y { ((y - sd).max(y * 1e-3), y + sd) } else { (y - sd, y + sd) };
-            let point = (tx(x, spec.log_x), tx(y, spec.log_y), 0.5 * (tx(hi, spec.log_y) - tx(lo, spec.log_y)));
+            // The bar from y - sd to y + sd; on a log axis a non-positive lower end is minus
+            // infinity (the bar runs to the axis' bottom).
+            let lo = if spec.log_y && y - sd <= 0.0 { f64::NEG_INFINITY } else { tx(y - sd, spec.log_y) };
+            let point = (tx(x, spec.log_x), tx(y, spec.log_y), lo, tx(y + sd, spec.log_y));
             let p = match panels.iter().position(|(p, _)| *p == panel) {
                 Some(i) => i,
                 None => {
@@ -346,4 +350,82 @@ fn tick(v: f64) -> String {
     }
     let s = format!("{v:.*}", decimals as usize);
     s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(cx, cy)` of every circle marker and the end points of every two-point vertical polyline
+    /// drawn in `colour` (the series', which tick marks do not have) in the SVG, in pixels.
+    fn markers_and_bars(svg: &str, colour: &str) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>) {
+        let attr = |el: &str, name: &str| -> Option<String> {
+            let i = el.find(&format!(" {name}=\""))? + name.len() + 3;
+            Some(el[i..i + el[i..].find('"')?].to_string())
+        };
+        let mut circles = Vec::new();
+        let mut bars = Vec::new();
+        for el in svg.split('<') {
+            if el.starts_with("circle") {
+                let c = |n| attr(el, n).unwrap().parse::<f64>().unwrap();
+                circles.push((c("cx"), c("cy")));
+            } else if el.starts_with("polyline") && attr(el, "stroke").as_deref() == Some(colour) {
+                let pts: Vec<(f64, f64)> = attr(el, "points")
+                    .unwrap()
+                    .split_whitespace()
+                    .map(|p| {
+                        let (a, b) = p.split_once(',').unwrap();
+                        (a.parse().unwrap(), b.parse().unwrap())
+                    })
+                    .collect();
+                if pts.len() == 2 && pts[0].0 == pts[1].0 && pts[0].1 != pts[1].1 {
+                    bars.push((pts[0].0, pts[0].1, pts[1].1));
+                }
+            }
+        }
+        (circles, bars)
+    }
+
+    #[test]
+    fn log_axis_error_bars_end_at_the_tables_mean_minus_and_plus_sd() {
+        // Three points on a log y axis: y = 1 with sd 0.5 (bar from 0.5 to 1.5), y = 0.1 with sd
+        // 0.02 (0.08 to 0.12), and y = 0.02 with sd 0.062, more than the mean, whose bar has no
+        // lower end on a log axis and must end at 0.082 above (a symmetric bar in log space, as
+        // drawn before, would reach far higher).
+        let dir = tempfile::tempdir().unwrap();
+        let table = dir.path().join("t.csv");
+        std::fs::write(&table, "arch,depth,v_mean,v_sd\nresnet,1,1,0.5\nresnet,2,0.1,0.02\nresnet,4,0.02,0.062\n")
+            .unwrap();
+        let spec = PlotSpec {
+            x: "depth".into(),
+            y: vec!["v".into()],
+            series: vec!["arch".into()],
+            log_y: true,
+            ..Default::default()
+        };
+        let out = dir.path().join("t.svg");
+        plot(&table, &out, &spec, "t", "c").unwrap();
+        let (circles, bars) = markers_and_bars(&std::fs::read_to_string(&out).unwrap(), "#0072B2");
+        assert_eq!(circles.len(), 3, "{circles:?}");
+        // Pixel height is affine in log10(y): fit it on the markers at y = 1 and y = 0.1.
+        let by_x = |x: f64| *circles.iter().find(|c| (c.0 - x).abs() < 0.5).unwrap();
+        let mut xs: Vec<f64> = circles.iter().map(|c| c.0).collect();
+        xs.sort_by(f64::total_cmp);
+        let (p1, p01) = (by_x(xs[0]).1, by_x(xs[1]).1);
+        let px = |v: f64| p1 + (p01 - p1) * (-v.log10());
+        // The third marker lies where the fit says y = 0.02 is (to a pixel).
+        assert!((by_x(xs[2]).1 - px(0.02)).abs() < 1.0);
+        let bar = |x: f64| {
+            let b = bars.iter().find(|b| (b.0 - x).abs() < 0.5).unwrap();
+            (b.1.max(b.2), b.1.min(b.2)) // (bottom, top) in pixels: y grows downwards
+        };
+        let (bottom, top) = bar(xs[0]);
+        assert!((bottom - px(0.5)).abs() < 1.0 && (top - px(1.5)).abs() < 1.0, "{bottom} {top}");
+        let (bottom, top) = bar(xs[1]);
+        assert!((bottom - px(0.08)).abs() < 1.0 && (top - px(0.12)).abs() < 1.0, "{bottom} {top}");
+        let (bottom, top) = bar(xs[2]);
+        assert!((top - px(0.082)).abs() < 1.0, "{top} vs {}", px(0.082));
+        // Its lower end is the axis' bottom, below every marker.
+        assert!(bottom > px(0.02) + 5.0, "{bottom}");
+    }
 }
