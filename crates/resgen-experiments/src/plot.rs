@@ -102,7 +102,16 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
                 .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))
                 .map_err(e)?
                 .label(label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    // The legend shows the series' marker on its line, as the plot draws it (the
+                    // other two shapes are transparent, which the SVG backend does not draw).
+                    let pick = |k: usize| if shade % 3 == k { color } else { TRANSPARENT };
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (18, 0)], color.stroke_width(2))
+                        + Circle::new((9, 0), 3, pick(0).filled())
+                        + TriangleMarker::new((9, 0), 5, pick(1).filled())
+                        + Cross::new((9, 0), 4, pick(2).stroke_width(2))
+                });
             // One marker shape per second parameter, so the lines differ by more than shade.
             match shade % 3 {
                 0 => chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled()))).map(|_| ()),
@@ -185,7 +194,7 @@ fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), String> {
                 .collect::<Vec<_>>()
                 .join(", ");
             if ys.len() > 1 {
-                label = format!("{label}, {}", yname.trim_start_matches("bound_")).trim_start_matches(", ").to_string();
+                label = format!("{label}, {}", y_words(yname)).trim_start_matches(", ").to_string();
             }
             // The bar from y - sd to y + sd; on a log axis a non-positive lower end is minus
             // infinity (the bar runs to the axis' bottom).
@@ -212,6 +221,18 @@ fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), String> {
         return Err(format!("{}: plot: no rows to draw after the filter {:?}", table.display(), spec.filter));
     }
     Ok((panels, xs_seen))
+}
+
+/// A table column as a legend names it, in words (figures with several y values per series).
+fn y_words(column: &str) -> String {
+    match column {
+        "test_error" => "test error".into(),
+        "bound_measured_rad" => "measured-Rademacher bound".into(),
+        "bound_cg_fc_formula" => "Cao-Gu formula (FC)".into(),
+        "bound_fcg_resnet_formula" => "Frei-Cao-Gu formula (ResNet)".into(),
+        "ntk_sqrt_yKinvy_over_n" => "NTK complexity".into(),
+        other => other.trim_start_matches("bound_").replace('_', " "),
+    }
 }
 
 /// The colour of series `i` and its rank within its network's family (which picks the marker).
@@ -406,6 +427,10 @@ mod tests {
         let out = dir.path().join("t.svg");
         plot(&table, &out, &spec, "t", "c").unwrap();
         let (circles, bars) = markers_and_bars(&std::fs::read_to_string(&out).unwrap(), "#0072B2");
+        // Three data markers, each with its bar, and the legend's marker (no bar).
+        assert_eq!(circles.len(), 4, "{circles:?}");
+        let circles: Vec<(f64, f64)> =
+            circles.into_iter().filter(|c| bars.iter().any(|b| (b.0 - c.0).abs() < 0.5)).collect();
         assert_eq!(circles.len(), 3, "{circles:?}");
         // Pixel height is affine in log10(y): fit it on the markers at y = 1 and y = 0.1.
         let by_x = |x: f64| *circles.iter().find(|c| (c.0 - x).abs() < 0.5).unwrap();
