@@ -230,7 +230,8 @@ fn y_words(column: &str) -> String {
         "bound_measured_rad" => "measured-Rademacher bound".into(),
         "bound_cg_fc_formula" => "Cao-Gu formula (FC)".into(),
         "bound_fcg_resnet_formula" => "Frei-Cao-Gu formula (ResNet)".into(),
-        "ntk_sqrt_yKinvy_over_n" => "NTK complexity".into(),
+        "ntk_sqrt_yKinvy_over_n" => "complexity, empirical NTK".into(),
+        "analytic_sqrt_yKinvy_over_n" => "complexity, analytic NTK".into(),
         other => other.trim_start_matches("bound_").replace('_', " "),
     }
 }
