@@ -8,6 +8,8 @@
 
 use std::path::Path;
 
+use crate::stats;
+
 use crate::table::read_table;
 
 /// A table loaded for queries.
@@ -500,13 +502,33 @@ fn ntk_fluctuation(r: &Path) -> Result<Claim, String> {
             .map(|row| if row[cw].is_empty() { "none in the grid".to_string() } else { row[cw].clone() })
             .unwrap_or_else(|| "n/a".into())
     };
-    let ok = fc_hi > 2.0 * res_hi && res_hi <= 1.5 * res_lo;
+    // The depth exponent p of the width at which CV falls to any threshold (CV^2 = A L^b m^g,
+    // p = -b/g), with its interval over data draws: the verdict, by the headline's thresholds.
+    let e = Table::load(r, "ntk-fluctuation-depth-exponent")?;
+    let p = |a: &str| -> Result<stats::Interval, String> {
+        let k = [("arch", a), ("law", "power")];
+        Ok(stats::Interval { estimate: e.get_col(&k, "p")?, lo: e.get_col(&k, "p_lo")?, hi: e.get_col(&k, "p_hi")? })
+    };
+    let (p_fc, p_res) = (p("fc")?, p("resnet")?);
+    let seeds = e.get_col(&[("arch", "fc"), ("law", "power")], "seeds")?;
+    let v = match stats::headline_verdict(&[p_res], &[p_fc]) {
+        stats::Verdict::Confirmed => CONFIRMED,
+        stats::Verdict::NotConfirmed => NOT_CONFIRMED,
+        stats::Verdict::NotMeasurable => NOT_MEASURABLE,
+    };
+    let iv = |i: stats::Interval| format!("{} [{}, {}]", g(i.estimate), g(i.lo), g(i.hi));
     Ok(claim(
         "NTK fluctuations at init (beyond the paper, Hanin-Nica)",
         "ntk-fluctuation",
-        "FC's relative fluctuation of K(x, x) over initializations grows with L/m; the ResNet's (theta = 1/L) stays flat",
+        &format!(
+            "FC's relative fluctuation of K(x, x) over initializations grows with L/m, the ResNet's (theta = 1/L) not with L: the width at which it falls to a threshold grows like L^p with p > {} (FC), p < {} (ResNet)",
+            stats::FC_P_MIN,
+            stats::RESNET_P_MAX
+        ),
         format!(
-            "coefficient of variation of K(x, x) at m = {m_lo}, L = {l_lo} to {l_hi}: FC {} to {}, ResNet {} to {}; smallest m with CV <= 0.1 at L = {l_hi}: FC {}, ResNet {}",
+            "p = -b/g from CV^2 = A L^b m^g over the grid, 95% interval over {seeds} data draws: FC {}, ResNet {}; coefficient of variation of K(x, x) at m = {m_lo}, L = {l_lo} to {l_hi}: FC {} to {}, ResNet {} to {}; smallest m with CV <= 0.1 at L = {l_hi}: FC {}, ResNet {}",
+            iv(p_fc),
+            iv(p_res),
             g(fc_lo),
             g(fc_hi),
             g(res_lo),
@@ -514,7 +536,7 @@ fn ntk_fluctuation(r: &Path) -> Result<Claim, String> {
             width_at("fc"),
             width_at("resnet")
         ),
-        verdict(ok),
+        v.into(),
     ))
 }
 

@@ -305,8 +305,10 @@ fn cells(i: Option<Interval>) -> [String; 3] {
 /// ntk-fluctuation's depth exponents, one row per network and law: the free form
 /// `CV^2 = A L^b m^g` (the verdict's), its log-law alternative, and the literature's named
 /// laws, `ln(1 + CV^2) = c L / m` (Hanin and Nica, for FC) and `CV^2 = c / m` (for the
-/// ResNet), each fitted to both networks so that the two can be compared. Intervals resample
-/// seeds. Returns the CSV header and rows.
+/// ResNet), each fitted to both networks so that the two can be compared. The fit region is
+/// the whole grid from L = 2 on (the log law needs `ln ln L > -inf`, and both laws are fitted
+/// to the same points so that their residuals compare). Intervals resample seeds. Returns the
+/// CSV header and rows.
 pub fn fluctuation_exponents(nets: &[Fluctuation]) -> (Vec<String>, Vec<Vec<String>>) {
     let header = [
         "arch", "law", "formula", "g", "g_lo", "g_hi", "b", "b_lo", "b_hi", "p", "p_lo", "p_hi", "c", "c_lo", "c_hi",
@@ -314,11 +316,12 @@ pub fn fluctuation_exponents(nets: &[Fluctuation]) -> (Vec<String>, Vec<Vec<Stri
     ];
     let mut rows = Vec::new();
     for net in nets {
+        let region: Vec<Obs> = net.obs.iter().copied().filter(|o| o.depth >= 2.0).collect();
         for (law, name, formula) in
             [(DepthLaw::Power, "power", "CV^2 = A L^b m^g"), (DepthLaw::Log, "log", "CV^2 = A (ln L)^b m^g")]
         {
             let mut row = vec![net.arch.to_string(), name.to_string(), formula.to_string()];
-            match depth_fit(&net.obs, law, 11) {
+            match depth_fit(&region, law, 11) {
                 Some(f) => {
                     for i in [f.g, f.b, f.p] {
                         row.extend(cells(Some(i)));
@@ -337,7 +340,7 @@ pub fn fluctuation_exponents(nets: &[Fluctuation]) -> (Vec<String>, Vec<Vec<Stri
             ("inverse-width", "CV^2 = c / m", |o| (1.0 / o.width, o.y)),
         ];
         for (name, formula, xy) in named {
-            let pts: Vec<&Obs> = net.obs.iter().filter(|o| o.y.is_finite() && o.width > 0.0).collect();
+            let pts: Vec<&Obs> = region.iter().filter(|o| o.y.is_finite() && o.width > 0.0).collect();
             let fit = |sample: &[&Obs]| {
                 let (x, y): (Vec<f64>, Vec<f64>) = sample.iter().map(|o| xy(o)).unzip();
                 through_origin(&x, &y)

@@ -302,17 +302,40 @@ fn write_derived(
     report: &mut MergeReport,
 ) -> Result<(), String> {
     let derived = match exp.kind {
-        Kind::MinWidth => Some(("fit", crate::fit::growth_fits(header, rows, raw)?)),
-        Kind::NtkFluctuation => Some(("min-width", fluctuation_widths(header, rows, FLUCTUATION_CV)?)),
-        Kind::LabelNoise => Some(("spearman", spearman_table(header, rows, "test_error_mean", &["arch", "depth"])?)),
-        _ => None,
+        Kind::MinWidth => vec![("fit", crate::fit::growth_fits(header, rows, raw)?)],
+        Kind::NtkFluctuation => vec![
+            ("min-width", fluctuation_widths(header, rows, FLUCTUATION_CV)?),
+            ("depth-exponent", fluctuation_exponents_table(raw)),
+        ],
+        Kind::LabelNoise => vec![("spearman", spearman_table(header, rows, "test_error_mean", &["arch", "depth"])?)],
+        _ => vec![],
     };
-    if let Some((suffix, text)) = derived {
+    for (suffix, text) in derived {
         let p = path.with_file_name(format!("{}-{suffix}.csv", exp.name));
         write_atomic(&p, text.as_bytes()).map_err(io_err(&p))?;
         report.written.push(p);
     }
     Ok(())
+}
+
+/// ntk-fluctuation's depth exponents (`<name>-depth-exponent.csv`): per network, the fits of
+/// [`crate::stats::fluctuation_exponents`] to every cell's squared coefficient of variation of
+/// `K(x, x)`, the seeds (data draws) as the bootstrap's clusters.
+fn fluctuation_exponents_table(raw: &[RawRecord]) -> String {
+    let key = |k: &GroupKey, name: &str| k.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.parse::<f64>().ok());
+    let mut nets: Vec<crate::stats::Fluctuation> = Vec::new();
+    for (k, seed, vals) in raw {
+        let Some(arch) = k.iter().find(|(n, _)| n == "arch").map(|(_, v)| v.as_str()) else { continue };
+        let cv = vals.iter().find(|(n, _)| n == "cv_diag").and_then(|(_, v)| *v);
+        let (Some(depth), Some(width), Some(cv)) = (key(k, "depth"), key(k, "width"), cv) else { continue };
+        let obs = crate::stats::Obs { cluster: *seed, depth, width, y: cv * cv };
+        match nets.iter_mut().find(|n| n.arch == arch) {
+            Some(n) => n.obs.push(obs),
+            None => nets.push(crate::stats::Fluctuation { arch, obs: vec![obs] }),
+        }
+    }
+    let (header, rows) = crate::stats::fluctuation_exponents(&nets);
+    csv_text(&header, &rows)
 }
 
 /// The coefficient of variation below which ntk-fluctuation's training-free width counts the
