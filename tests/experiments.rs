@@ -314,7 +314,7 @@ fn bad_experiment_files_name_the_file_and_key() {
 #[test]
 fn every_committed_experiment_parses_and_has_quick_and_paper_profiles() {
     let names = resgen_experiments::spec::list(&experiments_dir()).unwrap();
-    assert_eq!(names.len(), 15, "{names:?}");
+    assert_eq!(names.len(), 16, "{names:?}");
     for name in names {
         let exp = Experiment::find(&name, &experiments_dir()).unwrap();
         for p in ["quick", "paper"] {
@@ -984,5 +984,45 @@ fn keys_are_formatted_apart_from_display_and_print_as_before() {
     for k in -40..40 {
         let v = 2f64.powf(k as f64 / 2.0) * 1.234567891;
         assert_eq!(key_number(v), fmt(v), "{v}");
+    }
+}
+
+#[test]
+fn smoke_width_depth_counts_every_cell_in_its_depth_exponent() {
+    // The trained headline on a tiny grid: the depth-exponent table accounts for every cell
+    // (fitted, outside the lazy region, or censored), and with a budget of 3 steps every cell
+    // is censored, counted and not fitted.
+    for (iterations, all_censored) in [(2000, false), (3, true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let exp = tiny(
+            "width-depth",
+            &format!(
+                r#"set = {{ "data.n_train" = 30 }}
+                params = {{ target_loss = 0.2, max_iterations = {iterations} }}
+                grid = {{ "model.arch" = ["resnet", "fc"], "model.depth" = [2, 8], "model.width" = [32, 128] }}
+                seeds = [0, 1]"#
+            ),
+            dir.path(),
+        );
+        run(&exp, dir.path());
+        let e = read_table(&dir.path().join("results/smoke/width-depth-depth-exponent.csv")).unwrap();
+        let col = |name: &str| e.0.iter().position(|h| h == name).unwrap();
+        assert_eq!(e.1.len(), 2, "{e:?}");
+        for row in &e.1 {
+            let n = |c: &str| row[col(c)].parse::<usize>().unwrap_or(0);
+            // 2 depths x 2 widths x 2 seeds per network.
+            assert_eq!(n("cells"), 8, "{row:?}");
+            assert_eq!(n("points") + n("outside_region") + n("censored"), 8, "{row:?}");
+            if all_censored {
+                assert_eq!(n("censored"), 8, "{row:?}");
+                assert!(row[col("p")].is_empty(), "{row:?}");
+            }
+        }
+        if !all_censored {
+            // Measured: the ResNet's kernel moves little here, so all its cells are fitted.
+            let res = e.1.iter().find(|r| r[0] == "resnet").unwrap();
+            assert_eq!(res[col("points")], "8", "{res:?}");
+            assert!(res[col("p")].parse::<f64>().unwrap().is_finite());
+        }
     }
 }

@@ -235,6 +235,58 @@ fn linearization(r: &Path) -> Result<Claim, String> {
     ))
 }
 
+/// The 95% interval of the power-law depth exponent `p` of `arch` in a depth-exponent table.
+fn exponent(t: &Table, arch: &str, law: Option<&str>) -> Result<stats::Interval, String> {
+    let mut k = vec![("arch", arch)];
+    k.extend(law.map(|l| ("law", l)));
+    Ok(stats::Interval { estimate: t.get_col(&k, "p")?, lo: t.get_col(&k, "p_lo")?, hi: t.get_col(&k, "p_hi")? })
+}
+
+/// The headline as depth exponents: the width at which the NTK stays put grows like `L^p`, from
+/// trained networks (width-depth: the kernel change at the target loss) and without training
+/// (ntk-fluctuation: the kernel's fluctuation at initialization). The verdict follows the
+/// intervals by [`stats::headline_verdict`]'s thresholds.
+fn width_depth_exponent(r: &Path) -> Result<Claim, String> {
+    let trained = Table::load(r, "width-depth-depth-exponent")?;
+    let free = Table::load(r, "ntk-fluctuation-depth-exponent")?;
+    let t = Table::load(r, "width-depth")?;
+    let (w_lo, w_hi, l_lo, l_hi) = (t.min_num("width")?, t.max_num("width")?, t.min_num("depth")?, t.max_num("depth")?);
+    let iv = |i: stats::Interval| format!("{} [{}, {}]", g(i.estimate), g(i.lo), g(i.hi));
+    let (tr_res, tr_fc) = (exponent(&trained, "resnet", None)?, exponent(&trained, "fc", None)?);
+    let (fr_res, fr_fc) = (exponent(&free, "resnet", Some("power"))?, exponent(&free, "fc", Some("power"))?);
+    let count = |arch: &str, c: &str| trained.get_col(&[("arch", arch)], c).map(|v| format!("{v:.0}"));
+    let v = match stats::headline_verdict(&[tr_res, fr_res], &[tr_fc, fr_fc]) {
+        stats::Verdict::Confirmed => CONFIRMED,
+        stats::Verdict::NotConfirmed => NOT_CONFIRMED,
+        stats::Verdict::NotMeasurable => NOT_MEASURABLE,
+    };
+    Ok(claim(
+        "width needed grows like log L (ResNet) vs polynomially (FC), as a depth exponent",
+        "width-depth",
+        &format!(
+            "the width at which the NTK stays put grows like L^p: p < {} (ResNet), p > {} (FC), in every measurement",
+            stats::RESNET_P_MAX,
+            stats::FC_P_MIN
+        ),
+        format!(
+            "p with 95% interval over seeds; trained (kernel change at training loss 0.1, m = {w_lo} to {w_hi}, L = {l_lo} to {l_hi}, fitted where it is <= 1): ResNet {} from {} of {} cells, FC {} from {} of {} cells (outside the region: ResNet {}, FC {}; censored: ResNet {}, FC {}); at initialization (ntk-fluctuation): ResNet {}, FC {}",
+            iv(tr_res),
+            count("resnet", "points")?,
+            count("resnet", "cells")?,
+            iv(tr_fc),
+            count("fc", "points")?,
+            count("fc", "cells")?,
+            count("resnet", "outside_region")?,
+            count("fc", "outside_region")?,
+            count("resnet", "censored")?,
+            count("fc", "censored")?,
+            iv(fr_res),
+            iv(fr_fc)
+        ),
+        v.into(),
+    ))
+}
+
 fn min_width(r: &Path) -> Result<Claim, String> {
     let t = Table::load(r, "min-width")?;
     let fit = Table::load(r, "min-width-fit")?;
@@ -505,11 +557,7 @@ fn ntk_fluctuation(r: &Path) -> Result<Claim, String> {
     // The depth exponent p of the width at which CV falls to any threshold (CV^2 = A L^b m^g,
     // p = -b/g), with its interval over data draws: the verdict, by the headline's thresholds.
     let e = Table::load(r, "ntk-fluctuation-depth-exponent")?;
-    let p = |a: &str| -> Result<stats::Interval, String> {
-        let k = [("arch", a), ("law", "power")];
-        Ok(stats::Interval { estimate: e.get_col(&k, "p")?, lo: e.get_col(&k, "p_lo")?, hi: e.get_col(&k, "p_hi")? })
-    };
-    let (p_fc, p_res) = (p("fc")?, p("resnet")?);
+    let (p_fc, p_res) = (exponent(&e, "fc", Some("power"))?, exponent(&e, "resnet", Some("power"))?);
     let seeds = e.get_col(&[("arch", "fc"), ("law", "power")], "seeds")?;
     let v = match stats::headline_verdict(&[p_res], &[p_fc]) {
         stats::Verdict::Confirmed => CONFIRMED,
@@ -702,12 +750,13 @@ fn kernel_vs_net(r: &Path) -> Result<Claim, String> {
 }
 
 pub fn claims(results: &Path) -> Result<Vec<Claim>, String> {
-    let builders: [ClaimBuilder; 15] = [
+    let builders: [ClaimBuilder; 16] = [
         forward_scale,
         grad_features,
         gd_dynamics,
         distance,
         linearization,
+        width_depth_exponent,
         min_width,
         rademacher,
         ntk_complexity,

@@ -370,6 +370,65 @@ pub fn fluctuation_exponents(nets: &[Fluctuation]) -> (Vec<String>, Vec<Vec<Stri
     (header.iter().map(|s| s.to_string()).collect(), rows)
 }
 
+/// One trained cell of a depth-exponent fit: its kernel change and whether GD reached the
+/// target loss within its budget (a censored cell's kernel change is not at the matched loss).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Trained {
+    pub obs: Obs,
+    pub reached: bool,
+}
+
+/// The fit region of the trained depth exponent: cells whose relative kernel change is at most
+/// this (the lazy regime, where the kernel change is small against the kernel).
+pub const LAZY_REGION: f64 = 1.0;
+
+/// The trained depth exponent, one row per network: `kc = A L^b m^g` fitted to the cells that
+/// reached the target loss with `kc <= LAZY_REGION`, `p = -b/g` (the width at which the kernel
+/// change falls to any threshold grows like `L^p`) with a 95% interval resampling seeds; every
+/// cell is counted: `cells`, `censored` (the target loss not reached within the budget: left
+/// out of the fit, whatever its kernel change) and `outside_region` (reached, but `kc` above
+/// the region). Returns the CSV header and rows.
+pub fn trained_exponents(nets: &[(&str, Vec<Trained>)]) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = [
+        "arch",
+        "region",
+        "g",
+        "g_lo",
+        "g_hi",
+        "b",
+        "b_lo",
+        "b_hi",
+        "p",
+        "p_lo",
+        "p_hi",
+        "rss",
+        "points",
+        "seeds",
+        "cells",
+        "censored",
+        "outside_region",
+    ];
+    let mut rows = Vec::new();
+    for (arch, cells_) in nets {
+        let censored = cells_.iter().filter(|c| !c.reached).count();
+        let inside: Vec<Obs> = cells_.iter().filter(|c| c.reached && c.obs.y <= LAZY_REGION).map(|c| c.obs).collect();
+        let outside = cells_.len() - censored - inside.len();
+        let mut row = vec![arch.to_string(), format!("kernel_change <= {LAZY_REGION}")];
+        match depth_fit(&inside, DepthLaw::Power, 17) {
+            Some(f) => {
+                for iv in [f.g, f.b, f.p] {
+                    row.extend(cells(Some(iv)));
+                }
+                row.extend([crate::num::fmt(f.rss), f.points.to_string(), f.clusters.to_string()]);
+            }
+            None => row.extend(std::iter::repeat_n(String::new(), 12)),
+        }
+        row.extend([cells_.len().to_string(), censored.to_string(), outside.to_string()]);
+        rows.push(row);
+    }
+    (header.iter().map(|s| s.to_string()).collect(), rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,5 +583,26 @@ mod tests {
         assert!(get("resnet", "power", "p").abs() < 1e-3 && (get("resnet", "power", "g") + 1.0).abs() < 1e-3);
         assert_eq!(get("resnet", "power", "seeds"), 4.0);
         assert_eq!(rows.len(), 8);
+    }
+
+    #[test]
+    fn trained_exponents_fit_the_lazy_region_and_count_every_cell() {
+        // kc = 3 L m^-1/2 (p = 2) on the grid; cells above kc = 1 are outside the region, and
+        // two cells that did not reach the target are censored: all are counted, none fitted.
+        let mut cells: Vec<Trained> =
+            grid(|l, m, _| 3.0 * l / m.sqrt()).into_iter().map(|obs| Trained { obs, reached: true }).collect();
+        cells[0].reached = false;
+        cells[1].reached = false;
+        let total = cells.len();
+        let (header, rows) = trained_exponents(&[("fc", cells.clone())]);
+        let get = |c: &str| rows[0][header.iter().position(|h| h == c).unwrap()].clone();
+        // kc <= 1 needs 3 L <= sqrt(m): (L, m) = (2, 64), (2, 128), (2, 256), (4, 256), so 4
+        // points per seed and 16 in all. The censored cells are seed 0's (2, 32), kc = 1.06,
+        // outside anyway, and (2, 64), kc = 0.75, which would have been inside: 15 are fitted.
+        assert_eq!(get("points"), "15");
+        assert_eq!(get("censored"), "2");
+        assert_eq!(get("cells"), total.to_string());
+        assert_eq!(get("outside_region"), (total - 2 - 15).to_string());
+        assert!((get("p").parse::<f64>().unwrap() - 2.0).abs() < 1e-9);
     }
 }

@@ -308,6 +308,7 @@ fn write_derived(
             ("depth-exponent", fluctuation_exponents_table(raw)),
         ],
         Kind::LabelNoise => vec![("spearman", spearman_table(header, rows, "test_error_mean", &["arch", "depth"])?)],
+        Kind::KernelMotion => vec![("depth-exponent", kernel_motion_exponents(raw))],
         _ => vec![],
     };
     for (suffix, text) in derived {
@@ -335,6 +336,29 @@ fn fluctuation_exponents_table(raw: &[RawRecord]) -> String {
         }
     }
     let (header, rows) = crate::stats::fluctuation_exponents(&nets);
+    csv_text(&header, &rows)
+}
+
+/// kernel-motion's trained depth exponent (`<name>-depth-exponent.csv`): per network, the fit of
+/// [`crate::stats::trained_exponents`] to every cell's kernel change at the target loss, the
+/// seeds as the bootstrap's clusters, censored cells counted.
+fn kernel_motion_exponents(raw: &[RawRecord]) -> String {
+    let key = |k: &GroupKey, name: &str| k.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.parse::<f64>().ok());
+    let val = |vals: &[(String, Option<f64>)], name: &str| vals.iter().find(|(n, _)| n == name).and_then(|(_, v)| *v);
+    let mut nets: Vec<(&str, Vec<crate::stats::Trained>)> = Vec::new();
+    for (k, seed, vals) in raw {
+        let Some(arch) = k.iter().find(|(n, _)| n == "arch").map(|(_, v)| v.as_str()) else { continue };
+        let (Some(depth), Some(width)) = (key(k, "depth"), key(k, "width")) else { continue };
+        // A cell without a kernel change (a failed measurement) is censored too.
+        let kc = val(vals, "kernel_change").unwrap_or(f64::NAN);
+        let reached = val(vals, "reached") == Some(1.0) && kc.is_finite();
+        let cell = crate::stats::Trained { obs: crate::stats::Obs { cluster: *seed, depth, width, y: kc }, reached };
+        match nets.iter_mut().find(|(a, _)| *a == arch) {
+            Some((_, v)) => v.push(cell),
+            None => nets.push((arch, vec![cell])),
+        }
+    }
+    let (header, rows) = crate::stats::trained_exponents(&nets);
     csv_text(&header, &rows)
 }
 
