@@ -378,9 +378,14 @@ fn tick(v: f64) -> String {
 mod tests {
     use super::*;
 
+    /// `(cx, cy)` of circle markers.
+    type Markers = Vec<(f64, f64)>;
+    /// `(x, y_start, y_end)` of vertical bars.
+    type Bars = Vec<(f64, f64, f64)>;
+
     /// `(cx, cy)` of every circle marker and the end points of every two-point vertical polyline
     /// drawn in `colour` (the series', which tick marks do not have) in the SVG, in pixels.
-    fn markers_and_bars(svg: &str, colour: &str) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>) {
+    fn markers_and_bars(svg: &str, colour: &str) -> (Markers, Bars) {
         let attr = |el: &str, name: &str| -> Option<String> {
             let i = el.find(&format!(" {name}=\""))? + name.len() + 3;
             Some(el[i..i + el[i..].find('"')?].to_string())

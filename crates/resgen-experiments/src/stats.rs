@@ -118,11 +118,14 @@ pub fn ols2(x1: &[f64], x2: &[f64], y: &[f64]) -> Option<[f64; 3]> {
     }
     // A constant column (up to rounding of its mean) or two collinear ones: no unique fit.
     let scale = |x: &[f64]| x.iter().map(|v| v * v).sum::<f64>() / n;
-    if !(s11 > 1e-12 * n * scale(x1)) || !(s22 > 1e-12 * n * scale(x2)) {
+    // (Written so that a NaN anywhere also gives None.)
+    let varies = |sxx: f64, x: &[f64]| sxx > 1e-12 * n * scale(x);
+    if !varies(s11, x1) || !varies(s22, x2) {
         return None;
     }
     let det = s11 * s22 - s12 * s12;
-    if !(det > 1e-10 * s11 * s22) {
+    let independent = det > 1e-10 * s11 * s22;
+    if !independent {
         return None;
     }
     let c1 = (s1y * s22 - s2y * s12) / det;
