@@ -544,9 +544,9 @@ fn analytic_two_layer_ntk_matches_monte_carlo_and_hand_values() {
 #[test]
 #[ignore = "heavy: about 4 minutes and 4 GiB (m = 4096, L = 32, 8 seeds per network); run with --ignored"]
 fn analytic_ntk_matches_monte_carlo_at_m4096_l32() {
-    // The full-size check, for both networks at the default theta = 1/L. Tolerance as
+    // The full-size check, for both networks at the default theta = 1/L. Tolerance as
     // above: 3 sqrt(5 L_eff / (m S)) + 2% with L_eff = 1 + L theta^2 for the ResNet and L for
-    // FC (0.058 and 0.23 here). Measured on the 2-core VM: ResNet 0.020, FC 0.102.
+    // FC (0.058 and 0.23 here). Measured: ResNet 0.020, FC 0.102.
     let (_, dev) = cpu_f64();
     let (n, d, m, depth, seeds) = (5, 8, 4096, 32, 8u64);
     let x = sphere(n, d, 7);

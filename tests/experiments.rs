@@ -342,7 +342,7 @@ fn every_committed_experiment_parses_and_has_quick_and_paper_profiles() {
 #[test]
 fn every_cell_of_every_profile_asks_for_data_that_exists() {
     // A paper-profile cell that asks for more examples than its source has fails only when it
-    // runs, possibly minutes into a lent GPU machine. Load each distinct data config once (a
+    // runs, possibly minutes into a run on a GPU host. Load each distinct data config once (a
     // sphere draw or the bundled MNIST subset: 1,000 images of digits 3 and 5 in all) and
     // require that every one loads.
     let mut seen = HashSet::new();

@@ -330,7 +330,7 @@ fn without_any_adapter_gpu_backends_are_skipped_with_a_message() {
         return;
     }
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "same_seed_gives_the_same_w0_on_every_backend", "--nocapture", "--test-threads=1"])
+        .args(["--exact", "models::same_seed_gives_the_same_w0_on_every_backend", "--nocapture", "--test-threads=1"])
         .envs(resgen_models::HIDE_ADAPTERS_ENV)
         .output()
         .unwrap();
