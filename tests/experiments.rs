@@ -312,14 +312,41 @@ fn bad_experiment_files_name_the_file_and_key() {
 }
 
 #[test]
+fn kind_parameters_are_read_into_their_struct_and_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = |params: &str| {
+        let profile = format!("grid = {{ dataset = [\"sphere\"] }}\nparams = {params}\nseeds = [0]");
+        let exp = tiny("rademacher", &profile, dir.path());
+        resgen_experiments::estimate::cell_work(&exp.cells("smoke").unwrap()[0])
+    };
+    assert_eq!(
+        work("{ radious = 2.0 }").unwrap_err(),
+        "params.radious: unknown parameter for kind rademacher (known: radius, samples, trained_radius, target_loss, max_iterations)"
+    );
+    let e = work("{ samples = \"many\" }").unwrap_err();
+    assert!(e.starts_with("params.samples: invalid type: string \"many\", expected usize"), "{e}");
+    assert_eq!(work("{ target_loss = \"low\" }").unwrap_err(), "params.target_loss: expected a number, found \"low\"");
+    // Integers are numbers; without trained_radius the kind trains nothing.
+    assert_eq!(work("{ target_loss = 1, trained_radius = false }").unwrap(), (0, 0.0));
+    assert_eq!(work("{ target_loss = 1, trained_radius = true, max_iterations = 7 }").unwrap().0, 7);
+}
+
+#[test]
 fn every_committed_experiment_parses_and_has_quick_and_paper_profiles() {
     let names = resgen_experiments::spec::list(&experiments_dir()).unwrap();
     assert_eq!(names.len(), 15, "{names:?}");
     for name in names {
         let exp = Experiment::find(&name, &experiments_dir()).unwrap();
+        // The figure draws columns its kind declares it writes.
+        let columns = exp.kind.columns();
+        for y in &exp.plot.y {
+            assert!(columns.contains(y), "{name}: plot.y `{y}` is not a column of {}: {columns:?}", exp.kind.name());
+        }
         for p in ["quick", "paper"] {
             let cells = exp.cells(p).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(!cells.is_empty());
+            // Every cell's parameters read into its kind's struct (as `resgen list --work` does).
+            resgen_experiments::estimate::profile_work(&exp, p).unwrap_or_else(|e| panic!("{name} {p}: {e}"));
             let seeds: HashSet<u64> = cells.iter().map(|c| c.seed).collect();
             if exp.kind == resgen_experiments::Kind::NtkFluctuation {
                 // Its replicates are the initializations inside each cell.

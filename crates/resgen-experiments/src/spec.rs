@@ -1,7 +1,7 @@
 //! An experiment file, `experiments/<name>.toml`, and the cells of its sweep.
 //!
 //! ```toml
-//! kind = "forward-scale"             # which measurement (see [`Kind`])
+//! kind = "forward-scale"             # which measurement (see [`Kind`], crate::kinds)
 //! claim = "forward pass stays O(1) with theta = 1/L"
 //! seeds = [0, 1, 2]                  # every cell runs once per seed (model.seed = data.seed = seed)
 //!
@@ -32,52 +32,7 @@ use std::path::{Path, PathBuf};
 use resgen_train::{RunConfig, apply_override, fnv_hex};
 use serde::{Deserialize, Serialize};
 
-/// The measurement a sweep makes; one per theorem-level claim (docs/theory.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// `||h_l||` per layer and `|f(x)|` at initialization.
-    ForwardScale,
-    /// Per-layer `||grad_{W_l} f||_F / sqrt(m)` at initialization.
-    GradFeatures,
-    /// Losses, errors and distance from init per logged iteration of training.
-    GdDynamics,
-    /// `sqrt(m) ||W_l - W0_l||_F` per layer after training.
-    DistanceFromInit,
-    /// `eps_lin = max_i |f_W(x_i) - f_lin(x_i)|` after training.
-    Linearization,
-    /// The smallest width reaching a target training loss within K steps.
-    MinWidth,
-    /// Rademacher terms of the linearized ball, per layer and total.
-    Rademacher,
-    /// NTK lambda_min, `sqrt(y^T K^{-1} y / n)` and the Cao-Gu value, empirical and analytic.
-    NtkComplexity,
-    /// `eps_NTRF(R)` over R and the eps_NTRF bounds minimized over R.
-    NtrfBound,
-    /// Trained test error and gap beside every bound.
-    Generalization,
-    /// Relative fluctuation of the empirical NTK over initializations (beyond the paper).
-    NtkFluctuation,
-    /// How far the empirical NTK moves under GD to a target loss (beyond the paper).
-    KernelMotion,
-    /// Generalization's measurements under training-label noise, with the analytic NTK
-    /// complexity and the steps to the target loss (beyond the paper).
-    LabelNoise,
-    /// The residual-scaling phase diagram theta = L^-gamma: depth dynamics, analytic kernel
-    /// degeneration, kernel regression and trained test error (beyond the paper).
-    ThetaPhase,
-    /// The trained network against the linearized network (empirical NTK at W0, GD in
-    /// function space) and analytic-NTK kernel regression, at the same iteration (beyond the
-    /// paper).
-    KernelVsNet,
-}
-
-impl Kind {
-    /// The kebab-case name, as written in experiment files.
-    pub fn name(self) -> String {
-        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-    }
-}
+pub use crate::kinds::Kind;
 
 /// One profile: fields fixed for it and the grid it sweeps.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
