@@ -656,8 +656,8 @@ fn forward_prediction_against_hand_values_and_a_wide_network() {
 
 #[test]
 fn route_radius_rounds_up_on_the_grid_and_counts_the_union() {
+    use resgen_bounds::defaults::radius_grid;
     use resgen_bounds::evaluate::grid_radius_at_least;
-    use resgen_bounds::report::radius_grid;
     let g = radius_grid();
     assert_eq!(g.len(), 20);
     // 0.3 lies between 2^-2 and 2^-1.5: rounded up to 2^-1.5, union over the 20 grid radii.

@@ -168,10 +168,10 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], lines: NtkLines, fmt: Format)
         // eps_NTRF over the 20-radius grid of `resgen bounds`, warm-started, on these kernels.
         let f0 = net.predict(net.upload(&split.train.x, n, d));
         let problem = ntrf::NtrfProblem { per_layer: &k.per_layer, f0: &f0, y: &split.train.y, width: m };
-        let radii = resgen_bounds::report::radius_grid();
+        let radii = resgen_bounds::defaults::radius_grid();
         reset_peak_rss();
         let t3 = Instant::now();
-        let sols = ntrf::solve_grid(problem, &radii, resgen_bounds::report::SOLVER_LIMITS);
+        let sols = ntrf::solve_grid(problem, &radii, resgen_bounds::defaults::SOLVER_LIMITS);
         let secs = t3.elapsed().as_secs_f64();
         let iters: usize = sols.iter().map(|s| s.iterations).sum();
         if std::env::var_os("RESGEN_BENCH_VERBOSE").is_some() {

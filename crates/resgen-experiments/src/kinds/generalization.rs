@@ -81,7 +81,7 @@ pub(crate) fn trained_with_bounds(cell: &Cell, p: &Params, ctx: &Context) -> Res
     if let StopReason::Diverged(e) = outcome.stop {
         return Err(e.to_string());
     }
-    let values = resgen_bounds::report::bounds_report(&run_dir, ctx.backend, &constants)?;
+    let values = resgen_reports::bounds_report(&run_dir, ctx.kernel_device()?, &constants)?;
     let mut r = Record::new(&[key(CONSTANTS, constants.describe())]);
     for (k, v) in &values {
         if !NOT_COLUMNS.contains(&k.as_str()) {

@@ -64,12 +64,12 @@ impl<'a> Context<'a> {
         Context { backend, dir, kernel: OnceCell::new() }
     }
 
-    /// The f64 CPU (or CUDA) device of the kernels ([`resgen_bounds::report::kernel_device`]).
+    /// The f64 CPU (or CUDA) device of the kernels ([`resgen_bounds::kernel_device`]).
     pub fn kernel_device(&self) -> Result<&Device, String> {
         if let Some(d) = self.kernel.get() {
             return Ok(d);
         }
-        let d = resgen_bounds::report::kernel_device(self.backend)?;
+        let d = resgen_bounds::kernel_device(self.backend)?;
         Ok(self.kernel.get_or_init(|| d))
     }
 }

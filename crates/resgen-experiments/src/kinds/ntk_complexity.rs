@@ -2,8 +2,8 @@
 //! Cao-Gu corollary, for the empirical and (optionally) the analytic kernel (the NTK
 //! complexity favours the ResNet).
 
+use resgen_bounds::defaults::QP_MAX_SWEEPS;
 use resgen_bounds::formulas::BoundConstants;
-use resgen_bounds::report::QP_MAX_SWEEPS;
 use resgen_bounds::{analytic, formulas, linalg, qp};
 use serde::Deserialize;
 

@@ -1,9 +1,9 @@
 //! ntrf-bound: eps_NTRF over the radius grid with every bound formula, and each formula
 //! minimized over R on its own (`radius = best`): the eps_NTRF bound is smaller for the ResNet.
 
+use resgen_bounds::defaults::{RAD_SAMPLES, SOLVER_LIMITS, radius_grid};
 use resgen_bounds::evaluate;
 use resgen_bounds::formulas::BoundConstants;
-use resgen_bounds::report::{RAD_SAMPLES, SOLVER_LIMITS, radius_grid};
 use serde::Deserialize;
 
 use super::params::number;
