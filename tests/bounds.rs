@@ -225,8 +225,8 @@ fn bound_formulas_against_hand_values() {
     let k4 = BoundConstants { delta: delta4, ..k };
     assert!((measured_rademacher(0.05, 0.3, 50, 4, &k4) - 1.7).abs() < 1e-12);
     // Constants are validated with the field named.
-    assert!(BoundConstants { delta: 1.5, ..k }.validate().unwrap_err().contains("delta"));
-    assert!(BoundConstants { c_eps: -1.0, ..k }.validate().unwrap_err().contains("c_eps"));
+    assert!(BoundConstants { delta: 1.5, ..k }.validate().unwrap_err().to_string().contains("delta"));
+    assert!(BoundConstants { c_eps: -1.0, ..k }.validate().unwrap_err().to_string().contains("c_eps"));
 }
 
 #[test]

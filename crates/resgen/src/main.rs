@@ -379,7 +379,7 @@ struct NtkArgs {
 /// The f64 device the kernels of a report are computed on, for `--device` (default: the
 /// first compiled backend).
 fn kernel_device(device: Option<BackendKind>) -> anyhow::Result<resgen_models::Device> {
-    resgen_bounds::kernel_device(device.unwrap_or_else(BackendKind::default_compiled)).map_err(anyhow::Error::msg)
+    Ok(resgen_bounds::kernel_device(device.unwrap_or_else(BackendKind::default_compiled))?)
 }
 
 /// `resgen ntk`: the kernels at W0 of a config, or at a saved point of a run.
