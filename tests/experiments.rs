@@ -120,7 +120,7 @@ fn shards_cover_a_sweep_exactly_once() {
     }
     assert_eq!(parse_shard("2/8").unwrap(), (2, 8));
     for bad in ["0/3", "4/3", "3", "a/b", "1/0"] {
-        assert!(parse_shard(bad).unwrap_err().contains("k/N"), "{bad}");
+        assert!(parse_shard(bad).unwrap_err().to_string().contains("k/N"), "{bad}");
     }
 }
 
@@ -280,25 +280,25 @@ fn bad_experiment_files_name_the_file_and_key() {
         "kind = \"forward-scale\"\nseeds = [0]\nwidth = 3\n[profiles.quick]\n[plot]\nx = \"depth\"\ny = [\"h_norm\"]\n",
     )
     .unwrap();
-    let e = Experiment::load(&p).unwrap_err();
+    let e = Experiment::load(&p).unwrap_err().to_string();
     assert!(e.contains("bad.toml") && e.contains("width"), "{e}");
     std::fs::write(
         &p,
         "kind = \"no-such-kind\"\nseeds = [0]\n[profiles.quick]\n[plot]\nx = \"depth\"\ny = [\"h_norm\"]\n",
     )
     .unwrap();
-    let e = Experiment::load(&p).unwrap_err();
+    let e = Experiment::load(&p).unwrap_err().to_string();
     assert!(e.contains("bad.toml") && e.contains("kind"), "{e}");
     // A grid value the run config rejects names the cell.
     let exp = tiny("forward-scale", r#"grid = { "model.theta" = ["1/L", "abc"] }"#, dir.path());
-    let e = exp.cells("smoke").unwrap_err();
+    let e = exp.cells("smoke").unwrap_err().to_string();
     assert!(e.contains("abc") && e.contains("theta"), "{e}");
     // Unknown parameters of a kind are a cell error that names the key.
     let exp =
         tiny("rademacher", "grid = { dataset = [\"sphere\"] }\nparams = { radious = 2.0 }\nseeds = [0]", dir.path());
     let r = run_sweep(&exp, "smoke", &opts(dir.path())).unwrap();
     assert!(r.failed[0].1.contains("params.radious"), "{:?}", r.failed);
-    let e = Experiment::find("no-such-experiment", &experiments_dir()).unwrap_err();
+    let e = Experiment::find("no-such-experiment", &experiments_dir()).unwrap_err().to_string();
     assert!(e.contains("forward-scale"), "{e}");
     // `all` lists the files with a `kind`; a broken one is an error, not silently skipped.
     let list_dir = dir.path().join("list");
@@ -307,7 +307,7 @@ fn bad_experiment_files_name_the_file_and_key() {
     std::fs::copy(experiments_dir().join("mnist-3v5.toml"), list_dir.join("mnist-3v5.toml")).unwrap();
     assert_eq!(resgen_experiments::spec::list(&list_dir).unwrap(), ["rademacher"]);
     std::fs::write(list_dir.join("typo.toml"), "kind = \"rademacher\"\nseeds = [0]\nprofiles = 3\n").unwrap();
-    let e = resgen_experiments::spec::list(&list_dir).unwrap_err();
+    let e = resgen_experiments::spec::list(&list_dir).unwrap_err().to_string();
     assert!(e.contains("typo.toml") && e.contains("profiles"), "{e}");
 }
 

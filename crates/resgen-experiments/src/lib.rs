@@ -2,6 +2,7 @@
 //! the fully connected baseline of Cao and Gu (2019) (docs/theory.md, "What each experiment
 //! measures").
 //!
+//! - [`error`]: what can be wrong with an experiment file, naming the file and the key.
 //! - [`spec`]: the experiment files `experiments/<name>.toml`, their profiles, and the cells
 //!   of a sweep (hashed by what determines their result).
 //! - [`record`]: what a cell stores (records, and numbers as keys).
@@ -18,6 +19,7 @@
 //! - [`plot`]: SVG figures from the tables alone.
 //! - [`report`]: `results/summary.md` and `.tex`, one row per claim with its verdict.
 
+pub mod error;
 pub mod estimate;
 pub mod fit;
 pub mod kinds;
@@ -30,6 +32,7 @@ pub mod spec;
 pub mod sweep;
 pub mod table;
 
+pub use error::ExperimentError;
 pub use kinds::{ExperimentKind, Kind};
 pub use spec::{Cell, Experiment, Profile};
 pub use sweep::{SweepOptions, SweepReport, run_sweep};

@@ -222,11 +222,11 @@ impl Place {
         let mut out = Vec::new();
         for n in names {
             if n == "all" {
-                for name in resgen_experiments::spec::list(&self.experiments).map_err(anyhow::Error::msg)? {
-                    out.push(Experiment::find(&name, &self.experiments).map_err(anyhow::Error::msg)?);
+                for name in resgen_experiments::spec::list(&self.experiments)? {
+                    out.push(Experiment::find(&name, &self.experiments)?);
                 }
             } else {
-                out.push(Experiment::find(n, &self.experiments).map_err(anyhow::Error::msg)?);
+                out.push(Experiment::find(n, &self.experiments)?);
             }
         }
         Ok(out)
@@ -414,7 +414,7 @@ fn run_experiments(
     jobs: Option<usize>,
 ) -> anyhow::Result<()> {
     let backend = device.unwrap_or_else(BackendKind::default_compiled);
-    let shard = shard.map(|s| resgen_experiments::spec::parse_shard(&s)).transpose().map_err(anyhow::Error::msg)?;
+    let shard = shard.map(|s| resgen_experiments::spec::parse_shard(&s)).transpose()?;
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(2)));
     let opts = SweepOptions { runs: place.runs.clone(), backend, shard, quiet, reuse_stale, jobs };
     let mut failed = Vec::new();
