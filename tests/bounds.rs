@@ -225,8 +225,8 @@ fn bound_formulas_against_hand_values() {
     let k4 = BoundConstants { delta: delta4, ..k };
     assert!((measured_rademacher(0.05, 0.3, 50, 4, &k4) - 1.7).abs() < 1e-12);
     // Constants are validated with the field named.
-    assert!(BoundConstants { delta: 1.5, ..k }.validate().unwrap_err().contains("delta"));
-    assert!(BoundConstants { c_eps: -1.0, ..k }.validate().unwrap_err().contains("c_eps"));
+    assert!(BoundConstants { delta: 1.5, ..k }.validate().unwrap_err().to_string().contains("delta"));
+    assert!(BoundConstants { c_eps: -1.0, ..k }.validate().unwrap_err().to_string().contains("c_eps"));
 }
 
 #[test]
@@ -656,8 +656,8 @@ fn forward_prediction_against_hand_values_and_a_wide_network() {
 
 #[test]
 fn route_radius_rounds_up_on_the_grid_and_counts_the_union() {
+    use resgen_bounds::defaults::radius_grid;
     use resgen_bounds::evaluate::grid_radius_at_least;
-    use resgen_bounds::report::radius_grid;
     let g = radius_grid();
     assert_eq!(g.len(), 20);
     // 0.3 lies between 2^-2 and 2^-1.5: rounded up to 2^-1.5, union over the 20 grid radii.

@@ -120,7 +120,7 @@ fn shards_cover_a_sweep_exactly_once() {
     }
     assert_eq!(parse_shard("2/8").unwrap(), (2, 8));
     for bad in ["0/3", "4/3", "3", "a/b", "1/0"] {
-        assert!(parse_shard(bad).unwrap_err().contains("k/N"), "{bad}");
+        assert!(parse_shard(bad).unwrap_err().to_string().contains("k/N"), "{bad}");
     }
 }
 
@@ -280,25 +280,25 @@ fn bad_experiment_files_name_the_file_and_key() {
         "kind = \"forward-scale\"\nseeds = [0]\nwidth = 3\n[profiles.quick]\n[plot]\nx = \"depth\"\ny = [\"h_norm\"]\n",
     )
     .unwrap();
-    let e = Experiment::load(&p).unwrap_err();
+    let e = Experiment::load(&p).unwrap_err().to_string();
     assert!(e.contains("bad.toml") && e.contains("width"), "{e}");
     std::fs::write(
         &p,
         "kind = \"no-such-kind\"\nseeds = [0]\n[profiles.quick]\n[plot]\nx = \"depth\"\ny = [\"h_norm\"]\n",
     )
     .unwrap();
-    let e = Experiment::load(&p).unwrap_err();
+    let e = Experiment::load(&p).unwrap_err().to_string();
     assert!(e.contains("bad.toml") && e.contains("kind"), "{e}");
     // A grid value the run config rejects names the cell.
     let exp = tiny("forward-scale", r#"grid = { "model.theta" = ["1/L", "abc"] }"#, dir.path());
-    let e = exp.cells("smoke").unwrap_err();
+    let e = exp.cells("smoke").unwrap_err().to_string();
     assert!(e.contains("abc") && e.contains("theta"), "{e}");
     // Unknown parameters of a kind are a cell error that names the key.
     let exp =
         tiny("rademacher", "grid = { dataset = [\"sphere\"] }\nparams = { radious = 2.0 }\nseeds = [0]", dir.path());
     let r = run_sweep(&exp, "smoke", &opts(dir.path())).unwrap();
     assert!(r.failed[0].1.contains("params.radious"), "{:?}", r.failed);
-    let e = Experiment::find("no-such-experiment", &experiments_dir()).unwrap_err();
+    let e = Experiment::find("no-such-experiment", &experiments_dir()).unwrap_err().to_string();
     assert!(e.contains("forward-scale"), "{e}");
     // `all` lists the files with a `kind`; a broken one is an error, not silently skipped.
     let list_dir = dir.path().join("list");
@@ -307,8 +307,28 @@ fn bad_experiment_files_name_the_file_and_key() {
     std::fs::copy(experiments_dir().join("mnist-3v5.toml"), list_dir.join("mnist-3v5.toml")).unwrap();
     assert_eq!(resgen_experiments::spec::list(&list_dir).unwrap(), ["rademacher"]);
     std::fs::write(list_dir.join("typo.toml"), "kind = \"rademacher\"\nseeds = [0]\nprofiles = 3\n").unwrap();
-    let e = resgen_experiments::spec::list(&list_dir).unwrap_err();
+    let e = resgen_experiments::spec::list(&list_dir).unwrap_err().to_string();
     assert!(e.contains("typo.toml") && e.contains("profiles"), "{e}");
+}
+
+#[test]
+fn kind_parameters_are_read_into_their_struct_and_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = |params: &str| {
+        let profile = format!("grid = {{ dataset = [\"sphere\"] }}\nparams = {params}\nseeds = [0]");
+        let exp = tiny("rademacher", &profile, dir.path());
+        resgen_experiments::estimate::cell_work(&exp.cells("smoke").unwrap()[0])
+    };
+    assert_eq!(
+        work("{ radious = 2.0 }").unwrap_err(),
+        "params.radious: unknown parameter for kind rademacher (known: radius, samples, trained_radius, target_loss, max_iterations)"
+    );
+    let e = work("{ samples = \"many\" }").unwrap_err();
+    assert!(e.starts_with("params.samples: invalid type: string \"many\", expected usize"), "{e}");
+    assert_eq!(work("{ target_loss = \"low\" }").unwrap_err(), "params.target_loss: expected a number, found \"low\"");
+    // Integers are numbers; without trained_radius the kind trains nothing.
+    assert_eq!(work("{ target_loss = 1, trained_radius = false }").unwrap(), (0, 0.0));
+    assert_eq!(work("{ target_loss = 1, trained_radius = true, max_iterations = 7 }").unwrap().0, 7);
 }
 
 #[test]
@@ -317,9 +337,16 @@ fn every_committed_experiment_parses_and_has_quick_and_paper_profiles() {
     assert_eq!(names.len(), 16, "{names:?}");
     for name in names {
         let exp = Experiment::find(&name, &experiments_dir()).unwrap();
+        // The figure draws columns its kind declares it writes.
+        let columns = exp.kind.columns();
+        for y in &exp.plot.y {
+            assert!(columns.contains(y), "{name}: plot.y `{y}` is not a column of {}: {columns:?}", exp.kind.name());
+        }
         for p in ["quick", "paper"] {
             let cells = exp.cells(p).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(!cells.is_empty());
+            // Every cell's parameters read into its kind's struct (as `resgen list --work` does).
+            resgen_experiments::estimate::profile_work(&exp, p).unwrap_or_else(|e| panic!("{name} {p}: {e}"));
             let seeds: HashSet<u64> = cells.iter().map(|c| c.seed).collect();
             if exp.kind == resgen_experiments::Kind::NtkFluctuation {
                 // Its replicates are the initializations inside each cell.

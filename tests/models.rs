@@ -421,7 +421,7 @@ fn safetensors_round_trip_keeps_every_weight() {
         assert_eq!(back.host_weights(), net.host_weights());
         // A file for another shape is an error naming it, not a panic.
         let wide = Net::init(&ModelConfig { width: 16, ..cfg.clone() }, 3, precision, &dev).unwrap();
-        let e = resgen_models::load_burnpack(&wide, &bpk).unwrap_err();
+        let e = resgen_models::load_burnpack(&wide, &bpk).unwrap_err().to_string();
         assert!(e.contains("w.bpk"), "{e}");
     }
     // Two-layer branches at depth 11: W1..W12, then V2..V11 by number (not V10, V11, V2, ...).

@@ -54,7 +54,7 @@
 //! `B_l = (1 + theta^2)^{L-l}`, so `K(x,x)/m = (3/2)(1 + theta^2)^{L-1} + (3/2)(L-1) theta^2
 //! (1 + theta^2)^{L-2}`; at `L = 2`, `theta = 1/2`: `15/8 + 3/8 = 9/4`.
 
-use crate::Gram;
+use crate::{BoundsError, Gram};
 use resgen_models::{Arch, BRANCH_OUT_VARIANCE, Branch, ModelConfig, ResidualVariance};
 
 fn arccos_step(k12: f64, k11: f64, k22: f64) -> (f64, f64) {
@@ -179,7 +179,7 @@ pub fn two_layer_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f6
 /// FC: `q_l = 1` (He scaling) and, for `l >= 2`, `h_l = relu(W_l h_{l-1})` with `W_l`
 /// independent of `h_1`, so `<h_l, h_1> -> s_1 sqrt(q_{l-1} / pi) = 1/pi` and
 /// `||h_l - h_1|| -> sqrt(2 - 2/pi)`.
-pub fn forward_prediction(cfg: &ModelConfig) -> Result<Vec<(f64, f64)>, String> {
+pub fn forward_prediction(cfg: &ModelConfig) -> Result<Vec<(f64, f64)>, BoundsError> {
     use std::f64::consts::PI;
     let depth = cfg.depth;
     let mut out = vec![(1.0, 0.0)];
@@ -224,7 +224,7 @@ fn scaled_triple(k1: f64, q11: f64, q22: f64, v: f64) -> (f64, f64, f64) {
 
 /// The analytic `K / m` of either network on a data set (`n x d`, row-major), covering every
 /// layer (as the empirical kernel does). Errors for options the recursion does not cover.
-pub fn ntk(cfg: &ModelConfig, x: &[f64], n: usize, d: usize) -> Result<Gram, String> {
+pub fn ntk(cfg: &ModelConfig, x: &[f64], n: usize, d: usize) -> Result<Gram, BoundsError> {
     match cfg.arch {
         Arch::Fc => Ok(fc_ntk(x, n, d, cfg.depth)),
         Arch::Resnet => {

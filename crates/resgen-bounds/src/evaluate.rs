@@ -1,6 +1,6 @@
 //! Every eps_NTRF bound for one network, over the radius grid, each minimized over R on its own.
 //!
-//! For each radius `R` of [`crate::report::radius_grid`]: `eps_NTRF(R)` (the convex NTRF
+//! For each radius `R` of [`crate::defaults::radius_grid`]: `eps_NTRF(R)` (the convex NTRF
 //! problem, [`crate::ntrf`]), the Rademacher complexity of the linearized ball `F_lin(R)`
 //! (Monte Carlo with its standard error, and the closed-form upper bound; both are linear in `R`,
 //! so they are computed once at `R = 1` and scaled), and the four bounds of

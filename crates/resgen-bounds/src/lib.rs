@@ -16,10 +16,16 @@
 //! - [`predictor`]: the linearized network trained by GD in function space, and kernel
 //!   regression, with the cross kernel `K(X_test, X)` from the same batched pass.
 //!
+//! - [`defaults`]: the radius grid, the solver's limits and the Monte Carlo and QP budgets.
+//! - [`BoundsError`]: what can go wrong, typed.
+//!
 //! Everything here is f64, whatever precision the network trained in: near-singular Gram
-//! matrices give NaN in f32.
+//! matrices give NaN in f32. The crate depends on the data and the models only; the command
+//! reports that write its results to files are `resgen-reports`.
 
 pub mod analytic;
+pub mod defaults;
+mod error;
 pub mod evaluate;
 pub mod features;
 pub mod formulas;
@@ -29,7 +35,22 @@ pub mod ntrf;
 pub mod predictor;
 pub mod qp;
 pub mod rademacher;
-pub mod report;
+
+pub use error::BoundsError;
+use resgen_models::{BackendKind, Precision};
+
+/// The f64 CPU (or CUDA) device kernels are computed on.
+///
+/// wgpu has no f64, so with `--device wgpu` (training on the GPU) the kernels go to the CPU
+/// backend compiled alongside it; CUDA computes them on the GPU in f64.
+pub fn kernel_device(backend: BackendKind) -> Result<resgen_models::Device, BoundsError> {
+    let kb = if backend == BackendKind::Wgpu {
+        BackendKind::compiled().into_iter().find(|b| b.is_cpu()).ok_or(BoundsError::NoF64Backend)?
+    } else {
+        backend
+    };
+    kb.checked_device(Precision::F64).map_err(BoundsError::Device)
+}
 
 /// A dense symmetric `n x n` matrix, row-major.
 #[derive(Clone, Debug, PartialEq)]

@@ -5,7 +5,7 @@
 
 use faer::{Mat, Side};
 
-use crate::Gram;
+use crate::{BoundsError, Gram};
 
 /// A Cholesky factorization `K + ridge I = C C^T` (`C` lower triangular), by `faer`.
 #[derive(Clone, Debug)]
@@ -20,10 +20,10 @@ pub struct Cholesky {
 /// Factorizes `k`. If it is not numerically positive definite, a ridge `r I` is added,
 /// starting at `1e-12 tr(K) / n` and growing tenfold until the factorization succeeds; the
 /// ridge used is reported in [`Cholesky::ridge`], never hidden.
-pub fn cholesky_with_ridge(k: &Gram) -> Result<Cholesky, String> {
+pub fn cholesky_with_ridge(k: &Gram) -> Result<Cholesky, BoundsError> {
     let n = k.n;
     if k.data.iter().any(|v| !v.is_finite()) {
-        return Err("the kernel has NaN or infinite entries".into());
+        return Err(BoundsError::NonFinite);
     }
     let base = (k.trace() / n.max(1) as f64).abs().max(f64::MIN_POSITIVE);
     let mut ridge = 0.0;
@@ -34,7 +34,7 @@ pub fn cholesky_with_ridge(k: &Gram) -> Result<Cholesky, String> {
         }
         ridge = if ridge == 0.0 { 1e-12 * base } else { ridge * 10.0 };
     }
-    Err(format!("the kernel is not positive semi-definite even with ridge {ridge:e}"))
+    Err(BoundsError::NotPsd { ridge })
 }
 
 impl Cholesky {
@@ -62,10 +62,10 @@ impl Cholesky {
 
 /// The eigenvalues of a symmetric `k`, ascending, by `faer`'s symmetric eigendecomposition
 /// (from its lower triangle).
-pub fn eigenvalues(k: &Gram) -> Result<Vec<f64>, String> {
+pub fn eigenvalues(k: &Gram) -> Result<Vec<f64>, BoundsError> {
     let n = k.n;
     let m = Mat::<f64>::from_fn(n, n, |i, j| k.data[i * n + j]);
-    let mut ev = m.self_adjoint_eigenvalues(Side::Lower).map_err(|e| format!("eigendecomposition failed: {e:?}"))?;
+    let mut ev = m.self_adjoint_eigenvalues(Side::Lower).map_err(|e| BoundsError::Eigen(format!("{e:?}")))?;
     ev.sort_by(f64::total_cmp);
     Ok(ev)
 }
@@ -289,12 +289,12 @@ pub struct KernelStats {
 
 /// `sqrt(y^T (K + ridge I)^{-1} y / n)` alone (the ridge as in [`cholesky_with_ridge`]), without
 /// the eigenvalues [`kernel_stats`] also computes.
-pub fn ntk_complexity(k: &Gram, y: &[f64]) -> Result<f64, String> {
+pub fn ntk_complexity(k: &Gram, y: &[f64]) -> Result<f64, BoundsError> {
     Ok(cholesky_with_ridge(k)?.complexity(y))
 }
 
 /// Trace, extreme eigenvalues, condition number and `sqrt(y^T K^{-1} y / n)`.
-pub fn kernel_stats(k: &Gram, y: &[f64]) -> Result<KernelStats, String> {
+pub fn kernel_stats(k: &Gram, y: &[f64]) -> Result<KernelStats, BoundsError> {
     let chol = cholesky_with_ridge(k)?;
     let ev = eigenvalues(k);
     let converged = ev.is_ok();

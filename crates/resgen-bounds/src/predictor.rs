@@ -11,9 +11,9 @@
 
 use resgen_models::{Net, Precision};
 
-use crate::Gram;
 use crate::features::grad_features;
 use crate::linalg;
+use crate::{BoundsError, Gram};
 
 /// The empirical NTK at `net`'s weights over its trained layers, on training points `x`
 /// (`n x d`) and test points `xt` (`nt x d`): `(K(X, X), K(X_test, X))`, the latter row-major
@@ -101,7 +101,7 @@ pub fn split_kernel(k: &Gram, n: usize) -> (Gram, Vec<f64>) {
 
 /// Kernel regression on the labels: test outputs `K(X_test, X) (K + ridge I)^-1 y`, with the
 /// smallest ridge [`linalg::cholesky_with_ridge`] needs (0 for a positive definite kernel).
-pub fn kernel_regression(k_train: &Gram, k_cross: &[f64], y: &[f64]) -> Result<Vec<f64>, String> {
+pub fn kernel_regression(k_train: &Gram, k_cross: &[f64], y: &[f64]) -> Result<Vec<f64>, BoundsError> {
     let n = k_train.n;
     let alpha = linalg::cholesky_with_ridge(k_train)?.solve(y);
     Ok(k_cross.chunks(n).map(|row| row.iter().zip(&alpha).map(|(k, a)| k * a).sum()).collect())

@@ -9,8 +9,8 @@
 //! needs no inverse, so with `mu = 2 max(Qz, 0)` the gap `z^T Q z - dual` bounds the error.
 //! At `z = 1` (`y~ = y`) the objective is `y^T K^{-1} y`: the infimum is never larger.
 
-use crate::Gram;
 use crate::linalg::cholesky_with_ridge;
+use crate::{BoundsError, Gram};
 
 /// The solution of the relabeling QP.
 #[derive(Clone, Debug)]
@@ -43,13 +43,13 @@ impl Relabeling {
 
 /// Solves the QP for kernel `k` and labels `y` (entries +-1) until the duality gap is at most
 /// `rel_tol` times the value, or `max_sweeps` sweeps.
-pub fn infimum_relabeling(k: &Gram, y: &[f64], rel_tol: f64, max_sweeps: usize) -> Result<Relabeling, String> {
+pub fn infimum_relabeling(k: &Gram, y: &[f64], rel_tol: f64, max_sweeps: usize) -> Result<Relabeling, BoundsError> {
     let n = k.n;
     if y.len() != n {
-        return Err(format!("{} labels for a {n} x {n} kernel", y.len()));
+        return Err(BoundsError::LabelCount { labels: y.len(), n });
     }
     if let Some(v) = y.iter().find(|v| v.abs() != 1.0) {
-        return Err(format!("labels must be -1 or +1, found {v}"));
+        return Err(BoundsError::NotALabel(*v));
     }
     let chol = cholesky_with_ridge(k)?;
     // Q = D K^{-1} D, column by column: Q e_j = D K^{-1} (y_j e_j).

@@ -3,18 +3,13 @@
 //! first where time is short (bench/gpu.sh on an offline GPU host).
 //!
 //! Counted: every full-batch GD step a cell may take, at `6 n (d m + (L - 1) m^2 + m)` FLOPs
-//! each ([`step_gflop`]), with the steps at their cap (`train.iterations`, or `max_iterations`
-//! where the kind trains to a matched loss; every width of min-width's
-//! doubling search, within `max_step_gflop`). Not counted: the kernels and bounds (f64, on the
+//! each ([`step_gflop`](crate::kinds::step_gflop)), with the steps at their cap
+//! (`train.iterations`, or `max_iterations` where the kind trains to a matched loss; every width
+//! of min-width's doubling search, within `max_step_gflop`). Not counted: the kernels and bounds (f64, on the
 //! CPU), evaluation passes and initialization; kinds that do not train count zero steps. So
 //! this ranks the GPU-bound experiments by their training and says nothing of CPU-bound ones.
 
-use crate::measure::{
-    DEFAULT_MATCHED_BUDGET, DEFAULT_MAX_WIDTH, DEFAULT_MIN_WIDTH, DEFAULT_TRAIN_MAX_DEPTH, DEFAULT_WIDTH_SEARCH_BUDGET,
-    step_gflop,
-};
-use crate::spec::{Cell, Experiment, Kind};
-use resgen_data::DataSource;
+use crate::spec::{Cell, Experiment};
 
 /// The training work of one profile of one experiment.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -27,66 +22,10 @@ pub struct Work {
     pub gflop: f64,
 }
 
-/// The input dimension a cell's data will have: 784 for MNIST, the config's `d` otherwise (a
-/// CSV file's width is only known once it is read; its config's `d` stands in).
-fn input_dim(cell: &Cell) -> usize {
-    match cell.config.data.source {
-        DataSource::Mnist => 784,
-        DataSource::Sphere | DataSource::Csv => cell.config.data.d,
-    }
-}
-
-fn int_param(cell: &Cell, name: &str, default: u64) -> u64 {
-    cell.params.get(name).and_then(|v| v.as_integer()).map_or(default, |i| i.max(0) as u64)
-}
-
-/// The most GD steps and their GFLOP for one cell (see the module doc).
-pub fn cell_work(cell: &Cell) -> (u64, f64) {
-    let cfg = &cell.config;
-    let (n, d, m, l) = (cfg.data.n_train, input_dim(cell), cfg.model.width, cfg.model.depth);
-    let iterations = cfg.train.iterations as u64;
-    // The defaults are measure.rs's. A matched-loss view trains to `max_iterations` (5000 by
-    // default) at most; its fixed-steps view is taken on the way (at min(iterations, that)).
-    let matched = int_param(cell, "max_iterations", DEFAULT_MATCHED_BUDGET as u64);
-    let steps = match cell.kind {
-        Kind::ForwardScale | Kind::GradFeatures | Kind::NtkComplexity | Kind::NtrfBound | Kind::NtkFluctuation => 0,
-        Kind::GdDynamics | Kind::KernelVsNet | Kind::Generalization | Kind::LabelNoise => iterations,
-        Kind::ThetaPhase => {
-            if l as u64 <= int_param(cell, "train_max_depth", DEFAULT_TRAIN_MAX_DEPTH as u64) {
-                iterations
-            } else {
-                0
-            }
-        }
-        Kind::DistanceFromInit | Kind::Linearization | Kind::KernelMotion => matched,
-        Kind::Rademacher => {
-            if cell.params.get("trained_radius").and_then(|v| v.as_bool()) == Some(true) {
-                matched
-            } else {
-                0
-            }
-        }
-        Kind::MinWidth => {
-            let budget = int_param(cell, "max_iterations", DEFAULT_WIDTH_SEARCH_BUDGET as u64);
-            let (lo, hi) = (
-                int_param(cell, "min_width", DEFAULT_MIN_WIDTH as u64).max(1),
-                int_param(cell, "max_width", DEFAULT_MAX_WIDTH as u64),
-            );
-            let cap = cell.params.get("max_step_gflop").and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)));
-            let (mut steps, mut gflop, mut w) = (0, 0.0, lo);
-            while w <= hi {
-                let g = step_gflop(n, d, w as usize, l);
-                if cap.is_some_and(|c| g > c) {
-                    break;
-                }
-                steps += budget;
-                gflop += budget as f64 * g;
-                w *= 2;
-            }
-            return (steps, gflop);
-        }
-    };
-    (steps, steps as f64 * step_gflop(n, d, m, l))
+/// The most GD steps and their GFLOP for one cell: its kind's
+/// [`ExperimentKind::work`](crate::kinds::ExperimentKind::work) with the cell's parameters.
+pub fn cell_work(cell: &Cell) -> Result<(u64, f64), String> {
+    cell.kind.work(cell)
 }
 
 /// The training work of `profile` of `exp`.
@@ -94,7 +33,7 @@ pub fn profile_work(exp: &Experiment, profile: &str) -> Result<Work, String> {
     let cells = exp.cells(profile)?;
     let mut w = Work { cells: cells.len(), ..Default::default() };
     for c in &cells {
-        let (s, g) = cell_work(c);
+        let (s, g) = cell_work(c)?;
         w.steps += s;
         w.gflop += g;
     }

@@ -1,5 +1,8 @@
-//! Growth laws for the min-width table: the paper's headline is that the width needed grows
-//! like `log L` for the ResNet and polynomially in `L` for the fully connected network.
+//! The statistics of the derived tables: the growth laws of the min-width table, and rank
+//! correlations (label-noise's Spearman table).
+//!
+//! Growth laws: the paper's headline is that the width needed grows like `log L` for the ResNet
+//! and polynomially in `L` for the fully connected network.
 //!
 //! For each line of the table (every key column except `depth`), both laws are fitted by least
 //! squares: `m = a + b ln L` (log law) and `ln m = ln a + b ln L`, i.e. `m = a L^b` (power law).
@@ -36,7 +39,7 @@ pub fn r_squared(obs: &[f64], pred: &[f64]) -> f64 {
 }
 
 /// Per-seed values behind the table: for each cell record, its group's key columns and values.
-pub type RawValues<'a> = &'a [(Vec<(String, String)>, u64, Vec<(String, Option<f64>)>)];
+pub type RawValues<'a> = &'a [crate::record::RawRecord];
 
 /// Bootstrap resamples for the confidence intervals of the growth exponents.
 const BOOTSTRAP: usize = 1000;
@@ -152,4 +155,79 @@ fn bootstrap_exponents(lnl: &[f64], per_depth: &[Vec<f64>]) -> [Option<(f64, f64
         Some((at(0.025), at(0.975)))
     };
     [ci(logs), ci(pows)]
+}
+
+/// Ranks (1-based) of values, ties sharing their mean rank.
+pub fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
+        }
+        let mean_rank = (i + j) as f64 / 2.0 + 1.0;
+        for k in i..=j {
+            r[idx[k]] = mean_rank;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman's rank correlation (the Pearson correlation of the ranks, ties averaged); `None`
+/// with fewer than 3 pairs or a constant side.
+pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
+    if x.len() < 3 || x.len() != y.len() {
+        return None;
+    }
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = rx.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let sxy: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = rx.iter().map(|a| (a - mx).powi(2)).sum();
+    let syy: f64 = ry.iter().map(|b| (b - my).powi(2)).sum();
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+}
+
+/// Spearman correlations of every `<value>_mean` column with `target` over the table's rows:
+/// per value of `by[0]` (all rows of that value) and per combination of all of `by`. Columns:
+/// the `by` columns (`all` where pooled), `quantity`, `spearman`, `points`.
+pub fn spearman_table(header: &[String], rows: &[Vec<String>], target: &str, by: &[&str]) -> Result<String, String> {
+    let col = |name: &str| header.iter().position(|h| h == name).ok_or_else(|| format!("no column {name}"));
+    let t = col(target)?;
+    let by_cols: Vec<usize> = by.iter().map(|b| col(b)).collect::<Result<_, _>>()?;
+    let quantities: Vec<usize> = (0..header.len()).filter(|&c| c != t && header[c].ends_with("_mean")).collect();
+    // Groups: each value of the first `by` column pooled, then each full combination.
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for r in rows {
+        let mut pooled = vec![r[by_cols[0]].clone()];
+        pooled.extend(std::iter::repeat_n("all".to_string(), by_cols.len() - 1));
+        let full: Vec<String> = by_cols.iter().map(|&c| r[c].clone()).collect();
+        for g in [pooled, full] {
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+    }
+    let mut out_header: Vec<String> = by.iter().map(|s| s.to_string()).collect();
+    out_header.extend(["quantity", "spearman", "points"].iter().map(|s| s.to_string()));
+    let mut out = Vec::new();
+    for g in &groups {
+        let members: Vec<&Vec<String>> =
+            rows.iter().filter(|r| by_cols.iter().zip(g).all(|(&c, v)| v == "all" || r[c] == *v)).collect();
+        for &q in &quantities {
+            let pairs: Vec<(f64, f64)> =
+                members.iter().filter_map(|r| Some((r[q].parse::<f64>().ok()?, r[t].parse::<f64>().ok()?))).collect();
+            let (x, y): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+            let mut row = g.clone();
+            row.push(header[q].trim_end_matches("_mean").to_string());
+            row.push(spearman(&x, &y).map(fmt).unwrap_or_default());
+            row.push(pairs.len().to_string());
+            out.push(row);
+        }
+    }
+    Ok(csv_text(&out_header, &out))
 }

@@ -2,23 +2,28 @@
 //! the fully connected baseline of Cao and Gu (2019) (docs/theory.md, "What each experiment
 //! measures").
 //!
+//! - [`error`]: what can be wrong with an experiment file, naming the file and the key.
 //! - [`spec`]: the experiment files `experiments/<name>.toml`, their profiles, and the cells
 //!   of a sweep (hashed by what determines their result).
 //! - [`record`]: what a cell stores (records, and numbers as keys).
-//! - [`measure`]: what each kind measures on one cell.
+//! - [`kinds`]: one file per experiment kind (its parameters, its measurement of one cell, its
+//!   work estimate, its derived table and the columns it writes), and the registry of kinds.
 //! - [`sweep`]: running cells resumably, skipping finished ones, reporting failures, sharding.
 //! - [`table`]: merging finished cells into `results/<name>.csv` (mean and sd over seeds),
 //!   with the provenance sidecar `results/<name>.meta.json`.
 //! - [`provenance`]: the code identity, backend, machine and time behind each cell.
-//! - [`fit`]: the log-vs-power growth laws of the min-width table.
+//! - [`fit`]: the statistics of the derived tables (min-width's log-vs-power growth laws,
+//!   rank correlations).
 //! - [`stats`]: bootstrap intervals over seeds and the depth exponent of the width.
+//! - [`estimate`]: the training work of a profile, from each kind's estimate.
 //! - [`num`]: how tables display numbers.
 //! - [`plot`]: SVG figures from the tables alone.
 //! - [`report`]: `results/summary.md` and `.tex`, one row per claim with its verdict.
 
+pub mod error;
 pub mod estimate;
 pub mod fit;
-pub mod measure;
+pub mod kinds;
 pub mod num;
 pub mod plot;
 pub mod provenance;
@@ -29,7 +34,9 @@ pub mod stats;
 pub mod sweep;
 pub mod table;
 
-pub use spec::{Cell, Experiment, Kind, Profile};
+pub use error::ExperimentError;
+pub use kinds::{ExperimentKind, Kind};
+pub use spec::{Cell, Experiment, Profile};
 pub use sweep::{SweepOptions, SweepReport, run_sweep};
 pub use table::{MergeOptions, MergeReport, merge, merge_with};
 

@@ -1,7 +1,7 @@
 //! What a cell stores: records of key columns and values, and how numbers become keys.
 //!
-//! Kept apart from the measurements (`measure`), the sweep and the tables so that the modules
-//! form a chain (record <- measure <- sweep <- table <- fit, report, plot) and a change to how
+//! Kept apart from the measurements (`kinds`), the sweep and the tables so that the modules
+//! form a chain (record, num, fit <- kinds <- sweep <- table <- report, plot) and a change to how
 //! tables display numbers can never change a stored key.
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,10 @@ impl Record {
         values.into_iter().fold(self, |r, (name, v)| r.with(name, v))
     }
 }
+
+/// One cell's record in a table: the row's key columns (grid coordinates, then the record's
+/// keys), the cell's seed, and its values.
+pub type RawRecord = (Vec<(String, String)>, u64, Vec<(String, Option<f64>)>);
 
 /// A key column and its text.
 pub fn key(name: &str, v: impl ToString) -> (&str, String) {

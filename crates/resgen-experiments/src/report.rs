@@ -122,13 +122,13 @@ fn claim(claim: &str, table: &str, prediction: &str, measured: String, verdict: 
 }
 
 fn forward_scale(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::forward_scale::{H_CHANGE, H_CHANGE_ANALYTIC, H_NORM, LAST, LAYER};
     let t = Table::load(r, "forward-scale")?;
     let (lo, hi) = (t.min_num("depth")?, t.max_num("depth")?);
-    let h =
-        |d: &str, th: &str, v: &str| t.get(&[("arch", "resnet"), ("depth", d), ("theta", th), ("layer", "last")], v);
-    let (a, b, c) = (h(&lo, "1/L", "h_norm")?, h(&hi, "1/L", "h_norm")?, h(&hi, "1", "h_norm")?);
-    let (ch, cha) = (h(&hi, "1/L", "h_change")?, h(&hi, "1/L", "h_change_analytic")?);
-    let s = h(&hi, "1/sqrt(L)", "h_norm")?;
+    let h = |d: &str, th: &str, v: &str| t.get(&[("arch", "resnet"), ("depth", d), ("theta", th), (LAYER, LAST)], v);
+    let (a, b, c) = (h(&lo, "1/L", H_NORM)?, h(&hi, "1/L", H_NORM)?, h(&hi, "1", H_NORM)?);
+    let (ch, cha) = (h(&hi, "1/L", H_CHANGE)?, h(&hi, "1/L", H_CHANGE_ANALYTIC)?);
+    let s = h(&hi, "1/sqrt(L)", H_NORM)?;
     Ok(claim(
         "forward pass O(1) with theta = 1/L",
         "forward-scale",
@@ -147,10 +147,11 @@ fn forward_scale(r: &Path) -> Result<Claim, String> {
 }
 
 fn grad_features(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::grad_features::{GRAD_NORM, HIDDEN_MEAN, LAYER};
     let t = Table::load(r, "grad-features")?;
     let hi = t.max_num("depth")?;
     let w = t.max_num("width")?;
-    let gn = |a: &str| t.get(&[("arch", a), ("depth", &hi), ("width", &w), ("layer", "hidden-mean")], "grad_norm");
+    let gn = |a: &str| t.get(&[("arch", a), ("depth", &hi), ("width", &w), (LAYER, HIDDEN_MEAN)], GRAD_NORM);
     let (res, fc) = (gn("resnet")?, gn("fc")?);
     Ok(claim(
         "gradient features scale with theta",
@@ -162,15 +163,16 @@ fn grad_features(r: &Path) -> Result<Claim, String> {
 }
 
 fn gd_dynamics(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::gd_dynamics::{ITER, TRAIN_LOSS};
     let t = Table::load(r, "gd-dynamics")?;
-    let last = t.max_num("iter")?;
+    let last = t.max_num(ITER)?;
     let hi = t.max_num("depth")?;
     let mut parts = Vec::new();
     let mut ok = true;
     for ds in t.values("dataset")? {
         for a in ["resnet", "fc"] {
-            let l0 = t.get(&[("dataset", &ds), ("arch", a), ("depth", &hi), ("iter", "0")], "train_loss")?;
-            let l1 = t.get(&[("dataset", &ds), ("arch", a), ("depth", &hi), ("iter", &last)], "train_loss")?;
+            let l0 = t.get(&[("dataset", &ds), ("arch", a), ("depth", &hi), (ITER, "0")], TRAIN_LOSS)?;
+            let l1 = t.get(&[("dataset", &ds), ("arch", a), ("depth", &hi), (ITER, &last)], TRAIN_LOSS)?;
             ok &= l1 < l0 / 2.0;
             parts.push(format!("{ds} {a} {} to {}", g(l0), g(l1)));
         }
@@ -185,14 +187,12 @@ fn gd_dynamics(r: &Path) -> Result<Claim, String> {
 }
 
 fn distance(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::distance_from_init::{DIST_SCALED, LAYER, MATCHED_LOSS, MAX, VIEW};
     let t = Table::load(r, "distance-from-init")?;
     let (lo, hi) = (t.min_num("width")?, t.max_num("width")?);
     let depth = t.max_num("depth")?;
     let d = |a: &str, w: &str| {
-        t.get(
-            &[("arch", a), ("depth", &depth), ("width", w), ("view", "matched-loss"), ("layer", "max")],
-            "dist_scaled",
-        )
+        t.get(&[("arch", a), ("depth", &depth), ("width", w), (VIEW, MATCHED_LOSS), (LAYER, MAX)], DIST_SCALED)
     };
     let growth = (hi.parse::<f64>().unwrap_or(1.0) / lo.parse::<f64>().unwrap_or(1.0)).sqrt();
     let (r0, r1, f0, f1) = (d("resnet", &lo)?, d("resnet", &hi)?, d("fc", &lo)?, d("fc", &hi)?);
@@ -213,12 +213,12 @@ fn distance(r: &Path) -> Result<Claim, String> {
 }
 
 fn linearization(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::linearization::{EPS_LIN_MAX, MATCHED_LOSS, VIEW};
     let t = Table::load(r, "linearization")?;
     let (lo, hi) = (t.min_num("width")?, t.max_num("width")?);
     let depth = t.max_num("depth")?;
-    let e = |a: &str, w: &str| {
-        t.get(&[("arch", a), ("depth", &depth), ("width", w), ("view", "matched-loss")], "eps_lin_max")
-    };
+    let e =
+        |a: &str, w: &str| t.get(&[("arch", a), ("depth", &depth), ("width", w), (VIEW, MATCHED_LOSS)], EPS_LIN_MAX);
     let (r0, r1, f0, f1) = (e("resnet", &lo)?, e("resnet", &hi)?, e("fc", &lo)?, e("fc", &hi)?);
     Ok(claim(
         "the linearization holds, better with width",
@@ -288,28 +288,31 @@ fn width_depth_exponent(r: &Path) -> Result<Claim, String> {
 }
 
 fn min_width(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::min_width::{
+        CRITERION, EXTRAPOLATED, EXTRAPOLATION_LIMIT, FIT, FOUND, KERNEL_CHANGE, MIN_WIDTH, TRIED, TRIED_WIDTH,
+    };
     let t = Table::load(r, "min-width")?;
-    let fit = Table::load(r, "min-width-fit")?;
-    let crits = t.values("criterion")?;
-    let lazy: Vec<&String> = crits.iter().filter(|c| c.starts_with("lazy") && !c.ends_with("extrapolated")).collect();
+    let fit = Table::load(r, &format!("min-width-{FIT}"))?;
+    let crits = t.values(CRITERION)?;
+    let lazy: Vec<&String> = crits.iter().filter(|c| c.starts_with("lazy") && !c.ends_with(EXTRAPOLATED)).collect();
     let strict = *lazy.first().ok_or("min-width.csv has no lazy criterion")?;
     let loose = *lazy.last().ok_or("min-width.csv has no lazy criterion")?;
-    let strict_ext = format!("{strict} extrapolated");
+    let strict_ext = format!("{strict} {EXTRAPOLATED}");
     let depths = t.sorted_nums("depth")?;
     let (lo, hi) = (depths[0].clone(), depths[depths.len() - 1].clone());
     // The common width: the largest width tried at every depth (the compute cap at the largest
     // depth), where both networks' kernel motion is measured side by side.
-    let (cd, cc, cw) = (t.col("depth")?, t.col("criterion")?, t.col("tried_width")?);
+    let (cd, cc, cw) = (t.col("depth")?, t.col(CRITERION)?, t.col(TRIED_WIDTH)?);
     let width = |row: &Vec<String>| row[cw].parse::<f64>().unwrap_or(f64::NAN);
     let common = depths
         .iter()
         .filter_map(|d| {
-            t.rows.iter().filter(|row| row[cd] == *d && row[cc] == "tried").max_by(|a, b| width(a).total_cmp(&width(b)))
+            t.rows.iter().filter(|row| row[cd] == *d && row[cc] == TRIED).max_by(|a, b| width(a).total_cmp(&width(b)))
         })
         .min_by(|a, b| width(a).total_cmp(&width(b)))
         .map(|row| row[cw].clone())
         .ok_or("min-width.csv has no width tried at every depth")?;
-    let limit = crate::measure::EXTRAPOLATION_LIMIT;
+    let limit = EXTRAPOLATION_LIMIT;
     // The first depth from which on every entry of `found` (one per depth) is 0.
     let none_from = |found: &[f64]| (0..depths.len()).find(|&i| found[i..].iter().all(|f| *f == 0.0));
     let (mut measured_both, mut growth_ok, mut direction) = (true, true, true);
@@ -317,29 +320,28 @@ fn min_width(r: &Path) -> Result<Claim, String> {
     let mut parts = Vec::new();
     for ds in t.values("dataset")? {
         let at = |a: &str, d: &str, c: &str, v: &str| {
-            t.get(&[("dataset", &ds), ("arch", a), ("depth", d), ("criterion", c), ("tried_width", "")], v)
+            t.get(&[("dataset", &ds), ("arch", a), ("depth", d), (CRITERION, c), (TRIED_WIDTH, "")], v)
         };
         let kc = |a: &str, d: &str| {
             t.get(
-                &[("dataset", &ds), ("arch", a), ("depth", d), ("criterion", "tried"), ("tried_width", &common)],
-                "kernel_change",
+                &[("dataset", &ds), ("arch", a), ("depth", d), (CRITERION, TRIED), (TRIED_WIDTH, &common)],
+                KERNEL_CHANGE,
             )
         };
         let b = |a: &str, c: &str, col: &str| {
-            fit.get_col(&[("dataset", &ds), ("arch", a), ("criterion", c), ("law", "power")], col).unwrap_or(f64::NAN)
+            fit.get_col(&[("dataset", &ds), ("arch", a), (CRITERION, c), ("law", "power")], col).unwrap_or(f64::NAN)
         };
         // Depths at which FC is lazy in no seed (measured, up to the cap).
-        let fc_found: Vec<f64> = depths.iter().map(|d| at("fc", d, loose, "found")).collect::<Result<_, _>>()?;
+        let fc_found: Vec<f64> = depths.iter().map(|d| at("fc", d, loose, FOUND)).collect::<Result<_, _>>()?;
         let fc_none: Vec<&String> = depths.iter().zip(&fc_found).filter(|(_, f)| **f == 0.0).map(|(d, _)| d).collect();
         fc_lazy_none_from = fc_lazy_none_from.max(none_from(&fc_found).unwrap_or(depths.len()));
-        let res_found: Vec<f64> = depths.iter().map(|d| at("resnet", d, loose, "found")).collect::<Result<_, _>>()?;
-        let res_w: Vec<f64> = depths.iter().map(|d| at("resnet", d, loose, "min_width")).collect::<Result<_, _>>()?;
-        let ext_w = |a: &str| -> Result<Vec<f64>, String> {
-            depths.iter().map(|d| at(a, d, &strict_ext, "min_width")).collect()
-        };
+        let res_found: Vec<f64> = depths.iter().map(|d| at("resnet", d, loose, FOUND)).collect::<Result<_, _>>()?;
+        let res_w: Vec<f64> = depths.iter().map(|d| at("resnet", d, loose, MIN_WIDTH)).collect::<Result<_, _>>()?;
+        let ext_w =
+            |a: &str| -> Result<Vec<f64>, String> { depths.iter().map(|d| at(a, d, &strict_ext, MIN_WIDTH)).collect() };
         let (res_ext, fc_ext) = (ext_w("resnet")?, ext_w("fc")?);
         let fc_ext_found: Vec<f64> =
-            depths.iter().map(|d| at("fc", d, &strict_ext, "found")).collect::<Result<_, _>>()?;
+            depths.iter().map(|d| at("fc", d, &strict_ext, FOUND)).collect::<Result<_, _>>()?;
         // The first depth from which on no FC seed has an extrapolated width (within the limit).
         let fc_ext_none = none_from(&fc_ext_found);
         measured_both &= !b("resnet", strict, "b").is_nan() && !b("fc", strict, "b").is_nan();
@@ -395,19 +397,20 @@ fn min_width(r: &Path) -> Result<Claim, String> {
 }
 
 fn rademacher(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::rademacher::{LAYER, MONTE_CARLO, TOTAL_AT_TRAINED_R, TRAINED_RADIUS};
     let t = Table::load(r, "rademacher")?;
     let (lo, hi) = (t.min_num("depth")?, t.max_num("depth")?);
     let mut parts = Vec::new();
     let mut ok = true;
     for ds in t.values("dataset")? {
         let v = |a: &str, d: &str, k: &str| {
-            t.get(&[("dataset", &ds), ("arch", a), ("depth", d), ("layer", "total-at-trained-R")], k)
+            t.get(&[("dataset", &ds), ("arch", a), ("depth", d), (LAYER, TOTAL_AT_TRAINED_R)], k)
         };
         let (r0, r1, f0, f1) = (
-            v("resnet", &lo, "monte_carlo")?,
-            v("resnet", &hi, "monte_carlo")?,
-            v("fc", &lo, "monte_carlo")?,
-            v("fc", &hi, "monte_carlo")?,
+            v("resnet", &lo, MONTE_CARLO)?,
+            v("resnet", &hi, MONTE_CARLO)?,
+            v("fc", &lo, MONTE_CARLO)?,
+            v("fc", &hi, MONTE_CARLO)?,
         );
         ok &= f1 > 2.0 * r1;
         parts.push(format!(
@@ -416,8 +419,8 @@ fn rademacher(r: &Path) -> Result<Claim, String> {
             g(r1),
             g(f0),
             g(f1),
-            g(v("resnet", &hi, "trained_radius")?),
-            g(v("fc", &hi, "trained_radius")?)
+            g(v("resnet", &hi, TRAINED_RADIUS)?),
+            g(v("fc", &hi, TRAINED_RADIUS)?)
         ));
     }
     Ok(claim(
@@ -433,13 +436,14 @@ fn rademacher(r: &Path) -> Result<Claim, String> {
 }
 
 fn ntk_complexity(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::ntk_complexity::{COMPLEXITY_INF, EMPIRICAL, KERNEL};
     let t = Table::load(r, "ntk-complexity")?;
     let (lo, hi) = (t.min_num("depth")?, t.max_num("depth")?);
     let mut parts = Vec::new();
     let mut res_lower = true;
     for ds in t.values("dataset")? {
         let v = |a: &str, d: &str| {
-            t.get(&[("dataset", &ds), ("arch", a), ("depth", d), ("kernel", "empirical")], "complexity_inf")
+            t.get(&[("dataset", &ds), ("arch", a), ("depth", d), (KERNEL, EMPIRICAL)], COMPLEXITY_INF)
         };
         res_lower &= v("resnet", &hi)? < v("fc", &hi)?;
         parts.push(format!(
@@ -460,22 +464,24 @@ fn ntk_complexity(r: &Path) -> Result<Claim, String> {
 }
 
 fn ntrf_bound(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::ntrf_bound::{BEST, RADIUS, bound_column};
     let t = Table::load(r, "ntrf-bound")?;
     let hi = t.max_num("depth")?;
+    let measured = bound_column("measured_rad");
     let mut parts = Vec::new();
     let (mut res_lower, mut any_below_one) = (true, false);
     for n in t.values("n_train")? {
-        let v = |a: &str, b: &str| t.get(&[("n_train", &n), ("arch", a), ("depth", &hi), ("radius", "best")], b);
-        let (rm, fm) = (v("resnet", "bound_measured_rad")?, v("fc", "bound_measured_rad")?);
+        let v = |a: &str, b: &str| t.get(&[("n_train", &n), ("arch", a), ("depth", &hi), (RADIUS, BEST)], b);
+        let (rm, fm) = (v("resnet", &measured)?, v("fc", &measured)?);
         res_lower &= rm < fm;
         any_below_one |= rm < 1.0 || fm < 1.0;
         parts.push(format!(
             "n = {n}: measured-Rademacher bound ResNet {}, FC {} (FC formula on FC {}, ResNet formula on ResNet {}, ResNet formula on FC {})",
             g(rm),
             g(fm),
-            g(v("fc", "bound_cg_fc_formula")?),
-            g(v("resnet", "bound_fcg_resnet_formula")?),
-            g(v("fc", "bound_fcg_resnet_formula")?)
+            g(v("fc", &bound_column("cg_fc_formula"))?),
+            g(v("resnet", &bound_column("fcg_resnet_formula"))?),
+            g(v("fc", &bound_column("fcg_resnet_formula"))?)
         ));
     }
     let verdict = if !any_below_one {
@@ -493,6 +499,7 @@ fn ntrf_bound(r: &Path) -> Result<Claim, String> {
 }
 
 fn generalization(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::generalization::{GENERALIZATION_GAP, TEST_ERROR};
     let t = Table::load(r, "generalization")?;
     let hi = t.max_num("depth")?;
     let mut parts = Vec::new();
@@ -500,7 +507,7 @@ fn generalization(r: &Path) -> Result<Claim, String> {
     for ds in t.values("dataset")? {
         for n in t.values("n_train")? {
             let v = |a: &str, b: &str| t.get(&[("dataset", &ds), ("n_train", &n), ("arch", a), ("depth", &hi)], b);
-            let (rg, fg) = (v("resnet", "generalization_gap")?, v("fc", "generalization_gap")?);
+            let (rg, fg) = (v("resnet", GENERALIZATION_GAP)?, v("fc", GENERALIZATION_GAP)?);
             total += 1;
             if rg < fg {
                 lower += 1;
@@ -509,8 +516,8 @@ fn generalization(r: &Path) -> Result<Claim, String> {
                 "{ds} n = {n}: gap {} vs {}, test error {} vs {}",
                 g(rg),
                 g(fg),
-                g(v("resnet", "test_error")?),
-                g(v("fc", "test_error")?)
+                g(v("resnet", TEST_ERROR)?),
+                g(v("fc", TEST_ERROR)?)
             ));
         }
     }
@@ -539,18 +546,19 @@ type ClaimBuilder = fn(&Path) -> Result<Claim, String>;
 /// Every claim's row, from the tables in `results`. A missing or malformed table is an error
 /// naming it.
 fn ntk_fluctuation(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::ntk_fluctuation::{CV_DIAG, MIN_WIDTH, MIN_WIDTH_COLUMN, STATISTIC};
     let t = Table::load(r, "ntk-fluctuation")?;
     let (l_lo, l_hi, m_lo) = (t.min_num("depth")?, t.max_num("depth")?, t.min_num("width")?);
-    let cv = |a: &str, l: &str| t.get(&[("arch", a), ("depth", l), ("width", &m_lo)], "cv_diag");
+    let cv = |a: &str, l: &str| t.get(&[("arch", a), ("depth", l), ("width", &m_lo)], CV_DIAG);
     let (fc_lo, fc_hi, res_lo, res_hi) =
         (cv("fc", &l_lo)?, cv("fc", &l_hi)?, cv("resnet", &l_lo)?, cv("resnet", &l_hi)?);
     // The training-free width at the largest depth (smallest m from which on CV <= 0.1).
-    let w = Table::load(r, "ntk-fluctuation-min-width")?;
-    let (ca, cd, cs, cw) = (w.col("arch")?, w.col("depth")?, w.col("statistic")?, w.col("min_width")?);
+    let w = Table::load(r, &format!("ntk-fluctuation-{MIN_WIDTH}"))?;
+    let (ca, cd, cs, cw) = (w.col("arch")?, w.col("depth")?, w.col(STATISTIC)?, w.col(MIN_WIDTH_COLUMN)?);
     let width_at = |a: &str| -> String {
         w.rows
             .iter()
-            .find(|row| row[ca] == a && row[cd] == l_hi && row[cs] == "cv_diag")
+            .find(|row| row[ca] == a && row[cd] == l_hi && row[cs] == CV_DIAG)
             .map(|row| if row[cw].is_empty() { "none in the grid".to_string() } else { row[cw].clone() })
             .unwrap_or_else(|| "n/a".into())
     };
@@ -589,16 +597,17 @@ fn ntk_fluctuation(r: &Path) -> Result<Claim, String> {
 }
 
 fn kernel_motion(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::kernel_motion::KERNEL_CHANGE;
     let t = Table::load(r, "kernel-motion")?;
     let (w_lo, w_hi, l_hi) = (t.min_num("width")?, t.max_num("width")?, t.max_num("depth")?);
     let mut shrinks = true;
     for arch in ["resnet", "fc"] {
         for depth in t.values("depth")? {
-            let k = |w: &str| t.get(&[("arch", arch), ("depth", &depth), ("width", w)], "kernel_change");
+            let k = |w: &str| t.get(&[("arch", arch), ("depth", &depth), ("width", w)], KERNEL_CHANGE);
             shrinks &= k(&w_hi)? < k(&w_lo)?;
         }
     }
-    let k = |a: &str, w: &str| t.get(&[("arch", a), ("depth", &l_hi), ("width", w)], "kernel_change");
+    let k = |a: &str, w: &str| t.get(&[("arch", a), ("depth", &l_hi), ("width", w)], KERNEL_CHANGE);
     let res_less = k("resnet", &w_hi)? < k("fc", &w_hi)?;
     Ok(claim(
         "NTK motion under GD (beyond the paper, lazy training)",
@@ -616,8 +625,11 @@ fn kernel_motion(r: &Path) -> Result<Claim, String> {
 }
 
 fn label_noise(r: &Path) -> Result<Claim, String> {
-    let t = Table::load(r, "label-noise-spearman")?;
-    let (ca, cd, cq, cs) = (t.col("arch")?, t.col("depth")?, t.col("quantity")?, t.col("spearman")?);
+    use crate::kinds::label_noise::{
+        ANALYTIC_COMPLEXITY, ARCH, BOUND_MEASURED_RAD, DEPTH, NTK_COMPLEXITY, QUANTITY, REACHED, RHO, SPEARMAN,
+    };
+    let t = Table::load(r, &format!("label-noise-{SPEARMAN}"))?;
+    let (ca, cd, cq, cs) = (t.col(ARCH)?, t.col(DEPTH)?, t.col(QUANTITY)?, t.col(RHO)?);
     let rho = |q: &str, pick: &dyn Fn(&Vec<String>) -> bool| -> Vec<f64> {
         t.rows.iter().filter(|row| row[cq] == q && pick(row)).map(|row| row[cs].parse().unwrap_or(f64::NAN)).collect()
     };
@@ -627,9 +639,9 @@ fn label_noise(r: &Path) -> Result<Claim, String> {
         let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         format!("{} to {}", g(lo), g(hi))
     };
-    let analytic = per_depth("analytic_sqrt_yKinvy_over_n");
-    let empirical = per_depth("ntk_sqrt_yKinvy_over_n");
-    let measured = per_depth("bound_measured_rad");
+    let analytic = per_depth(ANALYTIC_COMPLEXITY);
+    let empirical = per_depth(NTK_COMPLEXITY);
+    let measured = per_depth(BOUND_MEASURED_RAD);
     let pooled = |a: &str, q: &str| {
         rho(q, &|row: &Vec<String>| row[ca] == a && row[cd] == "all").first().copied().unwrap_or(f64::NAN)
     };
@@ -640,7 +652,7 @@ fn label_noise(r: &Path) -> Result<Claim, String> {
         .map(|a| -> Result<String, String> {
             let mut reached = Vec::new();
             for d in n.values("depth")? {
-                reached.push(n.get(&[("label_noise", "0.0"), ("arch", a), ("depth", &d)], "reached")?);
+                reached.push(n.get(&[("label_noise", "0.0"), ("arch", a), ("depth", &d)], REACHED)?);
             }
             Ok(format!("{a} {}/{}", reached.iter().filter(|v| **v >= 1.0).count(), reached.len()))
         })
@@ -655,8 +667,8 @@ fn label_noise(r: &Path) -> Result<Claim, String> {
             range(&analytic),
             range(&empirical),
             range(&measured),
-            g(pooled("resnet", "ntk_sqrt_yKinvy_over_n")),
-            g(pooled("fc", "ntk_sqrt_yKinvy_over_n")),
+            g(pooled("resnet", NTK_COMPLEXITY)),
+            g(pooled("fc", NTK_COMPLEXITY)),
             budget_hit.join(", ")
         ),
         verdict(ok),
@@ -664,6 +676,7 @@ fn label_noise(r: &Path) -> Result<Claim, String> {
 }
 
 fn theta_phase(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::theta_phase::{H_CHANGE, KERNEL_CHANGE, KERNEL_TEST_ERROR, OFFDIAG_SD};
     let t = Table::load(r, "theta-phase")?;
     let at = |branch: &'static str| {
         let t = &t;
@@ -672,14 +685,14 @@ fn theta_phase(r: &Path) -> Result<Claim, String> {
     let (v, w) = (at("one-layer"), at("two-layer"));
     // One-layer: degeneration at gamma = 0 by L = 256; a depth limit at theta = 1/L from L = 64
     // to 1024.
-    let degenerate = v("1", "256", "kernel_test_error")? >= 0.4
-        && v("1", "256", "offdiag_sd")? < 1e-3 * v("1/L", "256", "offdiag_sd")?;
-    let (k64, k1024) = (v("1/L", "64", "kernel_change")?, v("1/L", "1024", "kernel_change")?);
-    let (h64, h1024) = (v("1/L", "64", "h_change")?, v("1/L", "1024", "h_change")?);
+    let degenerate =
+        v("1", "256", KERNEL_TEST_ERROR)? >= 0.4 && v("1", "256", OFFDIAG_SD)? < 1e-3 * v("1/L", "256", OFFDIAG_SD)?;
+    let (k64, k1024) = (v("1/L", "64", KERNEL_CHANGE)?, v("1/L", "1024", KERNEL_CHANGE)?);
+    let (h64, h1024) = (v("1/L", "64", H_CHANGE)?, v("1/L", "1024", H_CHANGE)?);
     let limit = (k1024 - k64).abs() < 0.05 && k1024 > 0.1 && (h1024 - h64).abs() < 0.1 * h64;
     // Two-layer (centred): the depth limit moves to 1/sqrt(L), and 1/L makes depth inert.
-    let (s64, s1024) = (w("1/sqrt(L)", "64", "kernel_change")?, w("1/sqrt(L)", "1024", "kernel_change")?);
-    let (i64_, i1024) = (w("1/L", "64", "kernel_change")?, w("1/L", "1024", "kernel_change")?);
+    let (s64, s1024) = (w("1/sqrt(L)", "64", KERNEL_CHANGE)?, w("1/sqrt(L)", "1024", KERNEL_CHANGE)?);
+    let (i64_, i1024) = (w("1/L", "64", KERNEL_CHANGE)?, w("1/L", "1024", KERNEL_CHANGE)?);
     // (Its limit kernel is close to the depth-1 kernel, about 0.09 away at m = 128 on MNIST, so
     // "not inert" is judged against 1/L's, which keeps shrinking.)
     let centred = (s1024 - s64).abs() < 0.05 * s64 && s1024 > 0.05 && i1024 < i64_ && i1024 < 0.01 * s1024;
@@ -689,10 +702,10 @@ fn theta_phase(r: &Path) -> Result<Claim, String> {
         "theta = L^-gamma: small gamma degenerates as L grows (normalized kernel to a constant, kernel predictions to chance); the one-layer branch has its depth limit at theta = 1/L, the centred two-layer branch at 1/sqrt(L), where 1/L makes depth inert",
         format!(
             "one-layer, kernel-regression test error at L = 256: theta = 1 {}, L^-0.25 {}, 1/sqrt(L) {}, 1/L {}; theta = 1/L from L = 64 to 1024: ||K~_L - K~_1|| / ||K~_1|| {} to {}, ||h_L - h_1|| / ||h_1|| {} to {}. Two-layer, L = 64 to 1024: kernel change at 1/sqrt(L) {} to {}, at 1/L {} to {}; test error at L = 256, theta = 1: {}",
-            g(v("1", "256", "kernel_test_error")?),
-            g(v("L^-0.25", "256", "kernel_test_error")?),
-            g(v("1/sqrt(L)", "256", "kernel_test_error")?),
-            g(v("1/L", "256", "kernel_test_error")?),
+            g(v("1", "256", KERNEL_TEST_ERROR)?),
+            g(v("L^-0.25", "256", KERNEL_TEST_ERROR)?),
+            g(v("1/sqrt(L)", "256", KERNEL_TEST_ERROR)?),
+            g(v("1/L", "256", KERNEL_TEST_ERROR)?),
             g(k64),
             g(k1024),
             g(h64),
@@ -701,13 +714,14 @@ fn theta_phase(r: &Path) -> Result<Claim, String> {
             g(s1024),
             g(i64_),
             g(i1024),
-            g(w("1", "256", "kernel_test_error")?)
+            g(w("1", "256", KERNEL_TEST_ERROR)?)
         ),
         verdict(degenerate && limit && centred),
     ))
 }
 
 fn kernel_vs_net(r: &Path) -> Result<Claim, String> {
+    use crate::kinds::kernel_vs_net::{DISAGREE_TEST, KRR_TEST_ERROR, NET_TEST_ERROR, RMSE_TEST};
     let t = Table::load(r, "kernel-vs-net")?;
     let widths = t.sorted_nums("width")?;
     let (w_lo, w_hi, l_hi) = (&widths[0], &widths[widths.len() - 1], t.max_num("depth")?);
@@ -717,33 +731,33 @@ fn kernel_vs_net(r: &Path) -> Result<Claim, String> {
         let (mut xs, mut ys) = (Vec::new(), Vec::new());
         for w in &widths {
             xs.push(w.parse::<f64>().map_err(|e| e.to_string())?.ln());
-            ys.push(v(a, d, w, "rmse_test")?.ln());
+            ys.push(v(a, d, w, RMSE_TEST)?.ln());
         }
         Ok(crate::fit::linear_fit(&xs, &ys).map_or(f64::NAN, |(_, b)| b))
     };
     let mut falls = true;
     for a in ["resnet", "fc"] {
         for d in t.values("depth")? {
-            falls &= v(a, &d, w_hi, "rmse_test")? < v(a, &d, w_lo, "rmse_test")?;
+            falls &= v(a, &d, w_hi, RMSE_TEST)? < v(a, &d, w_lo, RMSE_TEST)?;
         }
     }
-    let res_closer = v("resnet", &l_hi, w_hi, "rmse_test")? < v("fc", &l_hi, w_hi, "rmse_test")?;
+    let res_closer = v("resnet", &l_hi, w_hi, RMSE_TEST)? < v("fc", &l_hi, w_hi, RMSE_TEST)?;
     Ok(claim(
         "Network vs its linearization (beyond the paper)",
         "kernel-vs-net",
         "after the same GD steps, the network's test outputs approach the linearized network's as m grows (slope about -1/2 or steeper); the ResNet's closer than FC's",
         format!(
             "at L = {l_hi}, m = {w_lo} to {w_hi}: RMS output difference ResNet {} to {} (log-log slope {}), FC {} to {} (slope {}); sign disagreement at m = {w_hi}: ResNet {}, FC {}; analytic-NTK kernel regression test error {} (ResNet) vs trained {}",
-            g(v("resnet", &l_hi, w_lo, "rmse_test")?),
-            g(v("resnet", &l_hi, w_hi, "rmse_test")?),
+            g(v("resnet", &l_hi, w_lo, RMSE_TEST)?),
+            g(v("resnet", &l_hi, w_hi, RMSE_TEST)?),
             g(slope("resnet", &l_hi)?),
-            g(v("fc", &l_hi, w_lo, "rmse_test")?),
-            g(v("fc", &l_hi, w_hi, "rmse_test")?),
+            g(v("fc", &l_hi, w_lo, RMSE_TEST)?),
+            g(v("fc", &l_hi, w_hi, RMSE_TEST)?),
             g(slope("fc", &l_hi)?),
-            g(v("resnet", &l_hi, w_hi, "disagree_test")?),
-            g(v("fc", &l_hi, w_hi, "disagree_test")?),
-            g(v("resnet", &l_hi, w_hi, "krr_test_error")?),
-            g(v("resnet", &l_hi, w_hi, "net_test_error")?)
+            g(v("resnet", &l_hi, w_hi, DISAGREE_TEST)?),
+            g(v("fc", &l_hi, w_hi, DISAGREE_TEST)?),
+            g(v("resnet", &l_hi, w_hi, KRR_TEST_ERROR)?),
+            g(v("resnet", &l_hi, w_hi, NET_TEST_ERROR)?)
         ),
         verdict(falls && res_closer),
     ))

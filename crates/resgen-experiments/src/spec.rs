@@ -1,7 +1,7 @@
 //! An experiment file, `experiments/<name>.toml`, and the cells of its sweep.
 //!
 //! ```toml
-//! kind = "forward-scale"             # which measurement (see [`Kind`])
+//! kind = "forward-scale"             # which measurement (see [`Kind`], crate::kinds)
 //! claim = "forward pass stays O(1) with theta = 1/L"
 //! seeds = [0, 1, 2]                  # every cell runs once per seed (model.seed = data.seed = seed)
 //!
@@ -32,52 +32,8 @@ use std::path::{Path, PathBuf};
 use resgen_train::{RunConfig, apply_override, fnv_hex};
 use serde::{Deserialize, Serialize};
 
-/// The measurement a sweep makes; one per theorem-level claim (docs/theory.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// `||h_l||` per layer and `|f(x)|` at initialization.
-    ForwardScale,
-    /// Per-layer `||grad_{W_l} f||_F / sqrt(m)` at initialization.
-    GradFeatures,
-    /// Losses, errors and distance from init per logged iteration of training.
-    GdDynamics,
-    /// `sqrt(m) ||W_l - W0_l||_F` per layer after training.
-    DistanceFromInit,
-    /// `eps_lin = max_i |f_W(x_i) - f_lin(x_i)|` after training.
-    Linearization,
-    /// The smallest width reaching a target training loss within K steps.
-    MinWidth,
-    /// Rademacher terms of the linearized ball, per layer and total.
-    Rademacher,
-    /// NTK lambda_min, `sqrt(y^T K^{-1} y / n)` and the Cao-Gu value, empirical and analytic.
-    NtkComplexity,
-    /// `eps_NTRF(R)` over R and the eps_NTRF bounds minimized over R.
-    NtrfBound,
-    /// Trained test error and gap beside every bound.
-    Generalization,
-    /// Relative fluctuation of the empirical NTK over initializations (beyond the paper).
-    NtkFluctuation,
-    /// How far the empirical NTK moves under GD to a target loss (beyond the paper).
-    KernelMotion,
-    /// Generalization's measurements under training-label noise, with the analytic NTK
-    /// complexity and the steps to the target loss (beyond the paper).
-    LabelNoise,
-    /// The residual-scaling phase diagram theta = L^-gamma: depth dynamics, analytic kernel
-    /// degeneration, kernel regression and trained test error (beyond the paper).
-    ThetaPhase,
-    /// The trained network against the linearized network (empirical NTK at W0, GD in
-    /// function space) and analytic-NTK kernel regression, at the same iteration (beyond the
-    /// paper).
-    KernelVsNet,
-}
-
-impl Kind {
-    /// The kebab-case name, as written in experiment files.
-    pub fn name(self) -> String {
-        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-    }
-}
+use crate::ExperimentError;
+pub use crate::kinds::Kind;
 
 /// One profile: fields fixed for it and the grid it sweeps.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -215,49 +171,52 @@ pub fn column_name(key: &str) -> String {
 
 impl Experiment {
     /// Reads `experiments/<name>.toml` (or any path); errors name the file and the key.
-    pub fn load(path: &Path) -> Result<Experiment, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| format!("{}: {e}", path.display()))?;
-        let mut exp: Experiment = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| format!("{}: key `{}`: {}", path.display(), e.path(), e.inner()))?;
+    pub fn load(path: &Path) -> Result<Experiment, ExperimentError> {
+        let file = |message: String| ExperimentError::File { path: path.to_path_buf(), message };
+        let text = std::fs::read_to_string(path).map_err(|e| file(e.to_string()))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| file(e.to_string()))?;
+        let mut exp: Experiment = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            ExperimentError::Key { path: path.to_path_buf(), key: e.path().to_string(), message: e.inner().to_string() }
+        })?;
         exp.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         exp.path = path.to_path_buf();
         if exp.seeds.is_empty() {
-            return Err(format!("{}: key `seeds`: give at least one seed", path.display()));
+            return Err(ExperimentError::Key {
+                path: path.to_path_buf(),
+                key: "seeds".into(),
+                message: "give at least one seed".into(),
+            });
         }
         Ok(exp)
     }
 
     /// Finds an experiment by name in `dir` (`experiments/`), or reads a path.
-    pub fn find(name_or_path: &str, dir: &Path) -> Result<Experiment, String> {
+    pub fn find(name_or_path: &str, dir: &Path) -> Result<Experiment, ExperimentError> {
         let p = Path::new(name_or_path);
         if p.extension().is_some_and(|e| e == "toml") {
             return Self::load(p);
         }
         let path = dir.join(format!("{name_or_path}.toml"));
         if !path.exists() {
-            let mut names = list(dir).unwrap_or_default();
-            names.sort();
-            return Err(format!(
-                "no experiment '{name_or_path}' ({} not found); known: {}",
-                path.display(),
-                names.join(", ")
-            ));
+            let mut known = list(dir).unwrap_or_default();
+            known.sort();
+            return Err(ExperimentError::NotFound { name: name_or_path.to_string(), path, known });
         }
         Self::load(&path)
     }
 
     /// The profile, or an error listing the ones the file has.
-    pub fn profile(&self, name: &str) -> Result<&Profile, String> {
-        self.profiles.get(name).ok_or_else(|| {
-            let known: Vec<&str> = self.profiles.keys().map(|s| s.as_str()).collect();
-            format!("{}: no profile '{name}' (it has: {})", self.path.display(), known.join(", "))
+    pub fn profile(&self, name: &str) -> Result<&Profile, ExperimentError> {
+        self.profiles.get(name).ok_or_else(|| ExperimentError::NoProfile {
+            path: self.path.clone(),
+            name: name.to_string(),
+            known: self.profiles.keys().cloned().collect(),
         })
     }
 
     /// Every cell of a profile's sweep, in a fixed order: the grid (keys in file order of the
     /// sorted map, last key fastest), then seeds. Invalid configs are errors naming the cell.
-    pub fn cells(&self, profile: &str) -> Result<Vec<Cell>, String> {
+    pub fn cells(&self, profile: &str) -> Result<Vec<Cell>, ExperimentError> {
         let prof = self.profile(profile)?;
         let origin = format!("{} [profiles.{profile}]", self.path.display());
         let mut params = self.params.clone();
@@ -270,11 +229,9 @@ impl Experiment {
             for &seed in &seeds {
                 let coords: Vec<(String, String)> =
                     point.iter().map(|(k, v)| (column_name(k), value_text(v))).collect();
-                let config = self.cell_config(prof, &point, seed, &origin).map_err(|e| {
-                    format!(
-                        "{e} (cell {})",
-                        coords.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
-                    )
+                let config = self.cell_config(prof, &point, seed, &origin).map_err(|e| ExperimentError::Cell {
+                    cell: coords.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
+                    error: Box::new(e),
                 })?;
                 let hash = fnv_hex(&format!(
                     "{CELL_SCHEMA}\nkind = {}\n[params]\n{}\n{}",
@@ -306,10 +263,11 @@ impl Experiment {
         point: &[(String, toml::Value)],
         seed: u64,
         origin: &str,
-    ) -> Result<RunConfig, String> {
+    ) -> Result<RunConfig, ExperimentError> {
+        let in_profile = |message: String| ExperimentError::Profile { origin: origin.to_string(), message };
         let mut table = self.base.clone();
-        let mut set = |key: &str, v: &toml::Value| -> Result<(), String> {
-            apply_override(&mut table, &format!("{key}={}", toml_literal(v))).map_err(|e| format!("{origin}: {e}"))
+        let mut set = |key: &str, v: &toml::Value| -> Result<(), ExperimentError> {
+            apply_override(&mut table, &format!("{key}={}", toml_literal(v))).map_err(|e| in_profile(e.to_string()))
         };
         for (k, v) in &prof.set {
             set(k, v)?;
@@ -318,7 +276,7 @@ impl Experiment {
             if k == "dataset" {
                 let name = value_text(v);
                 let data = self.datasets.get(&name).ok_or_else(|| {
-                    format!("{origin}: grid value dataset = \"{name}\" has no [datasets.{name}] table")
+                    in_profile(format!("grid value dataset = \"{name}\" has no [datasets.{name}] table"))
                 })?;
                 for (dk, dv) in data {
                     set(&format!("data.{dk}"), dv)?;
@@ -329,8 +287,9 @@ impl Experiment {
         }
         set("model.seed", &toml::Value::Integer(seed as i64))?;
         set("data.seed", &toml::Value::Integer(seed as i64))?;
-        let text = toml::to_string(&table).map_err(|e| format!("{origin}: {e}"))?;
-        let mut config = RunConfig::from_toml_str(&text, origin, &[]).map_err(|e| e.to_string())?;
+        let text = toml::to_string(&table).map_err(|e| in_profile(e.to_string()))?;
+        let mut config =
+            RunConfig::from_toml_str(&text, origin, &[]).map_err(|e| ExperimentError::Config(Box::new(e)))?;
         if config.model.arch == resgen_models::Arch::Fc {
             config.model.theta = Default::default();
             config.model.residual_variance = Default::default();
@@ -351,15 +310,16 @@ fn toml_literal(v: &toml::Value) -> String {
 /// The experiment names (file stems) in a folder: the TOML files with a top-level `kind`
 /// (plain run configs live beside them). An experiment file that does not load is an error
 /// naming it, so a typo never silently drops an experiment from `all`.
-pub fn list(dir: &Path) -> Result<Vec<String>, String> {
+pub fn list(dir: &Path) -> Result<Vec<String>, ExperimentError> {
+    let file = |path: &Path, message: String| ExperimentError::File { path: path.to_path_buf(), message };
     let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
-        let p = e.map_err(|e| e.to_string())?.path();
+    for e in std::fs::read_dir(dir).map_err(|e| file(dir, e.to_string()))? {
+        let p = e.map_err(ExperimentError::Io)?.path();
         if p.extension().is_none_or(|x| x != "toml") {
             continue;
         }
-        let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| format!("{}: {e}", p.display()))?;
+        let text = std::fs::read_to_string(&p).map_err(|e| file(&p, e.to_string()))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| file(&p, e.to_string()))?;
         if table.contains_key("kind") {
             Experiment::load(&p)?;
             out.push(p.file_stem().unwrap().to_string_lossy().into_owned());
@@ -376,8 +336,8 @@ pub fn shard(cells: Vec<Cell>, k: usize, n: usize) -> Vec<Cell> {
 }
 
 /// Parses `k/N` (1 <= k <= N).
-pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
-    let bad = || format!("--shard '{s}': expected k/N with 1 <= k <= N, e.g. 2/8");
+pub fn parse_shard(s: &str) -> Result<(usize, usize), ExperimentError> {
+    let bad = || ExperimentError::Shard(s.to_string());
     let (a, b) = s.split_once('/').ok_or_else(bad)?;
     let (k, n): (usize, usize) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
     if n == 0 || k == 0 || k > n {
@@ -387,11 +347,14 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
 }
 
 /// A profile's grid points: the cartesian product of its grid's values, in key order.
-fn grid_points(prof: &Profile, origin: &str) -> Result<Vec<Vec<(String, toml::Value)>>, String> {
+fn grid_points(prof: &Profile, origin: &str) -> Result<Vec<Vec<(String, toml::Value)>>, ExperimentError> {
     let mut points: Vec<Vec<(String, toml::Value)>> = vec![vec![]];
     for (k, vals) in &prof.grid {
         if vals.is_empty() {
-            return Err(format!("{origin}: grid key `{k}` has no values"));
+            return Err(ExperimentError::Profile {
+                origin: origin.to_string(),
+                message: format!("grid key `{k}` has no values"),
+            });
         }
         points = points
             .into_iter()

@@ -20,7 +20,7 @@ use resgen_models::BackendKind;
 use resgen_train::output::{io_err, write_atomic, write_atomic_new};
 use serde::{Deserialize, Serialize};
 
-use crate::measure::measure;
+use crate::kinds::Context;
 use crate::provenance::Provenance;
 use crate::record::Record;
 use crate::spec::{Cell, Experiment};
@@ -247,8 +247,10 @@ fn run_cell(
             .map_err(io_err(&p))?;
     }
     let t = Instant::now();
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| measure(cell, opts.backend, &dir)))
-        .unwrap_or_else(|p| Err(format!("panicked: {}", resgen_models::panic_message(&*p, "unknown panic"))));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        cell.kind.measure(cell, &Context::new(opts.backend, &dir))
+    }))
+    .unwrap_or_else(|p| Err(format!("panicked: {}", resgen_models::panic_message(&*p, "unknown panic"))));
     let err_path = dir.join("error.txt");
     match outcome {
         Ok(rows) => {

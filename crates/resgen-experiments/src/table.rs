@@ -22,10 +22,12 @@ use std::path::{Path, PathBuf};
 
 use resgen_train::output::{csv_text, io_err, write_atomic};
 
+pub use crate::fit::{ranks, spearman, spearman_table};
+use crate::kinds::Summary;
 pub use crate::num::{fmt, mean_sd};
 use crate::provenance::Provenance;
-use crate::record::Record;
-use crate::spec::{Cell, Experiment, Kind};
+use crate::record::{RawRecord, Record};
+use crate::spec::{Cell, Experiment};
 use crate::sweep::read_result;
 
 /// How to merge.
@@ -38,9 +40,6 @@ pub struct MergeOptions {
 
 /// A table row's key columns and values.
 type GroupKey = Vec<(String, String)>;
-
-/// One cell's record: its row's key columns, the seed, and its values.
-type RawRecord = (GroupKey, u64, Vec<(String, Option<f64>)>);
 
 /// What a merge found.
 #[derive(Clone, Debug, Default)]
@@ -292,8 +291,8 @@ impl Grouped {
     }
 }
 
-/// The tables some kinds derive from a complete table: min-width's fits, ntk-fluctuation's
-/// widths, label-noise's rank correlations.
+/// The table the experiment's kind derives from its complete table, if any (min-width's fits,
+/// ntk-fluctuation's widths, label-noise's rank correlations), as `<name>-<suffix>.csv`.
 fn write_derived(
     exp: &Experiment,
     path: &Path,
@@ -301,182 +300,12 @@ fn write_derived(
     raw: &[RawRecord],
     report: &mut MergeReport,
 ) -> Result<(), String> {
-    let derived = match exp.kind {
-        Kind::MinWidth => vec![("fit", crate::fit::growth_fits(header, rows, raw)?)],
-        Kind::NtkFluctuation => vec![
-            ("min-width", fluctuation_widths(header, rows, FLUCTUATION_CV)?),
-            ("depth-exponent", fluctuation_exponents_table(raw)),
-        ],
-        Kind::LabelNoise => vec![("spearman", spearman_table(header, rows, "test_error_mean", &["arch", "depth"])?)],
-        Kind::KernelMotion => vec![("depth-exponent", kernel_motion_exponents(raw))],
-        _ => vec![],
-    };
-    for (suffix, text) in derived {
+    for (suffix, text) in exp.kind.derived(&Summary { header, rows, raw })? {
         let p = path.with_file_name(format!("{}-{suffix}.csv", exp.name));
         write_atomic(&p, text.as_bytes()).map_err(io_err(&p))?;
         report.written.push(p);
     }
     Ok(())
-}
-
-/// ntk-fluctuation's depth exponents (`<name>-depth-exponent.csv`): per network, the fits of
-/// [`crate::stats::fluctuation_exponents`] to every cell's squared coefficient of variation of
-/// `K(x, x)`, the seeds (data draws) as the bootstrap's clusters.
-fn fluctuation_exponents_table(raw: &[RawRecord]) -> String {
-    let key = |k: &GroupKey, name: &str| k.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.parse::<f64>().ok());
-    let mut nets: Vec<crate::stats::Fluctuation> = Vec::new();
-    for (k, seed, vals) in raw {
-        let Some(arch) = k.iter().find(|(n, _)| n == "arch").map(|(_, v)| v.as_str()) else { continue };
-        let cv = vals.iter().find(|(n, _)| n == "cv_diag").and_then(|(_, v)| *v);
-        let (Some(depth), Some(width), Some(cv)) = (key(k, "depth"), key(k, "width"), cv) else { continue };
-        let obs = crate::stats::Obs { cluster: *seed, depth, width, y: cv * cv };
-        match nets.iter_mut().find(|n| n.arch == arch) {
-            Some(n) => n.obs.push(obs),
-            None => nets.push(crate::stats::Fluctuation { arch, obs: vec![obs] }),
-        }
-    }
-    let (header, rows) = crate::stats::fluctuation_exponents(&nets);
-    csv_text(&header, &rows)
-}
-
-/// kernel-motion's trained depth exponent (`<name>-depth-exponent.csv`): per network, the fit of
-/// [`crate::stats::trained_exponents`] to every cell's kernel change at the target loss, the
-/// seeds as the bootstrap's clusters, censored cells counted.
-fn kernel_motion_exponents(raw: &[RawRecord]) -> String {
-    let key = |k: &GroupKey, name: &str| k.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.parse::<f64>().ok());
-    let val = |vals: &[(String, Option<f64>)], name: &str| vals.iter().find(|(n, _)| n == name).and_then(|(_, v)| *v);
-    let mut nets: Vec<(&str, Vec<crate::stats::Trained>)> = Vec::new();
-    for (k, seed, vals) in raw {
-        let Some(arch) = k.iter().find(|(n, _)| n == "arch").map(|(_, v)| v.as_str()) else { continue };
-        let (Some(depth), Some(width)) = (key(k, "depth"), key(k, "width")) else { continue };
-        // A cell without a kernel change (a failed measurement) is censored too.
-        let kc = val(vals, "kernel_change").unwrap_or(f64::NAN);
-        let reached = val(vals, "reached") == Some(1.0) && kc.is_finite();
-        let cell = crate::stats::Trained { obs: crate::stats::Obs { cluster: *seed, depth, width, y: kc }, reached };
-        match nets.iter_mut().find(|(a, _)| *a == arch) {
-            Some((_, v)) => v.push(cell),
-            None => nets.push((arch, vec![cell])),
-        }
-    }
-    let (header, rows) = crate::stats::trained_exponents(&nets);
-    csv_text(&header, &rows)
-}
-
-/// The coefficient of variation below which ntk-fluctuation's training-free width counts the
-/// kernel as deterministic.
-pub const FLUCTUATION_CV: f64 = 0.1;
-
-/// ntk-fluctuation's training-free minimum width: per network, depth and statistic, the
-/// smallest width of the grid from which on (that width and every larger one) the mean
-/// coefficient of variation is at most `threshold`; empty where no width qualifies.
-pub fn fluctuation_widths(header: &[String], rows: &[Vec<String>], threshold: f64) -> Result<String, String> {
-    let col = |name: &str| header.iter().position(|h| h == name).ok_or_else(|| format!("no column {name}"));
-    let seeds = col("seeds")?;
-    let width = col("width")?;
-    let group_cols: Vec<usize> = (0..seeds).filter(|&c| c != width && header[c] != "l_over_m").collect();
-    let mut groups: Vec<(Vec<String>, Vec<&Vec<String>>)> = Vec::new();
-    for r in rows {
-        let g: Vec<String> = group_cols.iter().map(|&c| r[c].clone()).collect();
-        match groups.iter_mut().find(|(k, _)| *k == g) {
-            Some((_, v)) => v.push(r),
-            None => groups.push((g, vec![r])),
-        }
-    }
-    let mut out_header: Vec<String> = group_cols.iter().map(|&c| header[c].clone()).collect();
-    out_header.extend(["statistic", "threshold", "min_width", "max_width_tried"].iter().map(|s| s.to_string()));
-    let mut out = Vec::new();
-    for (g, mut rs) in groups {
-        let w = |r: &Vec<String>| r[width].parse::<f64>().unwrap_or(f64::NAN);
-        rs.sort_by(|a, b| w(a).total_cmp(&w(b)));
-        for stat in ["cv_diag", "cv_offdiag", "cv_yky"] {
-            let c = col(&format!("{stat}_mean"))?;
-            let ok: Vec<bool> = rs.iter().map(|r| r[c].parse::<f64>().is_ok_and(|v| v <= threshold)).collect();
-            // The first index from which every width qualifies.
-            let first = (0..rs.len()).find(|&i| ok[i..].iter().all(|&b| b));
-            let mut row = g.clone();
-            row.push(stat.into());
-            row.push(fmt(threshold));
-            row.push(first.map(|i| rs[i][width].clone()).unwrap_or_default());
-            row.push(rs.last().map(|r| r[width].clone()).unwrap_or_default());
-            out.push(row);
-        }
-    }
-    Ok(csv_text(&out_header, &out))
-}
-
-/// Ranks (1-based) of values, ties sharing their mean rank.
-pub fn ranks(v: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..v.len()).collect();
-    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-    let mut r = vec![0.0; v.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
-            j += 1;
-        }
-        let mean_rank = (i + j) as f64 / 2.0 + 1.0;
-        for k in i..=j {
-            r[idx[k]] = mean_rank;
-        }
-        i = j + 1;
-    }
-    r
-}
-
-/// Spearman's rank correlation (the Pearson correlation of the ranks, ties averaged); `None`
-/// with fewer than 3 pairs or a constant side.
-pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
-    if x.len() < 3 || x.len() != y.len() {
-        return None;
-    }
-    let (rx, ry) = (ranks(x), ranks(y));
-    let n = rx.len() as f64;
-    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
-    let sxy: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let sxx: f64 = rx.iter().map(|a| (a - mx).powi(2)).sum();
-    let syy: f64 = ry.iter().map(|b| (b - my).powi(2)).sum();
-    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
-}
-
-/// Spearman correlations of every `<value>_mean` column with `target` over the table's rows:
-/// per value of `by[0]` (all rows of that value) and per combination of all of `by`. Columns:
-/// the `by` columns (`all` where pooled), `quantity`, `spearman`, `points`.
-pub fn spearman_table(header: &[String], rows: &[Vec<String>], target: &str, by: &[&str]) -> Result<String, String> {
-    let col = |name: &str| header.iter().position(|h| h == name).ok_or_else(|| format!("no column {name}"));
-    let t = col(target)?;
-    let by_cols: Vec<usize> = by.iter().map(|b| col(b)).collect::<Result<_, _>>()?;
-    let quantities: Vec<usize> = (0..header.len()).filter(|&c| c != t && header[c].ends_with("_mean")).collect();
-    // Groups: each value of the first `by` column pooled, then each full combination.
-    let mut groups: Vec<Vec<String>> = Vec::new();
-    for r in rows {
-        let mut pooled = vec![r[by_cols[0]].clone()];
-        pooled.extend(std::iter::repeat_n("all".to_string(), by_cols.len() - 1));
-        let full: Vec<String> = by_cols.iter().map(|&c| r[c].clone()).collect();
-        for g in [pooled, full] {
-            if !groups.contains(&g) {
-                groups.push(g);
-            }
-        }
-    }
-    let mut out_header: Vec<String> = by.iter().map(|s| s.to_string()).collect();
-    out_header.extend(["quantity", "spearman", "points"].iter().map(|s| s.to_string()));
-    let mut out = Vec::new();
-    for g in &groups {
-        let members: Vec<&Vec<String>> =
-            rows.iter().filter(|r| by_cols.iter().zip(g).all(|(&c, v)| v == "all" || r[c] == *v)).collect();
-        for &q in &quantities {
-            let pairs: Vec<(f64, f64)> =
-                members.iter().filter_map(|r| Some((r[q].parse::<f64>().ok()?, r[t].parse::<f64>().ok()?))).collect();
-            let (x, y): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
-            let mut row = g.clone();
-            row.push(header[q].trim_end_matches("_mean").to_string());
-            row.push(spearman(&x, &y).map(fmt).unwrap_or_default());
-            row.push(pairs.len().to_string());
-            out.push(row);
-        }
-    }
-    Ok(csv_text(&out_header, &out))
 }
 
 /// A group's values of the key columns, in column order (empty where it has none).

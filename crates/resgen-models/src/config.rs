@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ModelError;
+
 /// Which network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -89,28 +91,29 @@ impl Default for Theta {
 
 impl Theta {
     /// The value of theta at depth `l` (number of hidden layers), or why the text is invalid.
-    pub fn value(&self, depth: usize) -> Result<f64, String> {
+    pub fn value(&self, depth: usize) -> Result<f64, ModelError> {
         let s: String = self.0.chars().filter(|c| !c.is_whitespace()).collect();
         let l = depth as f64;
-        let num = |t: &str| -> Result<f64, String> {
+        let num = |t: &str| -> Result<f64, ModelError> {
             if t.is_empty() {
                 return Ok(1.0);
             }
-            t.parse::<f64>().map_err(|_| format!("'{}' is not a number", t))
+            t.parse::<f64>().map_err(|_| ModelError::NotANumber(t.to_string()))
         };
         let v = if let Some(g) = s.strip_prefix("L^-") {
-            l.powf(-g.parse::<f64>().map_err(|_| format!("'{}': the exponent '{g}' is not a number", self.0))?)
+            l.powf(
+                -g.parse::<f64>()
+                    .map_err(|_| ModelError::Exponent { text: self.0.clone(), exponent: g.to_string() })?,
+            )
         } else if let Some(c) = s.strip_suffix("/sqrt(L)") {
             num(c)? / l.sqrt()
         } else if let Some(c) = s.strip_suffix("/L") {
             num(c)? / l
         } else {
-            s.parse::<f64>().map_err(|_| {
-                format!("'{}': expected \"1/L\", \"c/L\", \"1/sqrt(L)\", \"c/sqrt(L)\", \"L^-g\" or a number", self.0)
-            })?
+            s.parse::<f64>().map_err(|_| ModelError::ThetaForm(self.0.clone()))?
         };
         if !(v.is_finite() && v >= 0.0) {
-            return Err(format!("'{}' gives theta = {v}; it must be finite and >= 0", self.0));
+            return Err(ModelError::ThetaValue { text: self.0.clone(), value: v });
         }
         Ok(v)
     }
@@ -160,14 +163,14 @@ impl Default for ModelConfig {
 
 impl ModelConfig {
     /// Checks every field; the error names it as `model.<field>`.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ModelError> {
         if self.width == 0 {
-            return Err("model.width: must be at least 1".into());
+            return Err(ModelError::ZeroWidth);
         }
         if self.depth == 0 {
-            return Err("model.depth: must be at least 1 hidden layer".into());
+            return Err(ModelError::ZeroDepth);
         }
-        self.theta.value(self.depth).map_err(|e| format!("model.theta: {e}"))?;
+        self.theta.value(self.depth).map_err(|e| ModelError::Theta(Box::new(e)))?;
         Ok(())
     }
 

@@ -13,7 +13,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use burn::module::{Module, Param};
 use burn::tensor::Tensor;
 
-use crate::{Net, Precision, to_host};
+use crate::{ModelError, Net, Precision, to_host};
 
 /// The weights as a Burn module, so Burn's own file format can store them.
 #[derive(Module, Debug)]
@@ -21,17 +21,21 @@ struct Weights {
     layers: Vec<Param<Tensor<2>>>,
 }
 
+fn file_error(path: &Path, message: String) -> ModelError {
+    ModelError::File { path: path.to_path_buf(), message }
+}
+
 /// Saves the weights in Burn's burnpack format (`Module::save_file`).
-pub fn save_burnpack(net: &Net, path: &Path) -> Result<(), String> {
+pub fn save_burnpack(net: &Net, path: &Path) -> Result<(), ModelError> {
     let module = Weights { layers: net.weights.iter().map(|w| Param::from_tensor(w.clone())).collect() };
-    module.save_file(path).map_err(|e| format!("{}: cannot save burnpack: {e:?}", path.display()))
+    module.save_file(path).map_err(|e| file_error(path, format!("cannot save burnpack: {e:?}")))
 }
 
 /// Reads weights saved by [`save_burnpack`] into a network of `template`'s configuration and
 /// shapes (its own weights are replaced); a file whose tensors do not fit is an error naming it.
-pub fn load_burnpack(template: &Net, path: &Path) -> Result<Net, String> {
+pub fn load_burnpack(template: &Net, path: &Path) -> Result<Net, ModelError> {
     let module = Weights { layers: template.weights.iter().map(|w| Param::from_tensor(w.clone())).collect() };
-    let loaded = module.try_load_file(path).map_err(|e| format!("{}: cannot load burnpack: {e:?}", path.display()))?;
+    let loaded = module.try_load_file(path).map_err(|e| file_error(path, format!("cannot load burnpack: {e:?}")))?;
     let mut net = template.clone();
     net.weights = loaded.layers.into_iter().map(|p| p.val()).collect();
     Ok(net)
@@ -78,8 +82,8 @@ pub type NamedTensor = (String, Vec<usize>, Vec<f64>);
 
 /// Reads a safetensors file written by [`save_safetensors`]: `(name, shape, values)` per tensor,
 /// in the order of the names `W1, W2, ..., W{L+1}`, then `V2, ..., VL` (two-layer branches).
-pub fn load_safetensors(path: &Path) -> Result<Vec<NamedTensor>, String> {
-    let err = |m: String| format!("{}: {m}", path.display());
+pub fn load_safetensors(path: &Path) -> Result<Vec<NamedTensor>, ModelError> {
+    let err = |m: String| file_error(path, m);
     let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
     let file = SafeTensors::deserialize(&bytes).map_err(|e| err(format!("not a safetensors file: {e}")))?;
     let mut out = Vec::new();

@@ -14,6 +14,7 @@
 
 pub mod backend;
 mod config;
+mod error;
 mod export;
 mod net;
 
@@ -24,6 +25,7 @@ pub use backend::{
 pub use burn::tensor::activation::relu;
 pub use burn::tensor::{Device, Tensor};
 pub use config::{Arch, BRANCH_OUT_VARIANCE, Branch, ModelConfig, ResidualVariance, Theta};
+pub use error::ModelError;
 pub use export::{NamedTensor, load_burnpack, load_safetensors, save_burnpack, save_safetensors};
 pub use net::{Backprop, Forward, Net, logistic_loss_mean};
 

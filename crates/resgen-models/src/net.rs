@@ -5,7 +5,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::config::{Arch, BRANCH_OUT_VARIANCE, ModelConfig, ResidualVariance};
-use crate::{Precision, to_host};
+use crate::{ModelError, Precision, to_host};
 
 /// The output of a forward pass that keeps the hidden states.
 pub struct Forward {
@@ -126,7 +126,7 @@ impl Net {
     }
 
     /// A network at its Gaussian initialization `W0`.
-    pub fn init(cfg: &ModelConfig, d: usize, precision: Precision, device: &Device) -> Result<Net, String> {
+    pub fn init(cfg: &ModelConfig, d: usize, precision: Precision, device: &Device) -> Result<Net, ModelError> {
         cfg.validate()?;
         let host = Self::init_host(cfg, d);
         Ok(Self::from_host(cfg, d, &host, precision, device))

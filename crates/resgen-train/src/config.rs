@@ -162,7 +162,7 @@ impl RunConfig {
     /// Checks ranges across all tables; errors name the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.data.validate().map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        self.model.validate().map_err(ConfigError::Invalid)?;
+        self.model.validate().map_err(|e| ConfigError::Invalid(e.to_string()))?;
         let t = &self.train;
         let bad = |k: &str, m: String| Err(ConfigError::Invalid(format!("train.{k}: {m}")));
         if !(t.nu.is_finite() && t.nu > 0.0) {

@@ -137,7 +137,7 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], lines: NtkLines, fmt: Format)
     fmt.header(&["kernel", "arch", "shape", "seconds", "peak_mib", "detail"]);
     for &arch in archs.iter().filter(|_| lines.empirical) {
         let cfg = ModelConfig { arch, width: m, depth: l, ..Default::default() };
-        let net = Net::init(&cfg, d, Precision::F64, &device).map_err(anyhow::Error::msg)?;
+        let net = Net::init(&cfg, d, Precision::F64, &device)?;
         // Best of three (the first call also pays for first-touch allocations).
         reset_peak_rss();
         let mut fast = f64::INFINITY;
@@ -168,10 +168,10 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], lines: NtkLines, fmt: Format)
         // eps_NTRF over the 20-radius grid of `resgen bounds`, warm-started, on these kernels.
         let f0 = net.predict(net.upload(&split.train.x, n, d));
         let problem = ntrf::NtrfProblem { per_layer: &k.per_layer, f0: &f0, y: &split.train.y, width: m };
-        let radii = resgen_bounds::report::radius_grid();
+        let radii = resgen_bounds::defaults::radius_grid();
         reset_peak_rss();
         let t3 = Instant::now();
-        let sols = ntrf::solve_grid(problem, &radii, resgen_bounds::report::SOLVER_LIMITS);
+        let sols = ntrf::solve_grid(problem, &radii, resgen_bounds::defaults::SOLVER_LIMITS);
         let secs = t3.elapsed().as_secs_f64();
         let iters: usize = sols.iter().map(|s| s.iterations).sum();
         if std::env::var_os("RESGEN_BENCH_VERBOSE").is_some() {
@@ -227,7 +227,7 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], lines: NtkLines, fmt: Format)
         let split = resgen_data::load(&data)?;
         for &arch in archs {
             let cfg = ModelConfig { arch, width: m, depth: l, ..Default::default() };
-            let net = Net::init(&cfg, d, Precision::F64, &device).map_err(anyhow::Error::msg)?;
+            let net = Net::init(&cfg, d, Precision::F64, &device)?;
             reset_peak_rss();
             let t0 = Instant::now();
             let k = resgen_bounds::ntk::empirical_ntk_total(&net, &split.train.x, big);
@@ -264,7 +264,7 @@ fn bench_new_paths(
     let shape = format!("{n}/{m}/{l}/{d}");
     if archs.contains(&Arch::Resnet) {
         let cfg = ModelConfig { width: m, depth: l, branch: resgen_models::Branch::TwoLayer, ..Default::default() };
-        let net = Net::init(&cfg, d, Precision::F64, device).map_err(anyhow::Error::msg)?;
+        let net = Net::init(&cfg, d, Precision::F64, device)?;
         reset_peak_rss();
         let t0 = Instant::now();
         let k = empirical_ntk(&net, &split.train.x, n);
@@ -307,7 +307,7 @@ fn bench_new_paths(
             let cfg = ModelConfig { arch, depth: l2, branch, ..Default::default() };
             reset_peak_rss();
             let t2 = Instant::now();
-            let a = resgen_bounds::analytic::ntk(&cfg, &split.train.x, n2, 784).map_err(anyhow::Error::msg)?;
+            let a = resgen_bounds::analytic::ntk(&cfg, &split.train.x, n2, 784)?;
             let secs = t2.elapsed().as_secs_f64();
             assert!(a.trace().is_finite());
             let label = if cfg.two_layer() { "analytic NTK, two-layer branch" } else { "analytic NTK" };
@@ -501,7 +501,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         for &arch in &archs {
             reset_peak_rss();
             let cfg = ModelConfig { arch, width: m, depth: l, ..Default::default() };
-            let mut net = Net::init(&cfg, d, precision, &device).map_err(anyhow::Error::msg)?;
+            let mut net = Net::init(&cfg, d, precision, &device)?;
             let x = net.upload(&split.train.x, n, d);
             let eta = 1.0 / m as f64;
             let step = |net: &mut Net| {

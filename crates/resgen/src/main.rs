@@ -222,11 +222,11 @@ impl Place {
         let mut out = Vec::new();
         for n in names {
             if n == "all" {
-                for name in resgen_experiments::spec::list(&self.experiments).map_err(anyhow::Error::msg)? {
-                    out.push(Experiment::find(&name, &self.experiments).map_err(anyhow::Error::msg)?);
+                for name in resgen_experiments::spec::list(&self.experiments)? {
+                    out.push(Experiment::find(&name, &self.experiments)?);
                 }
             } else {
-                out.push(Experiment::find(n, &self.experiments).map_err(anyhow::Error::msg)?);
+                out.push(Experiment::find(n, &self.experiments)?);
             }
         }
         Ok(out)
@@ -281,8 +281,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ntk(NtkArgs { config, run, at, set, analytic, npy, device, out })
         }
         Command::KernelPredict { run, device } => {
-            let backend = device.unwrap_or_else(BackendKind::default_compiled);
-            let values = resgen_bounds::report::kernel_predict_report(&run, backend).map_err(anyhow::Error::msg)?;
+            let kdev = kernel_device(device)?;
+            let values = resgen_reports::kernel_predict_report(&run, &kdev).map_err(anyhow::Error::msg)?;
             for (k, v) in values {
                 println!("{k:20} {v:.6}");
             }
@@ -290,9 +290,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bounds { run, device, delta, c_eps, c_radius, c_conf, c_ntk } => {
-            let backend = device.unwrap_or_else(BackendKind::default_compiled);
+            let kdev = kernel_device(device)?;
             let constants = resgen_bounds::formulas::BoundConstants { delta, c_eps, c_radius, c_conf, c_ntk };
-            let values = resgen_bounds::report::bounds_report(&run, backend, &constants).map_err(anyhow::Error::msg)?;
+            let values = resgen_reports::bounds_report(&run, &kdev, &constants).map_err(anyhow::Error::msg)?;
             for (k, v) in values {
                 println!("{k:28} {v:.6}");
             }
@@ -376,23 +376,28 @@ struct NtkArgs {
     out: Option<std::path::PathBuf>,
 }
 
+/// The f64 device the kernels of a report are computed on, for `--device` (default: the
+/// first compiled backend).
+fn kernel_device(device: Option<BackendKind>) -> anyhow::Result<resgen_models::Device> {
+    Ok(resgen_bounds::kernel_device(device.unwrap_or_else(BackendKind::default_compiled))?)
+}
+
 /// `resgen ntk`: the kernels at W0 of a config, or at a saved point of a run.
 fn ntk(a: NtkArgs) -> anyhow::Result<()> {
     let NtkArgs { config, run, at, set, analytic, npy, device, out } = a;
-    let backend = device.unwrap_or_else(BackendKind::default_compiled);
     let (cfg, weights, out) = match (config, run) {
         (Some(config), _) => (RunConfig::load(&config, &set)?, None, out.expect("clap requires --out")),
         (None, Some(run)) => {
             let cfg = RunConfig::load(&run.join("config.toml"), &set)?;
             let d = resgen_data::load(&cfg.data)?.train.d;
             let file = run.join(format!("weights_{at}.safetensors"));
-            let w = resgen_bounds::report::load_weights(&file, &cfg.model, d).map_err(anyhow::Error::msg)?;
+            let w = resgen_reports::load_weights(&file, &cfg.model, d).map_err(anyhow::Error::msg)?;
             (cfg, Some(w), out.unwrap_or_else(|| run.join(format!("ntk-{at}"))))
         }
         (None, None) => unreachable!("clap requires --config or --run"),
     };
-    resgen_bounds::report::ntk_report(&cfg, backend, analytic, npy, &out, weights.as_deref())
-        .map_err(anyhow::Error::msg)?;
+    let kdev = kernel_device(device)?;
+    resgen_reports::ntk_report(&cfg, &kdev, analytic, npy, &out, weights.as_deref()).map_err(anyhow::Error::msg)?;
     println!("{}: summary.csv, rademacher.csv and the Gram matrices written", out.display());
     Ok(())
 }
@@ -409,7 +414,7 @@ fn run_experiments(
     jobs: Option<usize>,
 ) -> anyhow::Result<()> {
     let backend = device.unwrap_or_else(BackendKind::default_compiled);
-    let shard = shard.map(|s| resgen_experiments::spec::parse_shard(&s)).transpose().map_err(anyhow::Error::msg)?;
+    let shard = shard.map(|s| resgen_experiments::spec::parse_shard(&s)).transpose()?;
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(2)));
     let opts = SweepOptions { runs: place.runs.clone(), backend, shard, quiet, reuse_stale, jobs };
     let mut failed = Vec::new();

@@ -1,31 +1,21 @@
-//! The `resgen ntk` and `resgen bounds` reports: kernels, complexities and bound values as CSV
-//! (and NumPy `.npy` for the Gram matrices), written atomically.
+//! The `resgen ntk`, `resgen bounds` and `resgen kernel-predict` reports: kernels,
+//! complexities, bound values and kernel predictors as CSV (and NumPy `.npy` for the Gram
+//! matrices), written atomically.
+//!
+//! Each takes the f64 device the kernels are computed on ([`resgen_bounds::kernel_device`]),
+//! worked out once by its caller.
 
 use std::path::Path;
 
+use resgen_bounds::defaults::{QP_MAX_SWEEPS, RAD_SAMPLES, SOLVER_LIMITS, radius_grid};
+use resgen_bounds::formulas::BoundConstants;
+use resgen_bounds::linalg::kernel_stats;
+use resgen_bounds::ntk::{EmpiricalNtk, empirical_ntk};
+use resgen_bounds::{Gram, analytic, evaluate, features, formulas, rademacher};
 use resgen_data::Split;
-use resgen_models::{BackendKind, Net, Precision};
+use resgen_models::{Device, Net, Precision};
 use resgen_train::RunConfig;
 use resgen_train::output::{csv_text, io_err as io, num, write_atomic};
-
-use crate::formulas::BoundConstants;
-use crate::linalg::kernel_stats;
-use crate::ntk::{EmpiricalNtk, empirical_ntk};
-use crate::{Gram, analytic, evaluate, features, formulas, ntrf, rademacher};
-
-/// The radius grid for minimizing bounds over R: `R = 2^(k/2)`, `k = -4..=15` (0.25 to 181).
-pub fn radius_grid() -> Vec<f64> {
-    (-4..=15).map(|k| 2f64.powf(k as f64 / 2.0)).collect()
-}
-
-/// When the eps_NTRF solver stops in `resgen bounds` (and the benchmark).
-pub const SOLVER_LIMITS: ntrf::SolverLimits = ntrf::SolverLimits { tol: 1e-4, gap_tol: 1e-5, max_iter: 2_000 };
-
-/// Sign vectors for the Monte Carlo Rademacher terms in `resgen bounds` and the bound tables.
-pub const RAD_SAMPLES: usize = 500;
-
-/// Sweep cap of the relabeling QP ([`crate::qp`]).
-pub const QP_MAX_SWEEPS: usize = 20_000;
 
 /// A Gram matrix as a NumPy `.npy` file (f64, C order), by `npyz`.
 pub fn npy_bytes(k: &Gram) -> Vec<u8> {
@@ -54,21 +44,6 @@ fn write_gram(dir: &Path, stem: &str, k: &Gram, npy: bool) -> Result<(), String>
     write_atomic(&p, &bytes).map_err(io(&p))
 }
 
-/// The f64 CPU (or CUDA) device kernels are computed on.
-///
-/// wgpu has no f64, so with `--device wgpu` (training on the GPU) the kernels go to the CPU
-/// backend compiled alongside it; CUDA computes them on the GPU in f64.
-pub fn kernel_device(backend: BackendKind) -> Result<resgen_models::Device, String> {
-    let kb = if backend == BackendKind::Wgpu {
-        BackendKind::compiled().into_iter().find(|b| b.is_cpu()).ok_or_else(|| {
-            "kernels and bounds are computed in f64, which wgpu lacks, and no CPU backend is compiled in (enable feature flex)".to_string()
-        })?
-    } else {
-        backend
-    };
-    kb.checked_device(Precision::F64).map_err(|e| format!("{e} (kernels and bounds are computed in f64)"))
-}
-
 /// `resgen ntk`: the empirical NTK at `W0` of the config's network on its training set (and
 /// the analytic one), per layer and total, plus a summary and the
 /// Rademacher terms at `R = 1`.
@@ -77,18 +52,17 @@ pub fn kernel_device(backend: BackendKind) -> Result<resgen_models::Device, Stri
 /// [`load_weights`]) the kernel is that network's instead of the one at initialization.
 pub fn ntk_report(
     cfg: &RunConfig,
-    backend: BackendKind,
+    device: &Device,
     analytic_too: bool,
     npy: bool,
     dir: &Path,
     weights: Option<&[Vec<f64>]>,
 ) -> Result<(), String> {
-    let device = kernel_device(backend)?;
     let split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
     let (n, d) = (split.train.n, split.train.d);
     let net = match weights {
-        Some(w) => Net::from_host(&cfg.model, d, w, Precision::F64, &device),
-        None => Net::init(&cfg.model, d, Precision::F64, &device)?,
+        Some(w) => Net::from_host(&cfg.model, d, w, Precision::F64, device),
+        None => Net::init(&cfg.model, d, Precision::F64, device)?,
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let cfg_path = dir.join("config.toml");
@@ -231,20 +205,19 @@ pub fn load_weights(path: &Path, model: &resgen_models::ModelConfig, d: usize) -
 /// the measured test error and gap. Writes `bounds.csv` and `ntrf.csv` in the run folder.
 pub fn bounds_report(
     run_dir: &Path,
-    backend: BackendKind,
+    device: &Device,
     constants: &BoundConstants,
 ) -> Result<Vec<(String, f64)>, String> {
     constants.validate()?;
     let cfg = RunConfig::load(&run_dir.join("config.toml"), &[]).map_err(|e| e.to_string())?;
-    let device = kernel_device(backend)?;
     let split: Split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
     let (n, d) = (split.train.n, split.train.d);
     cfg.model.validate()?;
     // W0 is the run's own saved initialization, not a re-draw from the seed.
     let w0 = load_weights(&run_dir.join("weights_init.safetensors"), &cfg.model, d)?;
     let w = load_weights(&run_dir.join("weights_final.safetensors"), &cfg.model, d)?;
-    let net0 = Net::from_host(&cfg.model, d, &w0, Precision::F64, &device);
-    let trained = Net::from_host(&cfg.model, d, &w, Precision::F64, &device);
+    let net0 = Net::from_host(&cfg.model, d, &w0, Precision::F64, device);
+    let trained = Net::from_host(&cfg.model, d, &w, Precision::F64, device);
     let sm = (cfg.model.width as f64).sqrt();
     let dists = trained.distances(&net0.weights);
     let radius = sm * dists.iter().fold(0.0f64, |a, b| a.max(*b));
@@ -280,7 +253,7 @@ pub fn bounds_report(
     // Rad_S is linear in R: the terms at R = 1 that the bound evaluation already drew, scaled.
     let rad = &eval.rad_unit;
     let (rad_cf, rad_mc, rad_se) = (route_r * rad.bound, route_r * rad.mc, route_r * rad.mc_stderr);
-    let relabel = crate::qp::infimum_relabeling(&ntk.normalized(), &split.train.y, 1e-9, QP_MAX_SWEEPS)?;
+    let relabel = resgen_bounds::qp::infimum_relabeling(&ntk.normalized(), &split.train.y, 1e-9, QP_MAX_SWEEPS)?;
     let mut values: Vec<(String, f64)> = vec![
         ("n".into(), n as f64),
         ("width".into(), cfg.model.width as f64),
@@ -359,11 +332,11 @@ fn write_ntrf_table(p: &Path, eval: &evaluate::Evaluation, depth: usize) -> Resu
 ///
 /// `f_lin` is the linearized network at `W0` (the run's saved initialization) trained by GD in
 /// function space for the run's `iterations_done` steps at its `eta` (both from meta.json),
-/// with the empirical NTK over the trained layers ([`crate::predictor`]); `f_krr` is kernel
+/// with the empirical NTK over the trained layers ([`resgen_bounds::predictor`]); `f_krr` is kernel
 /// regression on the labels with the analytic NTK. Full-batch GD runs only (the linearized
 /// dynamics of SGD depend on the batch order). Returns the summary's `(name, value)` pairs.
-pub fn kernel_predict_report(run_dir: &Path, backend: BackendKind) -> Result<Vec<(String, f64)>, String> {
-    use crate::predictor::{agreement, kernel_regression, linearized_gd, train_and_cross_kernels};
+pub fn kernel_predict_report(run_dir: &Path, device: &Device) -> Result<Vec<(String, f64)>, String> {
+    use resgen_bounds::predictor::{agreement, kernel_regression, linearized_gd, train_and_cross_kernels};
     let cfg = RunConfig::load(&run_dir.join("config.toml"), &[]).map_err(|e| e.to_string())?;
     if cfg.train.algorithm != resgen_train::Algorithm::Gd {
         return Err(format!(
@@ -380,13 +353,12 @@ pub fn kernel_predict_report(run_dir: &Path, backend: BackendKind) -> Result<Vec
         meta[k].as_f64().ok_or_else(|| format!("{}: no number `{k}` (is the run finished?)", meta_path.display()))
     };
     let (eta, steps) = (field("eta")?, field("iterations_done")? as usize);
-    let device = kernel_device(backend)?;
     let split: Split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
     let (n, d, nt) = (split.train.n, split.train.d, split.test.n);
     let w0 = load_weights(&run_dir.join("weights_init.safetensors"), &cfg.model, d)?;
     let w = load_weights(&run_dir.join("weights_final.safetensors"), &cfg.model, d)?;
-    let net0 = Net::from_host(&cfg.model, d, &w0, Precision::F64, &device);
-    let trained = Net::from_host(&cfg.model, d, &w, Precision::F64, &device);
+    let net0 = Net::from_host(&cfg.model, d, &w0, Precision::F64, device);
+    let trained = Net::from_host(&cfg.model, d, &w, Precision::F64, device);
     let (k, kx) = train_and_cross_kernels(&net0, &split.train.x, n, &split.test.x, nt);
     let out = |net: &Net, x: &[f64], rows: usize| {
         if rows == 0 { Vec::new() } else { net.predict(net.upload(x, rows, d)) }
@@ -398,7 +370,7 @@ pub fn kernel_predict_report(run_dir: &Path, backend: BackendKind) -> Result<Vec
     let all: Vec<f64> = split.train.x.iter().chain(&split.test.x).copied().collect();
     let na = n + nt;
     let ka = analytic::ntk(&cfg.model, &all, na, d)?;
-    let (ka_train, ka_cross) = crate::predictor::split_kernel(&ka, n);
+    let (ka_train, ka_cross) = resgen_bounds::predictor::split_kernel(&ka, n);
     let (krr, krr_t) = (
         kernel_regression(&ka_train, &ka_train.data, &split.train.y)?,
         kernel_regression(&ka_train, &ka_cross, &split.train.y)?,

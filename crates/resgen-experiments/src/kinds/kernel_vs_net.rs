@@ -1,0 +1,124 @@
+//! kernel-vs-net: the trained network against its kernel predictors, at the same iteration and
+//! step size (beyond the paper).
+//!
+//! GD for the config's iterations (or to its target loss; `steps` says how many), then the
+//! linearized network run for the same `steps` at the same `eta` in function space with the
+//! empirical NTK at `W0` over the trained layers ([`predictor::linearized_gd`]), and kernel
+//! regression on the labels with the analytic NTK (the infinite-width baseline). Per cell:
+//! - `rmse_test`, `disagree_test`: root mean squared difference of the network's and the
+//!   linearized network's test outputs, and the fraction of test points whose signs differ;
+//!   `rmse_train` likewise on the training points;
+//! - `rel_rmse_test`: `rmse_test` over the root mean square of the network's own output
+//!   change on the test points, `f_T - f_0` (how much of the learned function the
+//!   linearization misses);
+//! - `net_test_error`, `lin_test_error`, `krr_test_error` and `krr_disagree_test` (the analytic
+//!   kernel regression's sign disagreement with the network);
+//! - `steps`, `eta`, `train_loss`.
+
+use resgen_bounds::{analytic, predictor};
+use resgen_models::{Net, Precision, to_host};
+
+use super::shared::{names, steps_work, train};
+use super::{Context, ExperimentKind, NoParams};
+use crate::record::Record;
+use crate::spec::Cell;
+
+/// RMS difference of the network's and the linearized network's test outputs.
+pub const RMSE_TEST: &str = "rmse_test";
+/// The same over the RMS of the network's own output change on the test points.
+pub const REL_RMSE_TEST: &str = "rel_rmse_test";
+/// The fraction of test points whose signs differ.
+pub const DISAGREE_TEST: &str = "disagree_test";
+/// RMS difference on the training points.
+pub const RMSE_TRAIN: &str = "rmse_train";
+/// The trained network's test error.
+pub const NET_TEST_ERROR: &str = "net_test_error";
+/// The linearized network's test error.
+pub const LIN_TEST_ERROR: &str = "lin_test_error";
+/// The analytic-NTK kernel regression's test error.
+pub const KRR_TEST_ERROR: &str = "krr_test_error";
+/// Its sign disagreement with the network on the test points.
+pub const KRR_DISAGREE_TEST: &str = "krr_disagree_test";
+/// GD steps taken.
+pub const STEPS: &str = "steps";
+/// The step size.
+pub const ETA: &str = "eta";
+/// The final training loss.
+pub const TRAIN_LOSS: &str = "train_loss";
+
+/// The kernel-vs-net kind.
+pub struct KernelVsNet;
+
+impl ExperimentKind for KernelVsNet {
+    type Params = NoParams;
+
+    fn columns() -> Vec<String> {
+        names(
+            &[
+                RMSE_TEST,
+                REL_RMSE_TEST,
+                DISAGREE_TEST,
+                RMSE_TRAIN,
+                NET_TEST_ERROR,
+                LIN_TEST_ERROR,
+                KRR_TEST_ERROR,
+                KRR_DISAGREE_TEST,
+                STEPS,
+                ETA,
+                TRAIN_LOSS,
+            ],
+            &[],
+        )
+    }
+
+    fn measure(cell: &Cell, _: &NoParams, ctx: &Context) -> Result<Vec<Record>, String> {
+        let cfg = &cell.config;
+        let kdev = ctx.kernel_device()?;
+        let (trainer, rows) = train(cfg, ctx.backend)?;
+        let last = rows.last().ok_or("training logged no row")?;
+        let split = trainer.split().clone();
+        let (n, d, nt) = (split.train.n, split.train.d, split.test.n);
+        if nt == 0 {
+            return Err("kernel-vs-net compares test outputs: set data.n_test > 0".into());
+        }
+        let w0: Vec<Vec<f64>> = trainer.w0.iter().map(|w| to_host(w.clone())).collect();
+        let net0 = Net::from_host(&cfg.model, d, &w0, Precision::F64, kdev);
+        let (k, kx) = predictor::train_and_cross_kernels(&net0, &split.train.x, n, &split.test.x, nt);
+        let f0 = net0.predict(net0.upload(&split.train.x, n, d));
+        let f0t = net0.predict(net0.upload(&split.test.x, nt, d));
+        let steps = last.iter;
+        let eta = trainer.eta();
+        let (lin, lin_t) = predictor::linearized_gd(&k, &kx, &split.train.y, (&f0, &f0t), eta, steps)
+            .map_err(|s| format!("the linearized network diverged at step {s} (eta = {eta})"))?;
+        let net = &trainer.net;
+        let f = net.predict(net.upload(&split.train.x, n, d));
+        let ft = net.predict(net.upload(&split.test.x, nt, d));
+        let (rmse_train, _) = predictor::agreement(&f, &lin);
+        let (rmse_test, disagree_test) = predictor::agreement(&ft, &lin_t);
+        let (moved, _) = predictor::agreement(&ft, &f0t);
+        // The infinite-width baseline: kernel regression with the analytic NTK.
+        let all: Vec<f64> = split.train.x.iter().chain(&split.test.x).copied().collect();
+        let ka = analytic::ntk(&cfg.model, &all, n + nt, d)?;
+        let (ka_train, ka_cross) = predictor::split_kernel(&ka, n);
+        let krr = predictor::kernel_regression(&ka_train, &ka_cross, &split.train.y)?;
+        let err = |f: &[f64]| resgen_train::margin_stats(f, &split.test.y).2;
+        Ok(vec![
+            Record::new(&[])
+                .with(RMSE_TEST, rmse_test)
+                .with(REL_RMSE_TEST, rmse_test / moved)
+                .with(DISAGREE_TEST, disagree_test)
+                .with(RMSE_TRAIN, rmse_train)
+                .with(NET_TEST_ERROR, err(&ft))
+                .with(LIN_TEST_ERROR, err(&lin_t))
+                .with(KRR_TEST_ERROR, err(&krr))
+                .with(KRR_DISAGREE_TEST, predictor::agreement(&ft, &krr).1)
+                .with(STEPS, steps as f64)
+                .with(ETA, eta)
+                .with(TRAIN_LOSS, last.train_loss),
+        ])
+    }
+
+    fn work(cell: &Cell, _: &NoParams) -> (u64, f64) {
+        steps_work(&cell.config, cell.config.train.iterations as u64)
+    }
+}

@@ -1,0 +1,121 @@
+//! ntk-complexity: spectrum, `sqrt(y^T K^-1 y / n)`, its infimum over relabelings and the
+//! Cao-Gu corollary, for the empirical and (optionally) the analytic kernel (the NTK
+//! complexity favours the ResNet).
+
+use resgen_bounds::defaults::QP_MAX_SWEEPS;
+use resgen_bounds::formulas::BoundConstants;
+use resgen_bounds::{analytic, formulas, linalg, qp};
+use serde::Deserialize;
+
+use super::params::number;
+use super::shared::{bound_constants, init_kernels, names};
+use super::{Context, ExperimentKind};
+use crate::record::{Record, key};
+use crate::spec::Cell;
+
+/// Key: [`EMPIRICAL`] or `analytic`.
+pub const KERNEL: &str = "kernel";
+/// The empirical kernel's rows.
+pub const EMPIRICAL: &str = "empirical";
+/// Key: the bound constants, as [`BoundConstants::describe`] writes them.
+pub const CONSTANTS: &str = "constants";
+/// The smallest eigenvalue.
+pub const LAMBDA_MIN: &str = "lambda_min";
+/// The condition number.
+pub const CONDITION: &str = "condition";
+/// `sqrt(y^T K^-1 y / n)`.
+pub const COMPLEXITY: &str = "complexity";
+/// Its infimum over relabelings.
+pub const COMPLEXITY_INF: &str = "complexity_inf";
+/// The relabeling QP's duality gap.
+pub const QP_DUALITY_GAP: &str = "qp_duality_gap";
+/// The Cao-Gu corollary's bound.
+pub const CAO_GU_NTK_BOUND: &str = "cao_gu_ntk_bound";
+/// The same at the infimum.
+pub const CAO_GU_NTK_INF_BOUND: &str = "cao_gu_ntk_inf_bound";
+/// The ridge the Cholesky factorization needed.
+pub const RIDGE: &str = "ridge";
+
+/// ntk-complexity's `[params]`: whether to add the analytic kernel, and the bound constants.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// Also the analytic (infinite-width) kernel.
+    pub analytic: bool,
+    /// The bound constants ([`BoundConstants`]).
+    #[serde(deserialize_with = "number")]
+    pub delta: f64,
+    #[serde(deserialize_with = "number")]
+    pub c_eps: f64,
+    #[serde(deserialize_with = "number")]
+    pub c_radius: f64,
+    #[serde(deserialize_with = "number")]
+    pub c_conf: f64,
+    #[serde(deserialize_with = "number")]
+    pub c_ntk: f64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        let c = BoundConstants::default();
+        Params {
+            analytic: true,
+            delta: c.delta,
+            c_eps: c.c_eps,
+            c_radius: c.c_radius,
+            c_conf: c.c_conf,
+            c_ntk: c.c_ntk,
+        }
+    }
+}
+
+/// The ntk-complexity kind.
+pub struct NtkComplexity;
+
+impl ExperimentKind for NtkComplexity {
+    type Params = Params;
+
+    fn columns() -> Vec<String> {
+        names(
+            &[
+                LAMBDA_MIN,
+                CONDITION,
+                COMPLEXITY,
+                COMPLEXITY_INF,
+                QP_DUALITY_GAP,
+                CAO_GU_NTK_BOUND,
+                CAO_GU_NTK_INF_BOUND,
+                RIDGE,
+            ],
+            &[],
+        )
+    }
+
+    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, String> {
+        let cfg = &cell.config;
+        let constants = bound_constants(p.delta, p.c_eps, p.c_radius, p.c_conf, p.c_ntk)?;
+        let (split, k, _) = init_kernels(cfg, ctx)?;
+        let (n, d) = (split.train.n, split.train.d);
+        let mut kernels = vec![(EMPIRICAL, k.normalized())];
+        if p.analytic {
+            kernels.push(("analytic", analytic::ntk(&cfg.model, &split.train.x, n, d)?));
+        }
+        let cg_depth = formulas::cao_gu_depth(cfg.model.depth);
+        kernels
+            .into_iter()
+            .map(|(name, kern)| {
+                let s = linalg::kernel_stats(&kern, &split.train.y)?;
+                let inf = qp::infimum_relabeling(&kern, &split.train.y, 1e-9, QP_MAX_SWEEPS)?;
+                Ok(Record::new(&[key(KERNEL, name), key(CONSTANTS, constants.describe())])
+                    .with(LAMBDA_MIN, s.lambda_min)
+                    .with(CONDITION, s.condition)
+                    .with(COMPLEXITY, s.complexity)
+                    .with(COMPLEXITY_INF, inf.complexity())
+                    .with(QP_DUALITY_GAP, inf.gap)
+                    .with(CAO_GU_NTK_BOUND, formulas::cao_gu_ntk(s.complexity, cg_depth, n, &constants))
+                    .with(CAO_GU_NTK_INF_BOUND, formulas::cao_gu_ntk(inf.complexity(), cg_depth, n, &constants))
+                    .with(RIDGE, s.ridge))
+            })
+            .collect()
+    }
+}

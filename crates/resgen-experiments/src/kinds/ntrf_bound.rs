@@ -1,0 +1,132 @@
+//! ntrf-bound: eps_NTRF over the radius grid with every bound formula, and each formula
+//! minimized over R on its own (`radius = best`): the eps_NTRF bound is smaller for the ResNet.
+
+use resgen_bounds::defaults::{RAD_SAMPLES, SOLVER_LIMITS, radius_grid};
+use resgen_bounds::evaluate;
+use resgen_bounds::formulas::BoundConstants;
+use serde::Deserialize;
+
+use super::params::number;
+use super::shared::{bound_constants, init_kernels, names};
+use super::{Context, ExperimentKind};
+use crate::record::{Record, key, key_number};
+use crate::spec::Cell;
+
+/// Key: the radius R of the grid, or [`BEST`].
+pub const RADIUS: &str = "radius";
+/// The key of the row with each formula minimized over R on its own.
+pub const BEST: &str = "best";
+/// Key: the bound constants, as [`BoundConstants::describe`] writes them.
+pub const CONSTANTS: &str = "constants";
+/// `eps_NTRF(R)`.
+pub const EPS_NTRF: &str = "eps_ntrf";
+/// The solver's KKT residual.
+pub const KKT_RESIDUAL: &str = "kkt_residual";
+/// The solver's duality gap.
+pub const DUALITY_GAP: &str = "duality_gap";
+/// Rademacher term, Monte Carlo.
+pub const RAD_MC: &str = "rad_mc";
+/// Its standard error.
+pub const RAD_MC_STDERR: &str = "rad_mc_stderr";
+/// Rademacher term, closed form.
+pub const RAD_CF: &str = "rad_cf";
+
+/// The column of a bound formula's value: `bound_<formula>`.
+pub fn bound_column(formula: &str) -> String {
+    format!("bound_{formula}")
+}
+
+/// The column of the radius a formula is minimized at: `r_star_<formula>`.
+pub fn r_star_column(formula: &str) -> String {
+    format!("r_star_{formula}")
+}
+
+/// ntrf-bound's `[params]`: the Monte Carlo sign vectors, and the bound constants.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// Sign vectors of the Monte Carlo Rademacher terms.
+    pub rad_samples: usize,
+    /// The bound constants ([`BoundConstants`]).
+    #[serde(deserialize_with = "number")]
+    pub delta: f64,
+    #[serde(deserialize_with = "number")]
+    pub c_eps: f64,
+    #[serde(deserialize_with = "number")]
+    pub c_radius: f64,
+    #[serde(deserialize_with = "number")]
+    pub c_conf: f64,
+    #[serde(deserialize_with = "number")]
+    pub c_ntk: f64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        let c = BoundConstants::default();
+        Params {
+            rad_samples: RAD_SAMPLES,
+            delta: c.delta,
+            c_eps: c.c_eps,
+            c_radius: c.c_radius,
+            c_conf: c.c_conf,
+            c_ntk: c.c_ntk,
+        }
+    }
+}
+
+/// The ntrf-bound kind.
+pub struct NtrfBound;
+
+impl ExperimentKind for NtrfBound {
+    type Params = Params;
+
+    fn columns() -> Vec<String> {
+        let mut c = names(&[EPS_NTRF, KKT_RESIDUAL, DUALITY_GAP, RAD_MC, RAD_MC_STDERR, RAD_CF], &[]);
+        c.extend(evaluate::FORMULAS.iter().flat_map(|f| [bound_column(f), r_star_column(f)]));
+        c
+    }
+
+    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, String> {
+        let cfg = &cell.config;
+        let constants = bound_constants(p.delta, p.c_eps, p.c_radius, p.c_conf, p.c_ntk)?;
+        let (split, k, f0) = init_kernels(cfg, ctx)?;
+        let eval = evaluate::eps_ntrf_bounds(
+            &k.per_layer,
+            &f0,
+            &split.train.y,
+            cfg.model.width,
+            cfg.model.depth,
+            &radius_grid(),
+            SOLVER_LIMITS,
+            &constants,
+            p.rad_samples,
+            cfg.data.seed,
+        );
+        let c = constants.describe();
+        let mut out: Vec<Record> = eval
+            .rows
+            .iter()
+            .map(|row| {
+                let s = &row.solution;
+                let mut r = Record::new(&[key(RADIUS, key_number(s.radius)), key(CONSTANTS, c.clone())])
+                    .with(EPS_NTRF, s.loss)
+                    .with(KKT_RESIDUAL, s.kkt_residual)
+                    .with(DUALITY_GAP, s.gap)
+                    .with(RAD_MC, row.rad_mc)
+                    .with(RAD_MC_STDERR, row.rad_mc_stderr)
+                    .with(RAD_CF, row.rad_cf);
+                for (f, b) in evaluate::FORMULAS.iter().zip(&row.bounds) {
+                    r = r.with(&bound_column(f), *b);
+                }
+                r
+            })
+            .collect();
+        // "best": each formula minimized over R on its own, with its own r_star.
+        let mut best = Record::new(&[key(RADIUS, BEST), key(CONSTANTS, c)]);
+        for b in &eval.best {
+            best = best.with(&bound_column(b.formula), b.value).with(&r_star_column(b.formula), b.r_star);
+        }
+        out.push(best);
+        Ok(out)
+    }
+}

@@ -1,0 +1,130 @@
+//! A kind's `[params]` table read into its `Params` struct.
+//!
+//! The struct derives `Deserialize` with `#[serde(deny_unknown_fields, default)]`; this module
+//! is the deserializer that feeds it the cell's table, so that its errors say which key is wrong
+//! as the experiment file's user reads them: `params.<key>: unknown parameter for kind <kind>
+//! (known: <the struct's fields>)`, or `params.<key>: <what is wrong with its value>`.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::Kind;
+
+/// The parameters of a kind that takes none.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+/// Reads `table` into `P`; errors name the key (see the module doc).
+pub(crate) fn parse<P: DeserializeOwned>(kind: Kind, table: &toml::Table) -> Result<P, String> {
+    P::deserialize(TableDe(table)).map_err(|e| match e {
+        ParamError::Message(m) => m,
+        ParamError::Unknown { key, known } => format!(
+            "params.{key}: unknown parameter for kind {} (known: {})",
+            kind.name(),
+            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+        ),
+    })
+}
+
+/// A number: TOML integers (`c_eps = 2`) are accepted as numbers too
+/// (`#[serde(deserialize_with = "number")]`).
+pub(crate) fn number<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    match toml::Value::deserialize(d)? {
+        toml::Value::Integer(i) => Ok(i as f64),
+        toml::Value::Float(f) => Ok(f),
+        other => Err(de::Error::custom(format!("expected a number, found {other}"))),
+    }
+}
+
+/// What went wrong reading a `[params]` table.
+#[derive(Debug)]
+pub(crate) enum ParamError {
+    /// A message, already naming its key once it leaves [`Entries`].
+    Message(String),
+    /// A key the kind's struct does not have, with the keys it has.
+    Unknown { key: String, known: &'static [&'static str] },
+}
+
+impl fmt::Display for ParamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamError::Message(m) => f.write_str(m),
+            ParamError::Unknown { key, .. } => write!(f, "params.{key}: unknown parameter"),
+        }
+    }
+}
+
+impl std::error::Error for ParamError {}
+
+impl de::Error for ParamError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        ParamError::Message(msg.to_string())
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        ParamError::Unknown { key: field.to_string(), known: expected }
+    }
+}
+
+/// The `[params]` table as a map of keys to values.
+struct TableDe<'a>(&'a toml::Table);
+
+impl<'de> de::Deserializer<'de> for TableDe<'_> {
+    type Error = ParamError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_map(Entries { iter: self.0.iter(), value: None })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct Entries<'a> {
+    iter: toml::map::Iter<'a, String, toml::Value>,
+    value: Option<(&'a String, &'a toml::Value)>,
+}
+
+impl<'de> MapAccess<'de> for Entries<'_> {
+    type Error = ParamError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, ParamError> {
+        let Some((k, v)) = self.iter.next() else { return Ok(None) };
+        self.value = Some((k, v));
+        seed.deserialize(k.as_str().into_deserializer()).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, ParamError> {
+        let (k, v) = self.value.take().ok_or_else(|| ParamError::Message("params: a value without a key".into()))?;
+        seed.deserialize(ValueDe(v.clone())).map_err(|e| match e {
+            ParamError::Message(m) => ParamError::Message(format!("params.{k}: {m}")),
+            other => other,
+        })
+    }
+}
+
+/// One value: TOML's own deserializer, its errors as [`ParamError`] (with the text that
+/// `toml::Value::try_into` gives).
+struct ValueDe(toml::Value);
+
+impl<'de> de::Deserializer<'de> for ValueDe {
+    type Error = ParamError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        de::Deserializer::deserialize_any(self.0, visitor).map_err(|e| ParamError::Message(e.to_string()))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ParamError> {
+        visitor.visit_some(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}

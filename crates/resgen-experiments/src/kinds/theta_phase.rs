@@ -1,0 +1,153 @@
+//! theta-phase: one point of the theta = L^-gamma phase diagram (the ResNet of the cell's
+//! config; beyond the paper):
+//! - `h_change`: mean over training points of ||h_L - h_1|| / ||h_1|| at initialization (the
+//!   cell's width; 0 = depth inert, order 1 = real depth dynamics, large = explosion);
+//! - from the analytic kernel on training and test points together, normalized to unit
+//!   diagonal (K~_ij = K_ij / sqrt(K_ii K_jj)): `offdiag_sd`, the standard deviation of its
+//!   off-diagonal training entries (0 when the kernel degenerates to a constant), and
+//!   `kernel_change`, ||K~_L - K~_1||_F / ||K~_1||_F against the depth-1 kernel (0 when depth
+//!   is inert);
+//! - `kernel_test_error`: kernel regression with the analytic kernel, sign of
+//!   K(test, train) K^-1 y on the test points;
+//! - `trained_test_error`, `train_loss`: GD for the config's iterations (to its target loss),
+//!   only up to depth `params.train_max_depth` (left undefined beyond), and `diverged` (1 if GD
+//!   blew up).
+//!
+//! Values that overflow f64 (theta = 1 at large L) are left undefined.
+
+use resgen_bounds::{analytic, predictor};
+use resgen_models::to_host;
+use resgen_train::StopReason;
+use serde::Deserialize;
+
+use super::shared::{load, names, net_at_init, relative_change, run_training, steps_work};
+use super::{Context, ExperimentKind};
+use crate::num::mean_sd;
+use crate::record::Record;
+use crate::spec::Cell;
+
+/// theta's value at the cell's depth.
+pub const THETA_VALUE: &str = "theta_value";
+/// Mean `||h_L - h_1|| / ||h_1||` at initialization.
+pub const H_CHANGE: &str = "h_change";
+/// The sd of the normalized analytic kernel's off-diagonal training entries.
+pub const OFFDIAG_SD: &str = "offdiag_sd";
+/// `||K~_L - K~_1||_F / ||K~_1||_F`.
+pub const KERNEL_CHANGE: &str = "kernel_change";
+/// The analytic kernel regression's test error.
+pub const KERNEL_TEST_ERROR: &str = "kernel_test_error";
+/// The trained network's test error (up to `train_max_depth`).
+pub const TRAINED_TEST_ERROR: &str = "trained_test_error";
+/// Its training loss.
+pub const TRAIN_LOSS: &str = "train_loss";
+/// 1 if GD diverged.
+pub const DIVERGED: &str = "diverged";
+
+/// theta-phase trains up to this depth by default (`params.train_max_depth`).
+pub const DEFAULT_TRAIN_MAX_DEPTH: usize = 32;
+
+/// theta-phase's `[params]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// The largest depth that is trained.
+    pub train_max_depth: usize,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params { train_max_depth: DEFAULT_TRAIN_MAX_DEPTH }
+    }
+}
+
+/// The theta-phase kind.
+pub struct ThetaPhase;
+
+impl ExperimentKind for ThetaPhase {
+    type Params = Params;
+
+    fn columns() -> Vec<String> {
+        names(
+            &[
+                THETA_VALUE,
+                H_CHANGE,
+                OFFDIAG_SD,
+                KERNEL_CHANGE,
+                KERNEL_TEST_ERROR,
+                TRAINED_TEST_ERROR,
+                TRAIN_LOSS,
+                DIVERGED,
+            ],
+            &[],
+        )
+    }
+
+    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, String> {
+        let cfg = &cell.config;
+        let (split, net) = net_at_init(cfg, ctx)?;
+        let (n, d, m, nt) = (split.train.n, split.train.d, cfg.model.width, split.test.n);
+        if nt == 0 {
+            return Err("theta-phase needs held-out points for the kernel regression: set data.n_test > 0".into());
+        }
+        let theta = cfg.model.theta.value(cfg.model.depth)?;
+        let fw = net.forward_states(net.upload(&split.train.x, n, d));
+        let first = to_host(fw.hidden[0].clone());
+        let last = to_host(fw.hidden.last().ok_or("no hidden layer")?.clone());
+        let h_change = last
+            .chunks(m)
+            .zip(first.chunks(m))
+            .map(|(a, b)| {
+                let diff = a.iter().zip(b).map(|(p, q)| (p - q).powi(2)).sum::<f64>().sqrt();
+                diff / b.iter().map(|q| q * q).sum::<f64>().sqrt()
+            })
+            .sum::<f64>()
+            / n as f64;
+        // The analytic kernel on train + test points, and at depth 1.
+        let all: Vec<f64> = split.train.x.iter().chain(&split.test.x).copied().collect();
+        let na = n + nt;
+        let k = analytic::ntk(&cfg.model, &all, na, d)?;
+        let mut one = cfg.model.clone();
+        one.depth = 1;
+        let k1 = analytic::ntk(&one, &all, na, d)?;
+        let normalize = |k: &resgen_bounds::Gram| -> Vec<f64> {
+            (0..na * na)
+                .map(|ij| k.data[ij] / (k.data[(ij / na) * (na + 1)] * k.data[(ij % na) * (na + 1)]).sqrt())
+                .collect()
+        };
+        let (kn, k1n) = (normalize(&k), normalize(&k1));
+        let off: Vec<f64> = (0..n)
+            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| kn[i * na + j])
+            .collect();
+        let offdiag_sd = mean_sd(&off).1.unwrap_or(f64::NAN);
+        let kernel_change = relative_change(&kn, &k1n);
+        // Kernel regression with the (unnormalized) analytic kernel.
+        let (ktr, kcross) = predictor::split_kernel(&k, n);
+        let kernel_test_error = predictor::kernel_regression(&ktr, &kcross, &split.train.y)
+            .map_or(f64::NAN, |f| resgen_train::margin_stats(&f, &split.test.y).2);
+        let mut r = Record::new(&[])
+            .with(THETA_VALUE, theta)
+            .with(H_CHANGE, h_change)
+            .with(OFFDIAG_SD, offdiag_sd)
+            .with(KERNEL_CHANGE, kernel_change)
+            .with(KERNEL_TEST_ERROR, kernel_test_error);
+        if cfg.model.depth <= p.train_max_depth {
+            // A diverging run (theta = 1 at depth) is a measurement here, not a failed cell.
+            let (_, rows, stop) = run_training(cfg, load(cfg)?, ctx.backend)?;
+            let diverged = matches!(stop, StopReason::Diverged(_));
+            let last = rows.last().filter(|_| !diverged);
+            r = r
+                .with(TRAINED_TEST_ERROR, last.map_or(f64::NAN, |l| l.test_error))
+                .with(TRAIN_LOSS, last.map_or(f64::NAN, |l| l.train_loss))
+                .with(DIVERGED, f64::from(u8::from(diverged)));
+        } else {
+            r = r.with(TRAINED_TEST_ERROR, f64::NAN).with(TRAIN_LOSS, f64::NAN).with(DIVERGED, f64::NAN);
+        }
+        Ok(vec![r])
+    }
+
+    fn work(cell: &Cell, p: &Params) -> (u64, f64) {
+        let trained = cell.config.model.depth <= p.train_max_depth;
+        steps_work(&cell.config, if trained { cell.config.train.iterations as u64 } else { 0 })
+    }
+}
