@@ -167,7 +167,7 @@ enum Command {
         #[arg(long, default_value = "results")]
         results: PathBuf,
     },
-    /// List the experiments with their kinds, claims and cell counts per profile.
+    /// List the experiments of --profile: cells, GD work bound, last run time and claim.
     List {
         #[command(flatten)]
         place: Place,
@@ -504,12 +504,46 @@ fn list(place: &Place, work: bool) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    // Each experiment's claim and its rough cost on --profile: cells, the GD work bound, and
+    // the wall time of its committed table's run where one exists (from its meta.json).
+    println!(
+        "# profile {}: experiment, cells, GD training at most (TFLOP), last run (first to last cell), claim",
+        place.profile
+    );
     for exp in place.experiments(&["all".into()])? {
-        let counts: Vec<String> =
-            exp.profiles.keys().map(|p| format!("{p}: {} cells", exp.cells(p).map(|c| c.len()).unwrap_or(0))).collect();
-        println!("{:20} {:18} {} ({})", exp.name, exp.kind.name(), exp.claim, counts.join(", "));
+        let w = resgen_experiments::estimate::profile_work(&exp, &place.profile).map_err(anyhow::Error::msg)?;
+        let table = resgen_experiments::table::table_path(&place.results, &exp, &place.profile);
+        let meta: Option<serde_json::Value> = std::fs::read_to_string(resgen_experiments::table::meta_path(&table))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let last = meta
+            .and_then(|m| {
+                let (first, end) = (m["first_cell_finished"].as_str()?.to_string(), m["last_cell_finished"].as_str()?);
+                let secs = seconds_between(&first, end)?;
+                let cpu = m["cpus"].get(0).and_then(|c| c.as_str()).unwrap_or("CPU not recorded").to_string();
+                Some(format!("{secs} s on {cpu}, {}", &first[..10.min(first.len())]))
+            })
+            .unwrap_or_else(|| "not run".into());
+        println!("{:<20} {:>5} cells  {:>10.3} TFLOP  {:<44}  {}", exp.name, w.cells, w.gflop / 1e3, last, exp.claim);
     }
     Ok(())
+}
+
+/// Seconds from one `YYYY-MM-DDTHH:MM:SSZ` time to a later one (the same or the next days).
+fn seconds_between(a: &str, b: &str) -> Option<i64> {
+    let parse = |t: &str| -> Option<i64> {
+        let (date, time) = t.trim_end_matches('Z').split_once('T')?;
+        let d: Vec<i64> = date.split('-').map(|x| x.parse().ok()).collect::<Option<_>>()?;
+        let h: Vec<i64> = time.split(':').map(|x| x.parse().ok()).collect::<Option<_>>()?;
+        // Days from the civil date (Howard Hinnant's algorithm), then seconds.
+        let (y, m, day) = (d[0] - i64::from(d[1] <= 2), d[1], d[2]);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+        let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Some(days * 86_400 + h[0] * 3600 + h[1] * 60 + h[2])
+    };
+    Some(parse(b)? - parse(a)?)
 }
 
 /// `resgen devices`: which backends this build has, whether each works here, and the GEMM

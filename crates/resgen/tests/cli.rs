@@ -519,3 +519,23 @@ fn compare_accepts_identical_runs_and_names_the_column_that_differs() {
     assert!(!out.status.success());
     assert!(stderr.contains("train_loss differs by 1.00e-2 at iteration 20"), "{stderr}");
 }
+
+#[test]
+fn list_gives_each_experiments_claim_and_rough_cost() {
+    let out = resgen().arg("list").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = |name: &str| stdout.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap().to_string();
+    // min-width's committed quick table: its cells finished from 05:56:41 to 06:03:51, which is
+    // 7 min 10 s = 430 s; 120 cells; its claim follows.
+    let mw = line("min-width");
+    assert!(mw.contains("120 cells") && mw.contains(" 430 s on ") && mw.contains("2026-11-28"), "{mw}");
+    assert!(mw.contains("width needed for lazy training"), "{mw}");
+    // forward-scale trains nothing: no GD work.
+    assert!(line("forward-scale").contains(" 0.000 TFLOP"), "{stdout}");
+    // An experiment whose table is absent from the results folder says so.
+    let dir = tempfile::tempdir().unwrap();
+    let out = resgen().args(["list", "--results"]).arg(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().filter(|l| !l.starts_with('#')).all(|l| l.contains("not run")), "{stdout}");
+}
