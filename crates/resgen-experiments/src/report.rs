@@ -381,8 +381,10 @@ fn min_width(r: &Path) -> Result<Claim, String> {
         verdict(growth_ok)
     } else if direction && fc_lazy_none_from < depths.len() {
         format!(
-            "{NOT_MEASURABLE} (direction as predicted: FC's lazy width is beyond the widths tried from L = {} on, its kernel motion at m = {common} grows with L and exceeds the ResNet's at every depth)",
-            depths[fc_lazy_none_from]
+            "{NOT_MEASURABLE} (direction as predicted: FC's lazy width is beyond the widths tried from L = {} on, its kernel motion at m = {common} is larger at L = {} than at L = {} (it need not rise at every depth in between) and exceeds the ResNet's at every depth)",
+            depths[fc_lazy_none_from],
+            depths[depths.len() - 1],
+            depths[0]
         )
     } else {
         NOT_MEASURABLE.into()
