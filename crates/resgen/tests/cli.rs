@@ -539,3 +539,36 @@ fn list_gives_each_experiments_claim_and_rough_cost() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.lines().filter(|l| !l.starts_with('#')).all(|l| l.contains("not run")), "{stdout}");
 }
+
+#[test]
+fn bench_plot_and_report_commands_run_as_documented() {
+    // `resgen bench` on one tiny shape: the header names the CPU, one row per network.
+    let out = resgen().args(["bench", "--shape", "8/16/2/4", "--steps", "1", "--warmup", "0"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("CPU: "), "{stdout}");
+    for arch in ["resnet", "fc"] {
+        assert!(stdout.lines().any(|l| l.starts_with(&format!("| {arch} | 8/16/2/4 |"))), "{stdout}");
+    }
+    // `resgen plot` and `resgen report` from a copy of the committed tables: the figure is
+    // drawn again, and the summary is the committed one byte for byte.
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    std::fs::create_dir_all(&results).unwrap();
+    let committed = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../results"));
+    for entry in std::fs::read_dir(committed).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "csv" || e == "json") {
+            std::fs::copy(&p, results.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let out = resgen().args(["plot", "forward-scale", "--results"]).arg(&results).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(results.join("forward-scale.svg")).unwrap().starts_with("<svg"));
+    let out = resgen().args(["report", "--results"]).arg(&results).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        std::fs::read_to_string(results.join("summary.md")).unwrap(),
+        std::fs::read_to_string(committed.join("summary.md")).unwrap()
+    );
+}
