@@ -126,14 +126,9 @@ fn bootstrap_exponents(lnl: &[f64], per_depth: &[Vec<f64>]) -> [Option<(f64, f64
     if per_depth.iter().any(|v| v.is_empty()) || lnl.len() < 2 {
         return [None, None];
     }
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = |k: usize| {
-        // xorshift64*: plenty for resampling indices.
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % k
-    };
+    // Seed 0: the same index stream this table has always used.
+    let mut r = crate::stats::Resampler::new(0);
+    let mut next = |k: usize| r.index(k);
     let (mut logs, mut pows) = (Vec::with_capacity(BOOTSTRAP), Vec::with_capacity(BOOTSTRAP));
     for _ in 0..BOOTSTRAP {
         let ms: Vec<f64> =

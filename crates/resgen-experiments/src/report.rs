@@ -242,6 +242,20 @@ fn exponent(t: &Table, arch: &str, law: Option<&str>) -> Result<stats::Interval,
     Ok(stats::Interval { estimate: t.get_col(&k, "p")?, lo: t.get_col(&k, "p_lo")?, hi: t.get_col(&k, "p_hi")? })
 }
 
+/// An estimate with its interval, `1.18 [0.990, 1.44]`.
+fn iv(i: stats::Interval) -> String {
+    format!("{} [{}, {}]", g(i.estimate), g(i.lo), g(i.hi))
+}
+
+/// The verdict text of [`stats::headline_verdict`] on the depth exponents' intervals.
+fn exponent_verdict(resnet: &[stats::Interval], fc: &[stats::Interval]) -> &'static str {
+    match stats::headline_verdict(resnet, fc) {
+        stats::Verdict::Confirmed => CONFIRMED,
+        stats::Verdict::NotConfirmed => NOT_CONFIRMED,
+        stats::Verdict::NotMeasurable => NOT_MEASURABLE,
+    }
+}
+
 /// The headline as depth exponents: the width at which the NTK stays put grows like `L^p`, from
 /// trained networks (width-depth: the kernel change at the target loss) and without training
 /// (ntk-fluctuation: the kernel's fluctuation at initialization). The verdict follows the
@@ -251,15 +265,10 @@ fn width_depth_exponent(r: &Path) -> Result<Claim, String> {
     let free = Table::load(r, "ntk-fluctuation-depth-exponent")?;
     let t = Table::load(r, "width-depth")?;
     let (w_lo, w_hi, l_lo, l_hi) = (t.min_num("width")?, t.max_num("width")?, t.min_num("depth")?, t.max_num("depth")?);
-    let iv = |i: stats::Interval| format!("{} [{}, {}]", g(i.estimate), g(i.lo), g(i.hi));
     let (tr_res, tr_fc) = (exponent(&trained, "resnet", None)?, exponent(&trained, "fc", None)?);
     let (fr_res, fr_fc) = (exponent(&free, "resnet", Some("power"))?, exponent(&free, "fc", Some("power"))?);
     let count = |arch: &str, c: &str| trained.get_col(&[("arch", arch)], c).map(|v| format!("{v:.0}"));
-    let v = match stats::headline_verdict(&[tr_res, fr_res], &[tr_fc, fr_fc]) {
-        stats::Verdict::Confirmed => CONFIRMED,
-        stats::Verdict::NotConfirmed => NOT_CONFIRMED,
-        stats::Verdict::NotMeasurable => NOT_MEASURABLE,
-    };
+    let v = exponent_verdict(&[tr_res, fr_res], &[tr_fc, fr_fc]);
     Ok(claim(
         "width needed grows like log L (ResNet) vs polynomially (FC), as a depth exponent",
         "width-depth",
@@ -569,12 +578,7 @@ fn ntk_fluctuation(r: &Path) -> Result<Claim, String> {
     let e = Table::load(r, "ntk-fluctuation-depth-exponent")?;
     let (p_fc, p_res) = (exponent(&e, "fc", Some("power"))?, exponent(&e, "resnet", Some("power"))?);
     let seeds = e.get_col(&[("arch", "fc"), ("law", "power")], "seeds")?;
-    let v = match stats::headline_verdict(&[p_res], &[p_fc]) {
-        stats::Verdict::Confirmed => CONFIRMED,
-        stats::Verdict::NotConfirmed => NOT_CONFIRMED,
-        stats::Verdict::NotMeasurable => NOT_MEASURABLE,
-    };
-    let iv = |i: stats::Interval| format!("{} [{}, {}]", g(i.estimate), g(i.lo), g(i.hi));
+    let v = exponent_verdict(&[p_res], &[p_fc]);
     Ok(claim(
         "NTK fluctuations at init (beyond the paper, Hanin-Nica)",
         "ntk-fluctuation",

@@ -189,29 +189,20 @@ fn fit_once(obs: &[&Obs], law: DepthLaw) -> Option<([f64; 3], f64)> {
 pub fn depth_fit(obs: &[Obs], law: DepthLaw, seed: u64) -> Option<DepthFit> {
     let usable: Vec<&Obs> = obs
         .iter()
-        .filter(|o| o.y.is_finite() && o.y > 0.0 && o.width > 0.0 && (law == DepthLaw::Power || o.depth > 1.0))
-        .filter(|o| o.depth > 0.0)
+        .filter(|o| o.y.is_finite() && o.y > 0.0 && o.width > 0.0 && o.depth > 0.0)
+        .filter(|o| law == DepthLaw::Power || o.depth > 1.0)
         .collect();
-    let mut clusters: Vec<u64> = usable.iter().map(|o| o.cluster).collect();
-    clusters.sort_unstable();
-    clusters.dedup();
-    if clusters.len() < 2 {
+    let groups = by_cluster(&usable);
+    if groups.len() < 2 {
         return None;
     }
     let (c, rss) = fit_once(&usable, law)?;
-    let by_cluster: Vec<Vec<&Obs>> =
-        clusters.iter().map(|k| usable.iter().copied().filter(|o| o.cluster == *k).collect()).collect();
-    let mut r = Resampler::new(seed);
-    let (mut gs, mut bs, mut ps) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..BOOTSTRAP {
-        let sample: Vec<&Obs> =
-            (0..by_cluster.len()).flat_map(|_| by_cluster[r.index(by_cluster.len())].iter().copied()).collect();
-        if let Some((cb, _)) = fit_once(&sample, law) {
-            gs.push(cb[1]);
-            bs.push(cb[2]);
-            ps.push(-cb[2] / cb[1]);
-        }
-    }
+    let boots = cluster_bootstrap(&groups, seed, |sample| fit_once(sample, law).map(|(cb, _)| cb));
+    let (gs, bs, ps) = (
+        boots.iter().map(|cb| cb[1]).collect(),
+        boots.iter().map(|cb| cb[2]).collect(),
+        boots.iter().map(|cb| -cb[2] / cb[1]).collect(),
+    );
     Some(DepthFit {
         law,
         ln_a: c[0],
@@ -220,8 +211,33 @@ pub fn depth_fit(obs: &[Obs], law: DepthLaw, seed: u64) -> Option<DepthFit> {
         p: percentile(-c[2] / c[1], ps, BOOTSTRAP)?,
         rss,
         points: usable.len(),
-        clusters: clusters.len(),
+        clusters: groups.len(),
     })
+}
+
+/// The observations grouped by cluster, in increasing cluster order.
+fn by_cluster<'a>(obs: &[&'a Obs]) -> Vec<Vec<&'a Obs>> {
+    let mut clusters: Vec<u64> = obs.iter().map(|o| o.cluster).collect();
+    clusters.sort_unstable();
+    clusters.dedup();
+    clusters.iter().map(|k| obs.iter().copied().filter(|o| o.cluster == *k).collect()).collect()
+}
+
+/// [`BOOTSTRAP`] resamples of whole clusters with replacement (as many clusters as there are),
+/// each passed to `stat`; the values it gives.
+fn cluster_bootstrap<'a, T>(
+    groups: &[Vec<&'a Obs>],
+    seed: u64,
+    mut stat: impl FnMut(&[&'a Obs]) -> Option<T>,
+) -> Vec<T> {
+    let mut r = Resampler::new(seed);
+    (0..BOOTSTRAP)
+        .filter_map(|_| {
+            let sample: Vec<&Obs> =
+                (0..groups.len()).flat_map(|_| groups[r.index(groups.len())].iter().copied()).collect();
+            stat(&sample)
+        })
+        .collect()
 }
 
 impl DepthFit {
@@ -348,25 +364,14 @@ pub fn fluctuation_exponents(nets: &[Fluctuation]) -> (Vec<String>, Vec<Vec<Stri
                 let (x, y): (Vec<f64>, Vec<f64>) = sample.iter().map(|o| xy(o)).unzip();
                 through_origin(&x, &y)
             };
-            let mut clusters: Vec<u64> = pts.iter().map(|o| o.cluster).collect();
-            clusters.sort_unstable();
-            clusters.dedup();
-            let interval = fit(&pts).and_then(|c| {
-                if clusters.len() < 2 {
-                    return None;
-                }
-                let by: Vec<Vec<&Obs>> =
-                    clusters.iter().map(|k| pts.iter().copied().filter(|o| o.cluster == *k).collect()).collect();
-                let mut r = Resampler::new(13);
-                let boots = (0..BOOTSTRAP).filter_map(|_| {
-                    fit(&(0..by.len()).flat_map(|_| by[r.index(by.len())].iter().copied()).collect::<Vec<_>>())
-                });
-                percentile(c, boots.collect(), BOOTSTRAP)
-            });
+            let groups = by_cluster(&pts);
+            let interval = fit(&pts)
+                .filter(|_| groups.len() >= 2)
+                .and_then(|c| percentile(c, cluster_bootstrap(&groups, 13, fit), BOOTSTRAP));
             let mut row = vec![net.arch.to_string(), name.to_string(), formula.to_string()];
             row.extend(std::iter::repeat_n(String::new(), 9));
             row.extend(cells(interval));
-            row.extend([String::new(), pts.len().to_string(), clusters.len().to_string()]);
+            row.extend([String::new(), pts.len().to_string(), groups.len().to_string()]);
             rows.push(row);
         }
     }
