@@ -178,7 +178,7 @@ fn cells_from_other_code_or_backends_are_recomputed_and_never_mixed_silently() {
     edit(1, "code", "src-0000000000000000");
     edit(2, "backend", "cuda");
     // Merging them is an error naming the versions and backends, unless asked.
-    let e = merge(&exp, "smoke", &o.runs, &results).unwrap_err();
+    let e = merge(&exp, "smoke", &o.runs, &results).unwrap_err().to_string();
     assert!(e.contains("2 code version(s)") && e.contains("src-0000000000000000") && e.contains("cuda"), "{e}");
     merge_with(&exp, "smoke", &o.runs, &results, &MergeOptions { allow_mixed: true }).unwrap();
     let meta: serde_json::Value =
@@ -320,12 +320,15 @@ fn kind_parameters_are_read_into_their_struct_and_errors_name_the_key() {
         resgen_experiments::estimate::cell_work(&exp.cells("smoke").unwrap()[0])
     };
     assert_eq!(
-        work("{ radious = 2.0 }").unwrap_err(),
+        work("{ radious = 2.0 }").unwrap_err().to_string(),
         "params.radious: unknown parameter for kind rademacher (known: radius, samples, trained_radius, target_loss, max_iterations)"
     );
-    let e = work("{ samples = \"many\" }").unwrap_err();
+    let e = work("{ samples = \"many\" }").unwrap_err().to_string();
     assert!(e.starts_with("params.samples: invalid type: string \"many\", expected usize"), "{e}");
-    assert_eq!(work("{ target_loss = \"low\" }").unwrap_err(), "params.target_loss: expected a number, found \"low\"");
+    assert_eq!(
+        work("{ target_loss = \"low\" }").unwrap_err().to_string(),
+        "params.target_loss: expected a number, found \"low\""
+    );
     // Integers are numbers; without trained_radius the kind trains nothing.
     assert_eq!(work("{ target_loss = 1, trained_radius = false }").unwrap(), (0, 0.0));
     assert_eq!(work("{ target_loss = 1, trained_radius = true, max_iterations = 7 }").unwrap().0, 7);

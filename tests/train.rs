@@ -120,7 +120,7 @@ fn divergence_stops_with_the_iteration_and_keeps_logged_rows() {
     // eta = 1e7/m blows the outputs up within a few steps.
     let cfg = sphere_cfg(&["train.nu=1e7", "train.iterations=50", "train.log_every=1"]);
     let dir = tempfile::tempdir().unwrap();
-    let e = train_run(&cfg, &opts(dir.path(), BackendKind::default_compiled())).unwrap_err();
+    let e = train_run(&cfg, &opts(dir.path(), BackendKind::default_compiled())).unwrap_err().to_string();
     assert!(e.contains("diverged at iteration"), "{e}");
     let meta = std::fs::read_to_string(dir.path().join("meta.json")).unwrap();
     assert!(meta.contains("diverged"), "{meta}");

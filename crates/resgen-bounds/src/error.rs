@@ -51,10 +51,3 @@ pub enum BoundsError {
     #[error("{0} (kernels and bounds are computed in f64)")]
     Device(BackendError),
 }
-
-impl From<BoundsError> for String {
-    /// The message, for callers whose errors are still text.
-    fn from(e: BoundsError) -> String {
-        e.to_string()
-    }
-}

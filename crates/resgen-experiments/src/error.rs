@@ -72,11 +72,70 @@ pub enum ExperimentError {
     /// A `--shard` that is not `k/N`.
     #[error("--shard '{0}': expected k/N with 1 <= k <= N, e.g. 2/8")]
     Shard(String),
+    /// A kind's `[params]` (or the cell's config) that it cannot measure with; the message
+    /// names the key.
+    #[error("{0}")]
+    Params(String),
+    /// A result table (or a cell's result file) that is missing, malformed, or lacks a column
+    /// or row that is asked for.
+    #[error("{}: {message}", path.display())]
+    Table {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with its line or column where there is one.
+        message: String,
+    },
+    /// An experiment whose finished cells come from more than one code version or backend.
+    #[error(
+        "{experiment}: its finished cells come from {} code version(s) ({}) and {} backend(s) ({}); rerun the experiment to recompute the stale cells, or merge with --allow-mixed (recorded in the table's meta.json)",
+        codes.len(),
+        codes.join(", "),
+        backends.len(),
+        backends.join(", ")
+    )]
+    MixedProvenance {
+        /// The experiment.
+        experiment: String,
+        /// The code versions (`unrecorded` where a cell has none).
+        codes: Vec<String>,
+        /// The backends.
+        backends: Vec<String>,
+    },
+    /// A command report (bounds of a trained run) failed.
+    #[error(transparent)]
+    Report(#[from] resgen_reports::ReportError),
+    /// A training run of a cell diverged.
+    #[error(transparent)]
+    Diverged(#[from] resgen_train::Divergence),
+    /// A measurement that could not be made (what is missing).
+    #[error("{0}")]
+    Measurement(String),
+    /// A cell's measurement panicked (the panic's message).
+    #[error("panicked: {0}")]
+    Panicked(String),
+    /// A training run failed.
+    #[error(transparent)]
+    Train(#[from] resgen_train::TrainError),
+    /// A kernel or bound computation failed.
+    #[error(transparent)]
+    Bounds(#[from] resgen_bounds::BoundsError),
+    /// The data could not be loaded.
+    #[error(transparent)]
+    Data(#[from] resgen_data::DataError),
+    /// The network's config is invalid.
+    #[error(transparent)]
+    Model(#[from] resgen_models::ModelError),
+    /// The backend cannot be used here.
+    #[error(transparent)]
+    Backend(#[from] resgen_models::BackendError),
+    /// A file could not be written or read.
+    #[error(transparent)]
+    FileIo(#[from] resgen_train::output::FileError),
 }
 
-impl From<ExperimentError> for String {
-    /// The message, for callers whose errors are still text.
-    fn from(e: ExperimentError) -> String {
-        e.to_string()
+impl ExperimentError {
+    /// A [`ExperimentError::Table`] error on `path`.
+    pub fn table(path: &std::path::Path, message: impl Into<String>) -> ExperimentError {
+        ExperimentError::Table { path: path.to_path_buf(), message: message.into() }
     }
 }

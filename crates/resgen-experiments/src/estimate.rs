@@ -9,6 +9,7 @@
 //! CPU), evaluation passes and initialization; kinds that do not train count zero steps. So
 //! this ranks the GPU-bound experiments by their training and says nothing of CPU-bound ones.
 
+use crate::ExperimentError;
 use crate::spec::{Cell, Experiment};
 
 /// The training work of one profile of one experiment.
@@ -24,12 +25,12 @@ pub struct Work {
 
 /// The most GD steps and their GFLOP for one cell: its kind's
 /// [`ExperimentKind::work`](crate::kinds::ExperimentKind::work) with the cell's parameters.
-pub fn cell_work(cell: &Cell) -> Result<(u64, f64), String> {
+pub fn cell_work(cell: &Cell) -> Result<(u64, f64), ExperimentError> {
     cell.kind.work(cell)
 }
 
 /// The training work of `profile` of `exp`.
-pub fn profile_work(exp: &Experiment, profile: &str) -> Result<Work, String> {
+pub fn profile_work(exp: &Experiment, profile: &str) -> Result<Work, ExperimentError> {
     let cells = exp.cells(profile)?;
     let mut w = Work { cells: cells.len(), ..Default::default() };
     for c in &cells {

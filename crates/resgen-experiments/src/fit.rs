@@ -9,6 +9,7 @@
 //! `r2` is the coefficient of determination of the fitted `m` against the measured mean `m`,
 //! in the same (linear) space for both laws, so the two are comparable.
 
+use crate::ExperimentError;
 use resgen_train::output::csv_text;
 
 use crate::num::fmt;
@@ -48,9 +49,12 @@ const BOOTSTRAP: usize = 1000;
 /// bootstrap intervals for each law's `b` (seeds resampled with replacement at every depth, the
 /// means refitted; `raw` holds the per-seed values). Widths a seed never found (censored at
 /// `max_width`) are left out of that depth's mean, as in the table.
-pub fn growth_fits(header: &[String], rows: &[Vec<String>], raw: RawValues) -> Result<String, String> {
+pub fn growth_fits(header: &[String], rows: &[Vec<String>], raw: RawValues) -> Result<String, ExperimentError> {
     let col = |name: &str| {
-        header.iter().position(|h| h == name).ok_or_else(|| format!("min-width table has no `{name}` column"))
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| ExperimentError::Measurement(format!("min-width table has no `{name}` column")))
     };
     let (depth, width, seeds) = (col("depth")?, col("min_width_mean")?, col("seeds")?);
     let line_cols: Vec<usize> = (0..seeds).filter(|&i| i != depth).collect();
@@ -190,8 +194,15 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
 /// Spearman correlations of every `<value>_mean` column with `target` over the table's rows:
 /// per value of `by[0]` (all rows of that value) and per combination of all of `by`. Columns:
 /// the `by` columns (`all` where pooled), `quantity`, `spearman`, `points`.
-pub fn spearman_table(header: &[String], rows: &[Vec<String>], target: &str, by: &[&str]) -> Result<String, String> {
-    let col = |name: &str| header.iter().position(|h| h == name).ok_or_else(|| format!("no column {name}"));
+pub fn spearman_table(
+    header: &[String],
+    rows: &[Vec<String>],
+    target: &str,
+    by: &[&str],
+) -> Result<String, ExperimentError> {
+    let col = |name: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| ExperimentError::Measurement(format!("no column {name}")))
+    };
     let t = col(target)?;
     let by_cols: Vec<usize> = by.iter().map(|b| col(b)).collect::<Result<_, _>>()?;
     let quantities: Vec<usize> = (0..header.len()).filter(|&c| c != t && header[c].ends_with("_mean")).collect();

@@ -49,7 +49,7 @@ pub fn plot_path(results: &Path, exp: &Experiment, profile: &str) -> std::path::
 
 /// The caption line under a figure's title: the profile, the sizes every cell shares (n, m, L,
 /// data, when they are not a column of the grid), and what the error bars are.
-pub fn caption(exp: &Experiment, profile: &str) -> Result<String, String> {
+pub fn caption(exp: &Experiment, profile: &str) -> Result<String, ExperimentError> {
     let cells = exp.cells(profile)?;
     let Some(first) = cells.first() else { return Ok(format!("{profile} profile")) };
     let grid: Vec<String> = first.coords.iter().map(|(k, _)| k.clone()).collect();
@@ -77,7 +77,7 @@ pub fn caption(exp: &Experiment, profile: &str) -> Result<String, String> {
 }
 
 /// Draws the experiment's figure from its table.
-pub fn plot_experiment(exp: &Experiment, profile: &str, results: &Path) -> Result<std::path::PathBuf, String> {
+pub fn plot_experiment(exp: &Experiment, profile: &str, results: &Path) -> Result<std::path::PathBuf, ExperimentError> {
     let table = table::table_path(results, exp, profile);
     let out = plot_path(results, exp, profile);
     let title = if exp.claim.is_empty() { exp.name.clone() } else { format!("{}: {}", exp.name, exp.claim) };

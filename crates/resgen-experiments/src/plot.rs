@@ -5,6 +5,7 @@
 //! columns. Log axes are drawn by plotting `log10` of the values on a linear axis and labelling
 //! the ticks with the original values.
 
+use crate::ExperimentError;
 use std::path::Path;
 
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
@@ -49,11 +50,11 @@ impl Ranged for Keyed {
 
 /// Draws `table` (CSV) to `out` (SVG) as `spec` says; `title` heads the figure and `caption`
 /// (profile, fixed sizes, what the error bars are) goes on the line under it.
-pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &str) -> Result<(), String> {
+pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &str) -> Result<(), ExperimentError> {
     let (panels, xs_seen) = gather(table, spec)?;
     let height = 60 + 400 * panels.len() as u32;
     let root = SVGBackend::new(out, (820, height)).into_drawing_area();
-    let e = |err: DrawingAreaErrorKind<std::io::Error>| format!("{}: {err}", out.display());
+    let e = |err: DrawingAreaErrorKind<std::io::Error>| ExperimentError::table(out, err.to_string());
     root.fill(&WHITE).map_err(e)?;
     let root = root.titled(title, ("sans-serif", 17)).map_err(e)?;
     let root = root.titled(caption, ("sans-serif", 13).into_font().color(&RGBColor(0x44, 0x44, 0x44))).map_err(e)?;
@@ -145,22 +146,21 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
 
 /// The table's rows, filtered and grouped into panels and labelled series of points `(x, y, lo,
 /// hi)` (the mean and its error bar's ends) in plotting coordinates, and every x value seen.
-fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), String> {
+fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), ExperimentError> {
     let (header, rows) = read_table(table)?;
-    let col = |name: &str| -> Result<usize, String> {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| format!("{}: plot: no column `{name}` (columns: {})", table.display(), header.join(", ")))
+    let col = |name: &str| -> Result<usize, ExperimentError> {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            ExperimentError::table(table, format!("plot: no column `{name}` (columns: {})", header.join(", ")))
+        })
     };
     let xi = col(&spec.x)?;
     let ys: Vec<(String, usize, Option<usize>)> = spec
         .y
         .iter()
         .map(|y| Ok((y.clone(), col(&format!("{y}_mean"))?, col(&format!("{y}_sd")).ok())))
-        .collect::<Result<_, String>>()?;
+        .collect::<Result<_, ExperimentError>>()?;
     let filters: Vec<(usize, &String)> =
-        spec.filter.iter().map(|(k, v)| Ok((col(k)?, v))).collect::<Result<_, String>>()?;
+        spec.filter.iter().map(|(k, v)| Ok((col(k)?, v))).collect::<Result<_, ExperimentError>>()?;
     // A series column the table lacks (a grid that does not sweep it, e.g. a one-branch run
     // of theta-phase) has a single value: it splits nothing and is left out of the labels.
     let series_cols: Vec<usize> = spec.series.iter().filter_map(|s| col(s).ok()).collect();
@@ -218,7 +218,7 @@ fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), String> {
         }
     }
     if panels.is_empty() {
-        return Err(format!("{}: plot: no rows to draw after the filter {:?}", table.display(), spec.filter));
+        return Err(ExperimentError::table(table, format!("plot: no rows to draw after the filter {:?}", spec.filter)));
     }
     Ok((panels, xs_seen))
 }

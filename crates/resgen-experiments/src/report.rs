@@ -6,6 +6,7 @@
 //! LaTeX booktabs table, `results/summary.tex`. A test checks that the committed summary is
 //! exactly what the committed tables produce.
 
+use crate::ExperimentError;
 use std::path::Path;
 
 use crate::stats;
@@ -14,42 +15,47 @@ use crate::table::read_table;
 
 /// A table loaded for queries.
 struct Table {
-    name: String,
+    path: std::path::PathBuf,
     header: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    fn load(results: &Path, name: &str) -> Result<Table, String> {
-        let (header, rows) = read_table(&results.join(format!("{name}.csv")))?;
-        Ok(Table { name: name.into(), header, rows })
+    fn load(results: &Path, name: &str) -> Result<Table, ExperimentError> {
+        let path = results.join(format!("{name}.csv"));
+        let (header, rows) = read_table(&path)?;
+        Ok(Table { path, header, rows })
     }
 
-    fn col(&self, c: &str) -> Result<usize, String> {
-        self.header.iter().position(|h| h == c).ok_or_else(|| format!("{}.csv has no column `{c}`", self.name))
+    fn err(&self, message: String) -> ExperimentError {
+        ExperimentError::table(&self.path, message)
+    }
+
+    fn col(&self, c: &str) -> Result<usize, ExperimentError> {
+        self.header.iter().position(|h| h == c).ok_or_else(|| self.err(format!("no column `{c}`")))
     }
 
     /// The `<v>_mean` of the row matching `keys` (NaN where empty).
-    fn get(&self, keys: &[(&str, &str)], v: &str) -> Result<f64, String> {
+    fn get(&self, keys: &[(&str, &str)], v: &str) -> Result<f64, ExperimentError> {
         self.get_col(keys, &format!("{v}_mean"))
     }
 
     /// Column `c` of the row matching `keys` (NaN where empty).
-    fn get_col(&self, keys: &[(&str, &str)], c: &str) -> Result<f64, String> {
+    fn get_col(&self, keys: &[(&str, &str)], c: &str) -> Result<f64, ExperimentError> {
         let cols: Vec<(usize, &str)> =
-            keys.iter().map(|(k, val)| Ok((self.col(k)?, *val))).collect::<Result<_, String>>()?;
+            keys.iter().map(|(k, val)| Ok((self.col(k)?, *val))).collect::<Result<_, ExperimentError>>()?;
         let vc = self.col(c)?;
         let mut rows = self.rows.iter().filter(|r| cols.iter().all(|(i, val)| r[*i] == *val));
-        let row = rows.next().ok_or_else(|| format!("{}.csv has no row {keys:?}", self.name))?;
+        let row = rows.next().ok_or_else(|| self.err(format!("no row {keys:?}")))?;
         if rows.next().is_some() {
             // A claim must name every grid column it reads, or it reads an arbitrary row.
-            return Err(format!("{}.csv has more than one row {keys:?}", self.name));
+            return Err(self.err(format!("more than one row {keys:?}")));
         }
         Ok(row[vc].parse().unwrap_or(f64::NAN))
     }
 
     /// The distinct values of a column, in table order.
-    fn values(&self, c: &str) -> Result<Vec<String>, String> {
+    fn values(&self, c: &str) -> Result<Vec<String>, ExperimentError> {
         let i = self.col(c)?;
         let mut out: Vec<String> = Vec::new();
         for r in &self.rows {
@@ -61,23 +67,23 @@ impl Table {
     }
 
     /// The numeric values of a column, as written in the table, sorted by value.
-    fn sorted_nums(&self, c: &str) -> Result<Vec<String>, String> {
+    fn sorted_nums(&self, c: &str) -> Result<Vec<String>, ExperimentError> {
         let mut vals: Vec<(f64, String)> =
             self.values(c)?.into_iter().filter_map(|v| v.parse::<f64>().ok().map(|x| (x, v))).collect();
         if vals.is_empty() {
-            return Err(format!("{}.csv: no numeric `{c}`", self.name));
+            return Err(self.err(format!("no numeric `{c}`")));
         }
         vals.sort_by(|a, b| a.0.total_cmp(&b.0));
         Ok(vals.into_iter().map(|(_, v)| v).collect())
     }
 
     /// The largest numeric value of a column.
-    fn max_num(&self, c: &str) -> Result<String, String> {
+    fn max_num(&self, c: &str) -> Result<String, ExperimentError> {
         Ok(self.sorted_nums(c)?.pop().expect("non-empty"))
     }
 
     /// The smallest numeric value of a column.
-    fn min_num(&self, c: &str) -> Result<String, String> {
+    fn min_num(&self, c: &str) -> Result<String, ExperimentError> {
         Ok(self.sorted_nums(c)?.swap_remove(0))
     }
 }
@@ -121,7 +127,7 @@ fn claim(claim: &str, table: &str, prediction: &str, measured: String, verdict: 
     Claim { claim: claim.into(), table: table.into(), prediction: prediction.into(), measured, verdict }
 }
 
-fn forward_scale(r: &Path) -> Result<Claim, String> {
+fn forward_scale(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::forward_scale::{H_CHANGE, H_CHANGE_ANALYTIC, H_NORM, LAST, LAYER};
     let t = Table::load(r, "forward-scale")?;
     let (lo, hi) = (t.min_num("depth")?, t.max_num("depth")?);
@@ -146,7 +152,7 @@ fn forward_scale(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-fn grad_features(r: &Path) -> Result<Claim, String> {
+fn grad_features(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::grad_features::{GRAD_NORM, HIDDEN_MEAN, LAYER};
     let t = Table::load(r, "grad-features")?;
     let hi = t.max_num("depth")?;
@@ -162,7 +168,7 @@ fn grad_features(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-fn gd_dynamics(r: &Path) -> Result<Claim, String> {
+fn gd_dynamics(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::gd_dynamics::{ITER, TRAIN_LOSS};
     let t = Table::load(r, "gd-dynamics")?;
     let last = t.max_num(ITER)?;
@@ -186,7 +192,7 @@ fn gd_dynamics(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-fn distance(r: &Path) -> Result<Claim, String> {
+fn distance(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::distance_from_init::{DIST_SCALED, LAYER, MATCHED_LOSS, MAX, VIEW};
     let t = Table::load(r, "distance-from-init")?;
     let (lo, hi) = (t.min_num("width")?, t.max_num("width")?);
@@ -212,7 +218,7 @@ fn distance(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-fn linearization(r: &Path) -> Result<Claim, String> {
+fn linearization(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::linearization::{EPS_LIN_MAX, MATCHED_LOSS, VIEW};
     let t = Table::load(r, "linearization")?;
     let (lo, hi) = (t.min_num("width")?, t.max_num("width")?);
@@ -236,7 +242,7 @@ fn linearization(r: &Path) -> Result<Claim, String> {
 }
 
 /// The 95% interval of the power-law depth exponent `p` of `arch` in a depth-exponent table.
-fn exponent(t: &Table, arch: &str, law: Option<&str>) -> Result<stats::Interval, String> {
+fn exponent(t: &Table, arch: &str, law: Option<&str>) -> Result<stats::Interval, ExperimentError> {
     let mut k = vec![("arch", arch)];
     k.extend(law.map(|l| ("law", l)));
     Ok(stats::Interval { estimate: t.get_col(&k, "p")?, lo: t.get_col(&k, "p_lo")?, hi: t.get_col(&k, "p_hi")? })
@@ -260,7 +266,7 @@ fn exponent_verdict(resnet: &[stats::Interval], fc: &[stats::Interval]) -> &'sta
 /// trained networks (width-depth: the kernel change at the target loss) and without training
 /// (ntk-fluctuation: the kernel's fluctuation at initialization). The verdict follows the
 /// intervals by [`stats::headline_verdict`]'s thresholds.
-fn width_depth_exponent(r: &Path) -> Result<Claim, String> {
+fn width_depth_exponent(r: &Path) -> Result<Claim, ExperimentError> {
     let trained = Table::load(r, "width-depth-depth-exponent")?;
     let free = Table::load(r, "ntk-fluctuation-depth-exponent")?;
     let t = Table::load(r, "width-depth")?;
@@ -296,7 +302,7 @@ fn width_depth_exponent(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-fn min_width(r: &Path) -> Result<Claim, String> {
+fn min_width(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::min_width::{
         CRITERION, EXTRAPOLATED, EXTRAPOLATION_LIMIT, FIT, FOUND, KERNEL_CHANGE, MIN_WIDTH, TRIED, TRIED_WIDTH,
     };
@@ -304,8 +310,8 @@ fn min_width(r: &Path) -> Result<Claim, String> {
     let fit = Table::load(r, &format!("min-width-{FIT}"))?;
     let crits = t.values(CRITERION)?;
     let lazy: Vec<&String> = crits.iter().filter(|c| c.starts_with("lazy") && !c.ends_with(EXTRAPOLATED)).collect();
-    let strict = *lazy.first().ok_or("min-width.csv has no lazy criterion")?;
-    let loose = *lazy.last().ok_or("min-width.csv has no lazy criterion")?;
+    let strict = *lazy.first().ok_or_else(|| t.err("no lazy criterion".into()))?;
+    let loose = *lazy.last().ok_or_else(|| t.err("no lazy criterion".into()))?;
     let strict_ext = format!("{strict} {EXTRAPOLATED}");
     let depths = t.sorted_nums("depth")?;
     let (lo, hi) = (depths[0].clone(), depths[depths.len() - 1].clone());
@@ -320,7 +326,7 @@ fn min_width(r: &Path) -> Result<Claim, String> {
         })
         .min_by(|a, b| width(a).total_cmp(&width(b)))
         .map(|row| row[cw].clone())
-        .ok_or("min-width.csv has no width tried at every depth")?;
+        .ok_or_else(|| t.err("no width tried at every depth".into()))?;
     let limit = EXTRAPOLATION_LIMIT;
     // The first depth from which on every entry of `found` (one per depth) is 0.
     let none_from = |found: &[f64]| (0..depths.len()).find(|&i| found[i..].iter().all(|f| *f == 0.0));
@@ -346,8 +352,9 @@ fn min_width(r: &Path) -> Result<Claim, String> {
         fc_lazy_none_from = fc_lazy_none_from.max(none_from(&fc_found).unwrap_or(depths.len()));
         let res_found: Vec<f64> = depths.iter().map(|d| at("resnet", d, loose, FOUND)).collect::<Result<_, _>>()?;
         let res_w: Vec<f64> = depths.iter().map(|d| at("resnet", d, loose, MIN_WIDTH)).collect::<Result<_, _>>()?;
-        let ext_w =
-            |a: &str| -> Result<Vec<f64>, String> { depths.iter().map(|d| at(a, d, &strict_ext, MIN_WIDTH)).collect() };
+        let ext_w = |a: &str| -> Result<Vec<f64>, ExperimentError> {
+            depths.iter().map(|d| at(a, d, &strict_ext, MIN_WIDTH)).collect()
+        };
         let (res_ext, fc_ext) = (ext_w("resnet")?, ext_w("fc")?);
         let fc_ext_found: Vec<f64> =
             depths.iter().map(|d| at("fc", d, &strict_ext, FOUND)).collect::<Result<_, _>>()?;
@@ -407,7 +414,7 @@ fn min_width(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-fn rademacher(r: &Path) -> Result<Claim, String> {
+fn rademacher(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::rademacher::{LAYER, MONTE_CARLO, TOTAL_AT_TRAINED_R, TRAINED_RADIUS};
     let t = Table::load(r, "rademacher")?;
     let (lo, hi) = (t.min_num("depth")?, t.max_num("depth")?);
@@ -446,7 +453,7 @@ fn rademacher(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-fn ntk_complexity(r: &Path) -> Result<Claim, String> {
+fn ntk_complexity(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::ntk_complexity::{COMPLEXITY_INF, EMPIRICAL, KERNEL};
     let t = Table::load(r, "ntk-complexity")?;
     let (lo, hi) = (t.min_num("depth")?, t.max_num("depth")?);
@@ -474,7 +481,7 @@ fn ntk_complexity(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-fn ntrf_bound(r: &Path) -> Result<Claim, String> {
+fn ntrf_bound(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::ntrf_bound::{BEST, RADIUS, bound_column};
     let t = Table::load(r, "ntrf-bound")?;
     let hi = t.max_num("depth")?;
@@ -509,7 +516,7 @@ fn ntrf_bound(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-fn generalization(r: &Path) -> Result<Claim, String> {
+fn generalization(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::generalization::{GENERALIZATION_GAP, TEST_ERROR};
     let t = Table::load(r, "generalization")?;
     let hi = t.max_num("depth")?;
@@ -552,11 +559,11 @@ fn generalization(r: &Path) -> Result<Claim, String> {
 }
 
 /// A claim's row from the tables folder.
-type ClaimBuilder = fn(&Path) -> Result<Claim, String>;
+type ClaimBuilder = fn(&Path) -> Result<Claim, ExperimentError>;
 
 /// Every claim's row, from the tables in `results`. A missing or malformed table is an error
 /// naming it.
-fn ntk_fluctuation(r: &Path) -> Result<Claim, String> {
+fn ntk_fluctuation(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::ntk_fluctuation::{CV_DIAG, MIN_WIDTH, MIN_WIDTH_COLUMN, STATISTIC};
     let t = Table::load(r, "ntk-fluctuation")?;
     let (l_lo, l_hi, m_lo) = (t.min_num("depth")?, t.max_num("depth")?, t.min_num("width")?);
@@ -602,7 +609,7 @@ fn ntk_fluctuation(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-fn kernel_motion(r: &Path) -> Result<Claim, String> {
+fn kernel_motion(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::kernel_motion::KERNEL_CHANGE;
     let t = Table::load(r, "kernel-motion")?;
     let (w_lo, w_hi, l_hi) = (t.min_num("width")?, t.max_num("width")?, t.max_num("depth")?);
@@ -630,7 +637,7 @@ fn kernel_motion(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-fn label_noise(r: &Path) -> Result<Claim, String> {
+fn label_noise(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::label_noise::{
         ANALYTIC_COMPLEXITY, ARCH, BOUND_MEASURED_RAD, DEPTH, NTK_COMPLEXITY, QUANTITY, REACHED, RHO, SPEARMAN,
     };
@@ -655,7 +662,7 @@ fn label_noise(r: &Path) -> Result<Claim, String> {
     let budget_hit = n
         .values("arch")?
         .iter()
-        .map(|a| -> Result<String, String> {
+        .map(|a| -> Result<String, ExperimentError> {
             let mut reached = Vec::new();
             for d in n.values("depth")? {
                 reached.push(n.get(&[("label_noise", "0.0"), ("arch", a), ("depth", &d)], REACHED)?);
@@ -681,7 +688,7 @@ fn label_noise(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-fn theta_phase(r: &Path) -> Result<Claim, String> {
+fn theta_phase(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::theta_phase::{H_CHANGE, KERNEL_CHANGE, KERNEL_TEST_ERROR, OFFDIAG_SD};
     let t = Table::load(r, "theta-phase")?;
     let at = |branch: &'static str| {
@@ -726,17 +733,17 @@ fn theta_phase(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-fn kernel_vs_net(r: &Path) -> Result<Claim, String> {
+fn kernel_vs_net(r: &Path) -> Result<Claim, ExperimentError> {
     use crate::kinds::kernel_vs_net::{DISAGREE_TEST, KRR_TEST_ERROR, NET_TEST_ERROR, RMSE_TEST};
     let t = Table::load(r, "kernel-vs-net")?;
     let widths = t.sorted_nums("width")?;
     let (w_lo, w_hi, l_hi) = (&widths[0], &widths[widths.len() - 1], t.max_num("depth")?);
     let v = |a: &str, d: &str, w: &str, c: &str| t.get(&[("arch", a), ("depth", d), ("width", w)], c);
     // The log-log slope of rmse_test against m (least squares over the widths), per network.
-    let slope = |a: &str, d: &str| -> Result<f64, String> {
+    let slope = |a: &str, d: &str| -> Result<f64, ExperimentError> {
         let (mut xs, mut ys) = (Vec::new(), Vec::new());
         for w in &widths {
-            xs.push(w.parse::<f64>().map_err(|e| e.to_string())?.ln());
+            xs.push(w.parse::<f64>().map_err(|e| t.err(format!("width `{w}`: {e}")))?.ln());
             ys.push(v(a, d, w, RMSE_TEST)?.ln());
         }
         Ok(crate::fit::linear_fit(&xs, &ys).map_or(f64::NAN, |(_, b)| b))
@@ -769,7 +776,7 @@ fn kernel_vs_net(r: &Path) -> Result<Claim, String> {
     ))
 }
 
-pub fn claims(results: &Path) -> Result<Vec<Claim>, String> {
+pub fn claims(results: &Path) -> Result<Vec<Claim>, ExperimentError> {
     let builders: [ClaimBuilder; 16] = [
         forward_scale,
         grad_features,
@@ -853,7 +860,7 @@ pub fn latex(claims: &[Claim]) -> String {
 }
 
 /// Writes `summary.md` and `summary.tex` into `results` (atomically); returns their paths.
-pub fn write_report(results: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+pub fn write_report(results: &Path) -> Result<Vec<std::path::PathBuf>, ExperimentError> {
     let c = claims(results)?;
     let md = results.join("summary.md");
     let tex = results.join("summary.tex");

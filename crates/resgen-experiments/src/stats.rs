@@ -397,6 +397,16 @@ pub const LAZY_REGION: f64 = 1.0;
 /// out of the fit, whatever its kernel change) and `outside_region` (reached, but `kc` above
 /// the region). Returns the CSV header and rows.
 pub fn trained_exponents(nets: &[(&str, Vec<Trained>)]) -> (Vec<String>, Vec<Vec<String>>) {
+    exponents_in_region(nets, Some(("kernel_change", LAZY_REGION)))
+}
+
+/// [`trained_exponents`] with the fit region stated: `Some((quantity, bound))` fits the
+/// measured cells whose value is at most `bound` (the others are counted as outside it);
+/// `None` fits every measured cell. Cells not measured are counted as censored.
+pub fn exponents_in_region(
+    nets: &[(&str, Vec<Trained>)],
+    region: Option<(&str, f64)>,
+) -> (Vec<String>, Vec<Vec<String>>) {
     let header = [
         "arch",
         "region",
@@ -419,9 +429,11 @@ pub fn trained_exponents(nets: &[(&str, Vec<Trained>)]) -> (Vec<String>, Vec<Vec
     let mut rows = Vec::new();
     for (arch, cells_) in nets {
         let censored = cells_.iter().filter(|c| !c.reached).count();
-        let inside: Vec<Obs> = cells_.iter().filter(|c| c.reached && c.obs.y <= LAZY_REGION).map(|c| c.obs).collect();
+        let bound = region.map_or(f64::INFINITY, |(_, b)| b);
+        let inside: Vec<Obs> = cells_.iter().filter(|c| c.reached && c.obs.y <= bound).map(|c| c.obs).collect();
         let outside = cells_.len() - censored - inside.len();
-        let mut row = vec![arch.to_string(), format!("kernel_change <= {LAZY_REGION}")];
+        let region_text = region.map_or_else(|| "every measured cell".to_string(), |(q, b)| format!("{q} <= {b}"));
+        let mut row = vec![arch.to_string(), region_text];
         match depth_fit(&inside, DepthLaw::Power, 17) {
             Some(f) => {
                 for iv in [f.g, f.b, f.p] {

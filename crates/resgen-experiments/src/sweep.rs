@@ -11,6 +11,7 @@
 //! replaced), unless [`SweepOptions::reuse_stale`] says to keep it; the table's provenance
 //! sidecar then lists every code version and backend behind it.
 
+use crate::ExperimentError;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -88,17 +89,17 @@ pub fn result_path(cell: &Cell, runs: &Path) -> PathBuf {
 }
 
 /// Reads a finished cell's result, `None` if it has not finished.
-pub fn read_result(cell: &Cell, runs: &Path) -> Result<Option<CellResult>, String> {
+pub fn read_result(cell: &Cell, runs: &Path) -> Result<Option<CellResult>, ExperimentError> {
     let p = result_path(cell, runs);
     if !p.exists() {
         return Ok(None);
     }
     let text = std::fs::read_to_string(&p).map_err(io_err(&p))?;
-    serde_json::from_str(&text).map(Some).map_err(|e| format!("{}: {e}", p.display()))
+    serde_json::from_str(&text).map(Some).map_err(|e| ExperimentError::table(&p, e.to_string()))
 }
 
 /// Runs every unfinished cell of `exp`'s `profile` (or of one shard of it).
-pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result<SweepReport, String> {
+pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result<SweepReport, ExperimentError> {
     let start = Instant::now();
     let mut cells = exp.cells(profile)?;
     if let Some((k, n)) = opts.shard {
@@ -128,7 +129,7 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
     let abort_after: Option<usize> = std::env::var("RESGEN_ABORT_AFTER_CELLS").ok().and_then(|v| v.parse().ok());
     let report = std::sync::Mutex::new(report);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let first_error: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    let first_error: std::sync::Mutex<Option<ExperimentError>> = std::sync::Mutex::new(None);
     // `jobs` workers take the next unfinished cell until none is left (or an I/O error stops
     // them); each cell's arithmetic does not depend on which worker runs it.
     let worker = || {
@@ -151,7 +152,7 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
                 }
                 Ok(Err(e)) => {
                     bar.suspend(|| eprintln!("cell {} failed: {e}", cell.label()));
-                    report.lock().expect("not poisoned").failed.push((cell.label(), e));
+                    report.lock().expect("not poisoned").failed.push((cell.label(), e.to_string()));
                 }
                 Err(e) => {
                     first_error.lock().expect("not poisoned").get_or_insert(e);
@@ -226,7 +227,7 @@ fn run_cell(
     opts: &SweepOptions,
     backend: &str,
     stale: bool,
-) -> Result<Result<bool, String>, String> {
+) -> Result<Result<bool, ExperimentError>, ExperimentError> {
     let dir = cell.dir(&opts.runs);
     std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
     let cfg_path = dir.join("cell.toml");
@@ -250,7 +251,7 @@ fn run_cell(
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         cell.kind.measure(cell, &Context::new(opts.backend, &dir))
     }))
-    .unwrap_or_else(|p| Err(format!("panicked: {}", resgen_models::panic_message(&*p, "unknown panic"))));
+    .unwrap_or_else(|p| Err(ExperimentError::Panicked(resgen_models::panic_message(&*p, "unknown panic"))));
     let err_path = dir.join("error.txt");
     match outcome {
         Ok(rows) => {
@@ -261,8 +262,8 @@ fn run_cell(
                 version: env!("CARGO_PKG_VERSION").into(),
                 provenance: Provenance::current(backend, precision_name(cell)),
             };
-            let text = serde_json::to_string_pretty(&res).map_err(|e| e.to_string())?;
             let p = result_path(cell, &opts.runs);
+            let text = serde_json::to_string_pretty(&res).map_err(|e| ExperimentError::table(&p, e.to_string()))?;
             // Never replace a finished result: of two processes racing on a cell, the first to
             // finish wins. A stale result was removed before the cell started.
             let written = write_atomic_new(&p, text.as_bytes()).map_err(io_err(&p))?;

@@ -17,6 +17,7 @@
 //! `<name>.partial.csv` (with `.partial.cells.csv` and `.partial.meta.json`), and the complete
 //! one, once every cell has finished, removes the partial files.
 
+use crate::ExperimentError;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -85,7 +86,7 @@ pub fn meta_path(table: &Path) -> PathBuf {
 }
 
 /// [`merge_with`] with the default options (no mixing of code versions or backends).
-pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Result<MergeReport, String> {
+pub fn merge(exp: &Experiment, profile: &str, runs: &Path, results: &Path) -> Result<MergeReport, ExperimentError> {
     merge_with(exp, profile, runs, results, &MergeOptions::default())
 }
 
@@ -103,7 +104,7 @@ pub fn merge_with(
     runs: &Path,
     results: &Path,
     opts: &MergeOptions,
-) -> Result<MergeReport, String> {
+) -> Result<MergeReport, ExperimentError> {
     let cells = exp.cells(profile)?;
     let mut report = MergeReport { cells: cells.len(), ..Default::default() };
     let (g, provs) = collect(&cells, runs, &mut report)?;
@@ -111,14 +112,11 @@ pub fn merge_with(
     let (codes, backends) = (distinct(&provs, |p| &p.code), distinct(&provs, |p| &p.backend));
     let mixed = codes.len() > 1 || backends.len() > 1;
     if mixed && !opts.allow_mixed {
-        return Err(format!(
-            "{}: its finished cells come from {} code version(s) ({}) and {} backend(s) ({}); rerun the experiment to recompute the stale cells, or merge with --allow-mixed (recorded in the table's meta.json)",
-            exp.name,
-            codes.len(),
-            codes.iter().map(|c| if c.is_empty() { "unrecorded" } else { c }).collect::<Vec<_>>().join(", "),
-            backends.len(),
-            backends.join(", ")
-        ));
+        return Err(ExperimentError::MixedProvenance {
+            experiment: exp.name.clone(),
+            codes: codes.iter().map(|c| if c.is_empty() { "unrecorded".into() } else { c.clone() }).collect(),
+            backends: backends.clone(),
+        });
     }
     let complete = table_path(results, exp, profile);
     report.partial = !report.missing.is_empty();
@@ -158,7 +156,7 @@ pub fn merge_with(
         "kernels_and_bounds": "f64",
     });
     let meta_p = meta_path(&path);
-    let text = serde_json::to_string_pretty(&meta).map_err(|e| e.to_string())? + "\n";
+    let text = serde_json::to_string_pretty(&meta).expect("a JSON value serializes") + "\n";
     write_atomic(&meta_p, text.as_bytes()).map_err(io_err(&meta_p))?;
     report.written.push(meta_p);
     if !report.partial {
@@ -187,7 +185,11 @@ struct Grouped {
 }
 
 /// Reads every cell's result (a missing one is listed in `report`), grouping the records.
-fn collect(cells: &[Cell], runs: &Path, report: &mut MergeReport) -> Result<(Grouped, Vec<Provenance>), String> {
+fn collect(
+    cells: &[Cell],
+    runs: &Path,
+    report: &mut MergeReport,
+) -> Result<(Grouped, Vec<Provenance>), ExperimentError> {
     let mut provs: Vec<Provenance> = Vec::new();
     let mut g = Grouped {
         key_cols: cells.first().map(|c| c.coords.iter().map(|(k, _)| k.clone()).collect()).unwrap_or_default(),
@@ -299,7 +301,7 @@ fn write_derived(
     (header, rows): (&[String], &[Vec<String>]),
     raw: &[RawRecord],
     report: &mut MergeReport,
-) -> Result<(), String> {
+) -> Result<(), ExperimentError> {
     for (suffix, text) in exp.kind.derived(&Summary { header, rows, raw })? {
         let p = path.with_file_name(format!("{}-{suffix}.csv", exp.name));
         write_atomic(&p, text.as_bytes()).map_err(io_err(&p))?;
@@ -314,13 +316,13 @@ fn key_values(gk: &GroupKey, key_cols: &[String]) -> Vec<String> {
 }
 
 /// A CSV table read back: header and rows of text.
-pub fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
-    let mut r = csv::ReaderBuilder::new().from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), ExperimentError> {
+    let mut r = csv::ReaderBuilder::new().from_path(path).map_err(|e| ExperimentError::table(path, e.to_string()))?;
     let header: Vec<String> =
-        r.headers().map_err(|e| format!("{}: {e}", path.display()))?.iter().map(String::from).collect();
+        r.headers().map_err(|e| ExperimentError::table(path, e.to_string()))?.iter().map(String::from).collect();
     let mut rows = Vec::new();
     for (i, rec) in r.records().enumerate() {
-        let rec = rec.map_err(|e| format!("{}: line {}: {e}", path.display(), i + 2))?;
+        let rec = rec.map_err(|e| ExperimentError::table(path, format!("line {}: {e}", i + 2)))?;
         rows.push(rec.iter().map(String::from).collect());
     }
     Ok((header, rows))

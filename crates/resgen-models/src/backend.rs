@@ -81,6 +81,9 @@ pub enum BackendError {
     /// An unknown backend name.
     #[error("unknown backend '{0}'; expected one of flex, ndarray, wgpu, cuda")]
     Unknown(String),
+    /// A GPU's throughput probe could not run.
+    #[error("the throughput probe failed: {0}")]
+    Probe(String),
 }
 
 impl BackendKind {
@@ -226,7 +229,7 @@ pub fn gpu_identity(device: &Device) -> Option<String> {
 /// (independent fused multiply-add chains, two FLOPs each, without tensor cores): the peak
 /// that a GD step's GFLOP/s is compared with. `None` for the CPU backends; `Some(Err)` when
 /// the probe could not run (its reason).
-pub fn gpu_f32_peak(device: &Device) -> Option<Result<f64, String>> {
+pub fn gpu_f32_peak(device: &Device) -> Option<Result<f64, BackendError>> {
     #[cfg(any(feature = "wgpu", feature = "cuda"))]
     {
         use burn::cubecl::ir::{ElemType, FloatKind};
@@ -234,7 +237,7 @@ pub fn gpu_f32_peak(device: &Device) -> Option<Result<f64, String>> {
         device.identity()?;
         let key = ThroughputKey { mode: ThroughputMode::ComputeDirect { dtype: ElemType::Float(FloatKind::F32) } };
         let stat = device.performance_stats(&[key]).into_iter().next()?;
-        Some(stat.value.map(|v| v.ops_per_s()).map_err(|e| e.to_string()))
+        Some(stat.value.map(|v| v.ops_per_s()).map_err(|e| BackendError::Probe(e.to_string())))
     }
     #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
     {

@@ -46,10 +46,3 @@ pub enum ModelError {
         message: String,
     },
 }
-
-impl From<ModelError> for String {
-    /// The message, for callers whose errors are still text.
-    fn from(e: ModelError) -> String {
-        e.to_string()
-    }
-}

@@ -15,7 +15,51 @@ use resgen_bounds::{Gram, analytic, evaluate, features, formulas, rademacher};
 use resgen_data::Split;
 use resgen_models::{Device, Net, Precision};
 use resgen_train::RunConfig;
-use resgen_train::output::{csv_text, io_err as io, num, write_atomic};
+use resgen_train::output::{FileError, csv_text, io_err as io, num, write_atomic};
+
+/// What can go wrong writing a command's report; each message names the file or the quantity.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The run's config is invalid.
+    #[error(transparent)]
+    Config(#[from] resgen_train::ConfigError),
+    /// The data could not be loaded.
+    #[error(transparent)]
+    Data(#[from] resgen_data::DataError),
+    /// The network's config or weight file is invalid.
+    #[error(transparent)]
+    Model(#[from] resgen_models::ModelError),
+    /// A kernel or bound computation failed.
+    #[error(transparent)]
+    Bounds(#[from] resgen_bounds::BoundsError),
+    /// A file could not be written or read.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// A kernel's statistics failed (`name` is the kernel).
+    #[error("{name}: {source}")]
+    Kernel {
+        /// The kernel.
+        name: String,
+        /// Why.
+        source: resgen_bounds::BoundsError,
+    },
+    /// A run folder's file that is missing, unreadable or does not match its config.
+    #[error("{}: {message}", path.display())]
+    RunFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The linearized network's outputs became non-finite.
+    #[error("the linearized network diverged at step {step} (eta = {eta})")]
+    LinearizedDiverged {
+        /// The step.
+        step: usize,
+        /// The step size.
+        eta: f64,
+    },
+}
 
 /// A Gram matrix as a NumPy `.npy` file (f64, C order), by `npyz`.
 pub fn npy_bytes(k: &Gram) -> Vec<u8> {
@@ -38,10 +82,11 @@ fn gram_csv(k: &Gram) -> String {
         + "\n"
 }
 
-fn write_gram(dir: &Path, stem: &str, k: &Gram, npy: bool) -> Result<(), String> {
+fn write_gram(dir: &Path, stem: &str, k: &Gram, npy: bool) -> Result<(), ReportError> {
     let p = dir.join(format!("{stem}.{}", if npy { "npy" } else { "csv" }));
     let bytes = if npy { npy_bytes(k) } else { gram_csv(k).into_bytes() };
-    write_atomic(&p, &bytes).map_err(io(&p))
+    write_atomic(&p, &bytes).map_err(io(&p))?;
+    Ok(())
 }
 
 /// `resgen ntk`: the empirical NTK at `W0` of the config's network on its training set (and
@@ -57,8 +102,8 @@ pub fn ntk_report(
     npy: bool,
     dir: &Path,
     weights: Option<&[Vec<f64>]>,
-) -> Result<(), String> {
-    let split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
+) -> Result<(), ReportError> {
+    let split = resgen_data::load(&cfg.data)?;
     let (n, d) = (split.train.n, split.train.d);
     let net = match weights {
         Some(w) => Net::from_host(&cfg.model, d, w, Precision::F64, device),
@@ -87,7 +132,7 @@ pub fn ntk_report(
 }
 
 /// `summary.csv` of `resgen ntk`: the spectrum, complexity and Cao-Gu bound of each kernel.
-fn write_kernel_summary(p: &Path, kernels: &[(String, Gram)], y: &[f64], depth: usize) -> Result<(), String> {
+fn write_kernel_summary(p: &Path, kernels: &[(String, Gram)], y: &[f64], depth: usize) -> Result<(), ReportError> {
     let n = y.len();
     let header: Vec<String> = [
         "kernel",
@@ -111,7 +156,7 @@ fn write_kernel_summary(p: &Path, kernels: &[(String, Gram)], y: &[f64], depth: 
     // Cao-Gu count the FC network's depth as L + 1 (its number of weight matrices).
     let cg_depth = formulas::cao_gu_depth(depth);
     for (name, k) in kernels {
-        let s = kernel_stats(k, y).map_err(|e| format!("{name}: {e}"))?;
+        let s = kernel_stats(k, y).map_err(|source| ReportError::Kernel { name: name.clone(), source })?;
         rows.push(vec![
             name.clone(),
             "K/m".into(),
@@ -128,11 +173,12 @@ fn write_kernel_summary(p: &Path, kernels: &[(String, Gram)], y: &[f64], depth: 
             s.eig_converged.to_string(),
         ]);
     }
-    write_atomic(p, csv_text(&header, &rows).as_bytes()).map_err(io(p))
+    write_atomic(p, csv_text(&header, &rows).as_bytes()).map_err(io(p))?;
+    Ok(())
 }
 
 /// `rademacher.csv` of `resgen ntk`: the linearized ball's complexity at R = 1, per layer and in total.
-fn write_rademacher_table(p: &Path, ntk: &EmpiricalNtk, cfg: &RunConfig) -> Result<(), String> {
+fn write_rademacher_table(p: &Path, ntk: &EmpiricalNtk, cfg: &RunConfig) -> Result<(), ReportError> {
     let rad = rademacher::rademacher(&ntk.per_layer, 1.0, cfg.model.width, RAD_SAMPLES, cfg.data.seed);
     let header: Vec<String> = ["layer", "radius", "trace_K_l", "closed_form_bound", "monte_carlo", "mc_stderr_total"]
         .iter()
@@ -161,39 +207,45 @@ fn write_rademacher_table(p: &Path, ntk: &EmpiricalNtk, cfg: &RunConfig) -> Resu
         num(rad.mc),
         num(rad.mc_stderr),
     ]);
-    write_atomic(p, csv_text(&header, &rows).as_bytes()).map_err(io(p))
+    write_atomic(p, csv_text(&header, &rows).as_bytes()).map_err(io(p))?;
+    Ok(())
 }
 
 /// Reads a run's weight file and checks it against the config: one matrix per weight matrix
 /// (`L + 1`, plus `V_2..V_L` for two-layer branches), each of the config's shape. A missing file or a mismatch is an error naming the
 /// file, the matrix and both shapes.
-pub fn load_weights(path: &Path, model: &resgen_models::ModelConfig, d: usize) -> Result<Vec<Vec<f64>>, String> {
+pub fn load_weights(path: &Path, model: &resgen_models::ModelConfig, d: usize) -> Result<Vec<Vec<f64>>, ReportError> {
     if !path.exists() {
-        return Err(format!(
-            "{}: not found; `resgen bounds` needs the run's saved weights (train with train.save_weights = true)",
-            path.display()
-        ));
+        return Err(ReportError::RunFile {
+            path: path.into(),
+            message: "not found; `resgen bounds` needs the run's saved weights (train with train.save_weights = true)"
+                .into(),
+        });
     }
     let tensors = resgen_models::load_safetensors(path)?;
     if tensors.len() != Net::matrix_count(model) {
-        return Err(format!(
-            "{}: {} matrices, but config.toml's network (depth {}, {} branches) has {}",
-            path.display(),
-            tensors.len(),
-            model.depth,
-            model.branch.name(),
-            Net::matrix_count(model)
-        ));
+        return Err(ReportError::RunFile {
+            path: path.into(),
+            message: format!(
+                "{} matrices, but config.toml's network (depth {}, {} branches) has {}",
+                tensors.len(),
+                model.depth,
+                model.branch.name(),
+                Net::matrix_count(model)
+            ),
+        });
     }
     let mut out = Vec::with_capacity(tensors.len());
     for (i, (name, shape, values)) in tensors.into_iter().enumerate() {
         let want = Net::layer_shape(model, d, i + 1);
         if shape != want || values.len() != want[0] * want[1] {
-            return Err(format!(
-                "{}: {name} has shape {shape:?}, but config.toml (width {}, d = {d}) gives {want:?}",
-                path.display(),
-                model.width
-            ));
+            return Err(ReportError::RunFile {
+                path: path.into(),
+                message: format!(
+                    "{name} has shape {shape:?}, but config.toml (width {}, d = {d}) gives {want:?}",
+                    model.width
+                ),
+            });
         }
         out.push(values);
     }
@@ -207,10 +259,10 @@ pub fn bounds_report(
     run_dir: &Path,
     device: &Device,
     constants: &BoundConstants,
-) -> Result<Vec<(String, f64)>, String> {
+) -> Result<Vec<(String, f64)>, ReportError> {
     constants.validate()?;
-    let cfg = RunConfig::load(&run_dir.join("config.toml"), &[]).map_err(|e| e.to_string())?;
-    let split: Split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
+    let cfg = RunConfig::load(&run_dir.join("config.toml"), &[])?;
+    let split: Split = resgen_data::load(&cfg.data)?;
     let (n, d) = (split.train.n, split.train.d);
     cfg.model.validate()?;
     // W0 is the run's own saved initialization, not a re-draw from the seed.
@@ -294,7 +346,7 @@ pub fn bounds_report(
 }
 
 /// `ntrf.csv`: eps_NTRF and every bound formula at each radius of the grid.
-fn write_ntrf_table(p: &Path, eval: &evaluate::Evaluation, depth: usize) -> Result<(), String> {
+fn write_ntrf_table(p: &Path, eval: &evaluate::Evaluation, depth: usize) -> Result<(), ReportError> {
     let mut header: Vec<String> = ["radius", "eps_ntrf", "kkt_residual", "duality_gap", "iterations", "active_layers"]
         .iter()
         .map(|s| s.to_string())
@@ -323,7 +375,8 @@ fn write_ntrf_table(p: &Path, eval: &evaluate::Evaluation, depth: usize) -> Resu
             r
         })
         .collect();
-    write_atomic(p, csv_text(&header, &rows).as_bytes()).map_err(io(p))
+    write_atomic(p, csv_text(&header, &rows).as_bytes()).map_err(io(p))?;
+    Ok(())
 }
 
 /// `resgen kernel-predict --run DIR`: the run's trained network against its kernel predictors
@@ -335,25 +388,32 @@ fn write_ntrf_table(p: &Path, eval: &evaluate::Evaluation, depth: usize) -> Resu
 /// with the empirical NTK over the trained layers ([`resgen_bounds::predictor`]); `f_krr` is kernel
 /// regression on the labels with the analytic NTK. Full-batch GD runs only (the linearized
 /// dynamics of SGD depend on the batch order). Returns the summary's `(name, value)` pairs.
-pub fn kernel_predict_report(run_dir: &Path, device: &Device) -> Result<Vec<(String, f64)>, String> {
+pub fn kernel_predict_report(run_dir: &Path, device: &Device) -> Result<Vec<(String, f64)>, ReportError> {
     use resgen_bounds::predictor::{agreement, kernel_regression, linearized_gd, train_and_cross_kernels};
-    let cfg = RunConfig::load(&run_dir.join("config.toml"), &[]).map_err(|e| e.to_string())?;
+    let cfg = RunConfig::load(&run_dir.join("config.toml"), &[])?;
     if cfg.train.algorithm != resgen_train::Algorithm::Gd {
-        return Err(format!(
-            "{}: train.algorithm = {:?}; kernel-predict follows full-batch GD (\"gd\") only",
-            run_dir.join("config.toml").display(),
-            cfg.train.algorithm
-        ));
+        return Err(ReportError::RunFile {
+            path: run_dir.join("config.toml"),
+            message: format!(
+                "train.algorithm = {:?}; kernel-predict follows full-batch GD (\"gd\") only",
+                cfg.train.algorithm
+            ),
+        });
     }
     let meta_path = run_dir.join("meta.json");
-    let meta: serde_json::Value = std::fs::read_to_string(&meta_path)
-        .map_err(|e| format!("{}: {e}", meta_path.display()))
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("{}: {e}", meta_path.display())))?;
+    let meta: serde_json::Value =
+        std::fs::read_to_string(&meta_path).map_err(io(&meta_path)).map_err(ReportError::from).and_then(|t| {
+            serde_json::from_str(&t)
+                .map_err(|e| ReportError::RunFile { path: meta_path.clone(), message: e.to_string() })
+        })?;
     let field = |k: &str| {
-        meta[k].as_f64().ok_or_else(|| format!("{}: no number `{k}` (is the run finished?)", meta_path.display()))
+        meta[k].as_f64().ok_or_else(|| ReportError::RunFile {
+            path: meta_path.clone(),
+            message: format!("no number `{k}` (is the run finished?)"),
+        })
     };
     let (eta, steps) = (field("eta")?, field("iterations_done")? as usize);
-    let split: Split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
+    let split: Split = resgen_data::load(&cfg.data)?;
     let (n, d, nt) = (split.train.n, split.train.d, split.test.n);
     let w0 = load_weights(&run_dir.join("weights_init.safetensors"), &cfg.model, d)?;
     let w = load_weights(&run_dir.join("weights_final.safetensors"), &cfg.model, d)?;
@@ -365,7 +425,7 @@ pub fn kernel_predict_report(run_dir: &Path, device: &Device) -> Result<Vec<(Str
     };
     let (f0, f0t) = (out(&net0, &split.train.x, n), out(&net0, &split.test.x, nt));
     let (lin, lin_t) = linearized_gd(&k, &kx, &split.train.y, (&f0, &f0t), eta, steps)
-        .map_err(|s| format!("the linearized network diverged at step {s} (eta = {eta})"))?;
+        .map_err(|step| ReportError::LinearizedDiverged { step, eta })?;
     let (f, ft) = (out(&trained, &split.train.x, n), out(&trained, &split.test.x, nt));
     let all: Vec<f64> = split.train.x.iter().chain(&split.test.x).copied().collect();
     let na = n + nt;

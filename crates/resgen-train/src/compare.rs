@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::TrainError;
+
 /// The largest difference in one column.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ColumnDiff {
@@ -52,19 +54,19 @@ pub fn scaled_diff(a: f64, b: f64) -> f64 {
 type Metrics = (PathBuf, Vec<String>, Vec<Vec<f64>>);
 
 /// A run folder's (or a file's) metrics: the header and the rows as numbers (an empty cell is NaN).
-fn read_metrics(path: &Path) -> Result<Metrics, String> {
+fn read_metrics(path: &Path) -> Result<Metrics, TrainError> {
     let file = if path.is_dir() { path.join("metrics.csv") } else { path.to_path_buf() };
-    let mut reader = csv::Reader::from_path(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let header: Vec<String> =
-        reader.headers().map_err(|e| format!("{}: {e}", file.display()))?.iter().map(String::from).collect();
+    let bad = |message: String| TrainError::Metrics { path: file.clone(), message };
+    let mut reader = csv::Reader::from_path(&file).map_err(|e| bad(e.to_string()))?;
+    let header: Vec<String> = reader.headers().map_err(|e| bad(e.to_string()))?.iter().map(String::from).collect();
     if header.first().map(String::as_str) != Some("iter") {
-        return Err(format!("{}: the first column is not `iter`; not a resgen metrics.csv", file.display()));
+        return Err(bad("the first column is not `iter`; not a resgen metrics.csv".into()));
     }
     let mut rows = Vec::new();
     for (k, record) in reader.records().enumerate() {
         // The header is line 1, so the k-th record is on line k + 2.
         let line = k + 2;
-        let record = record.map_err(|e| format!("{}: line {line}: {e}", file.display()))?;
+        let record = record.map_err(|e| bad(format!("line {line}: {e}")))?;
         let row = record
             .iter()
             .enumerate()
@@ -72,12 +74,12 @@ fn read_metrics(path: &Path) -> Result<Metrics, String> {
                 if v.trim().is_empty() {
                     Ok(f64::NAN)
                 } else {
-                    v.trim().parse::<f64>().map_err(|_| {
-                        format!("{}: line {line}, column `{}`: `{v}` is not a number", file.display(), header[j])
-                    })
+                    v.trim()
+                        .parse::<f64>()
+                        .map_err(|_| bad(format!("line {line}, column `{}`: `{v}` is not a number", header[j])))
                 }
             })
-            .collect::<Result<Vec<f64>, String>>()?;
+            .collect::<Result<Vec<f64>, TrainError>>()?;
         rows.push(row);
     }
     Ok((file, header, rows))
@@ -86,23 +88,23 @@ fn read_metrics(path: &Path) -> Result<Metrics, String> {
 /// Compares the metrics of two runs of the same config: the same columns and the same logged
 /// iterations are required (else an error naming what differs); the result holds each column's
 /// largest difference.
-pub fn compare_metrics(a: &Path, b: &Path) -> Result<MetricsDiff, String> {
+pub fn compare_metrics(a: &Path, b: &Path) -> Result<MetricsDiff, TrainError> {
     let (fa, ha, ra) = read_metrics(a)?;
     let (fb, hb, rb) = read_metrics(b)?;
     if ha != hb {
-        return Err(format!(
+        return Err(TrainError::Mismatch(format!(
             "{} and {} have different columns (runs of different configs?): {} vs {}",
             fa.display(),
             fb.display(),
             ha.join(","),
             hb.join(",")
-        ));
+        )));
     }
     let iters_a: Vec<u64> = ra.iter().map(|r| r[0] as u64).collect();
     let iters_b: Vec<u64> = rb.iter().map(|r| r[0] as u64).collect();
     if iters_a != iters_b {
         let first = iters_a.iter().zip(&iters_b).position(|(x, y)| x != y).unwrap_or(iters_a.len().min(iters_b.len()));
-        return Err(format!(
+        return Err(TrainError::Mismatch(format!(
             "{} logs {} iterations and {} logs {}; they part at row {} (iteration {:?} vs {:?}): a run stopped early, or the configs differ",
             fa.display(),
             iters_a.len(),
@@ -111,7 +113,7 @@ pub fn compare_metrics(a: &Path, b: &Path) -> Result<MetricsDiff, String> {
             first + 1,
             iters_a.get(first),
             iters_b.get(first)
-        ));
+        )));
     }
     let columns = (1..ha.len())
         .map(|j| {
@@ -183,12 +185,12 @@ mod tests {
         let nan = write(dir.path(), "nan.csv", "iter,train_loss\n0,0.7\n10,\n");
         assert_eq!(compare_metrics(&a, &nan).unwrap().worst().unwrap().diff, f64::INFINITY);
         let short = write(dir.path(), "short.csv", "iter,train_loss\n0,0.7\n");
-        let e = compare_metrics(&a, &short).unwrap_err();
+        let e = compare_metrics(&a, &short).unwrap_err().to_string();
         assert!(e.contains("logs 2 iterations") && e.contains("logs 1"), "{e}");
         let other = write(dir.path(), "other.csv", "iter,train_error\n0,0.7\n10,0.5\n");
-        assert!(compare_metrics(&a, &other).unwrap_err().contains("different columns"));
+        assert!(compare_metrics(&a, &other).unwrap_err().to_string().contains("different columns"));
         let bad = write(dir.path(), "bad.csv", "iter,train_loss\n0,0.7\n10,abc\n");
-        let e = compare_metrics(&a, &bad).unwrap_err();
+        let e = compare_metrics(&a, &bad).unwrap_err().to_string();
         assert!(e.contains("line 3") && e.contains("train_loss") && e.contains("abc"), "{e}");
     }
 }

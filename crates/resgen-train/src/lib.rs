@@ -12,10 +12,12 @@
 
 pub mod compare;
 mod config;
+mod error;
 pub mod output;
 mod run;
 mod trainer;
 
 pub use config::{Algorithm, ConfigError, RunConfig, StepScale, TrainConfig, apply_override, fnv_hex};
+pub use error::TrainError;
 pub use run::{RunOptions, RunOutcome, run_folder_name, train_run};
-pub use trainer::{DEAD_AT_INIT, Metrics, StopReason, TrainError, Trainer, margin_stats, metrics_header};
+pub use trainer::{Divergence, Metrics, StopReason, Trainer, margin_stats, metrics_header};

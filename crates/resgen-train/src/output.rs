@@ -4,9 +4,19 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Maps an I/O error to a message that names the file.
-pub fn io_err(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
-    move |e| format!("{}: {e}", path.display())
+/// An I/O error on a named file.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct FileError {
+    /// The file or folder.
+    pub path: PathBuf,
+    /// The OS error.
+    pub source: std::io::Error,
+}
+
+/// Maps an I/O error to one that names the file.
+pub fn io_err(path: &Path) -> impl Fn(std::io::Error) -> FileError + '_ {
+    move |source| FileError { path: path.to_path_buf(), source }
 }
 
 /// A fresh temporary file `.<name>.<random>.tmp` in `path`'s folder, so a rename or link onto

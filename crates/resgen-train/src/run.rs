@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use resgen_models::{BackendKind, Net, save_burnpack, save_safetensors};
 
 use crate::output::{csv_text, io_err, num, write_atomic, write_atomic_with};
-use crate::{Metrics, RunConfig, StopReason, Trainer, metrics_header};
+use crate::{Metrics, RunConfig, StopReason, TrainError, Trainer, metrics_header};
 
 /// What does not change a run's result: where it goes and how it reports.
 #[derive(Clone, Debug)]
@@ -45,14 +45,15 @@ fn git_commit() -> Option<String> {
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn write_metrics(dir: &Path, net: &Net, rows: &[Metrics]) -> Result<(), String> {
+fn write_metrics(dir: &Path, net: &Net, rows: &[Metrics]) -> Result<(), TrainError> {
     let header = metrics_header(net);
     let body: Vec<Vec<String>> = rows.iter().map(|r| r.csv_row(net.cfg.width)).collect();
     let path = dir.join("metrics.csv");
-    write_atomic(&path, csv_text(&header, &body).as_bytes()).map_err(io_err(&path))
+    write_atomic(&path, csv_text(&header, &body).as_bytes()).map_err(io_err(&path))?;
+    Ok(())
 }
 
-fn write_distances(dir: &Path, net: &Net, last: Option<&Metrics>) -> Result<(), String> {
+fn write_distances(dir: &Path, net: &Net, last: Option<&Metrics>) -> Result<(), TrainError> {
     let header: Vec<String> =
         ["layer", "trained", "fro_dist", "sqrt_m_fro_dist"].iter().map(|s| s.to_string()).collect();
     let Some(last) = last else { return Ok(()) };
@@ -67,22 +68,24 @@ fn write_distances(dir: &Path, net: &Net, last: Option<&Metrics>) -> Result<(), 
         })
         .collect();
     let path = dir.join("distances.csv");
-    write_atomic(&path, csv_text(&header, &rows).as_bytes()).map_err(io_err(&path))
+    write_atomic(&path, csv_text(&header, &rows).as_bytes()).map_err(io_err(&path))?;
+    Ok(())
 }
 
-fn save_weights(dir: &Path, net: &Net, stem: &str) -> Result<(), String> {
+fn save_weights(dir: &Path, net: &Net, stem: &str) -> Result<(), TrainError> {
     let st = dir.join(format!("{stem}.safetensors"));
     write_atomic_with(&st, |tmp| save_safetensors(net, tmp)).map_err(io_err(&st))?;
     let bp = dir.join(format!("{stem}.bpk"));
-    write_atomic_with(&bp, |tmp| save_burnpack(net, tmp).map_err(std::io::Error::other)).map_err(io_err(&bp))
+    write_atomic_with(&bp, |tmp| save_burnpack(net, tmp).map_err(std::io::Error::other)).map_err(io_err(&bp))?;
+    Ok(())
 }
 
 /// Trains `cfg` and writes its run folder. A diverging run still writes everything it logged
 /// and its metadata, then returns the divergence as the error.
-pub fn train_run(cfg: &RunConfig, opts: &RunOptions) -> Result<RunOutcome, String> {
+pub fn train_run(cfg: &RunConfig, opts: &RunOptions) -> Result<RunOutcome, TrainError> {
     let started = Instant::now();
-    let device = opts.backend.checked_device(cfg.train.precision).map_err(|e| e.to_string())?;
-    let split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
+    let device = opts.backend.checked_device(cfg.train.precision)?;
+    let split = resgen_data::load(&cfg.data)?;
     let dir = opts.out.clone().unwrap_or_else(|| run_folder_name(cfg, &opts.name));
     std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
     write_config(&dir, cfg)?;
@@ -141,19 +144,20 @@ pub fn train_run(cfg: &RunConfig, opts: &RunOptions) -> Result<RunOutcome, Strin
     finish_meta(&mut meta, &stop, rows.last(), train_seconds, started.elapsed().as_secs_f64());
     write_meta(&meta)?;
     if let StopReason::Diverged(e) = &stop {
-        return Err(format!("{e}; logged rows kept in {}", dir.display()));
+        return Err(TrainError::Diverged { divergence: e.clone(), dir });
     }
     Ok(RunOutcome { dir, rows, stop, train_seconds })
 }
 
 /// `config.toml`: the resolved config, every field, headed by the command that reruns it.
-fn write_config(dir: &Path, cfg: &RunConfig) -> Result<(), String> {
+fn write_config(dir: &Path, cfg: &RunConfig) -> Result<(), TrainError> {
     let cfg_path = dir.join("config.toml");
     let header = format!(
         "# resgen run config (resolved, every field). Rerun with:\n#   resgen train --config {}\n",
         cfg_path.display()
     );
-    write_atomic(&cfg_path, format!("{header}{}", cfg.to_toml()).as_bytes()).map_err(io_err(&cfg_path))
+    write_atomic(&cfg_path, format!("{header}{}", cfg.to_toml()).as_bytes()).map_err(io_err(&cfg_path))?;
+    Ok(())
 }
 
 /// The run's progress bar (hidden when quiet).

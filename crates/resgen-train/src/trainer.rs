@@ -4,7 +4,7 @@ use rand::seq::SliceRandom;
 use resgen_data::{SeededRng, Split, Stream, rng};
 use resgen_models::{Device, Net, Tensor, logistic_loss_mean};
 
-use crate::{Algorithm, RunConfig, StepScale};
+use crate::{Algorithm, RunConfig, StepScale, TrainError};
 
 /// One logged iteration. `iter = t` describes the weights after `t` updates.
 #[derive(Clone, Debug, PartialEq)]
@@ -90,7 +90,7 @@ pub enum StopReason {
     /// One-pass SGD used every example once.
     DataExhausted,
     /// A loss, output or weight became NaN or infinite.
-    Diverged(TrainError),
+    Diverged(Divergence),
 }
 
 /// A diverging run: the iteration and what went non-finite.
@@ -98,7 +98,7 @@ pub enum StopReason {
 #[error(
     "training diverged at iteration {iter}: {what} is not finite (lower train.nu; everything logged before it is kept)"
 )]
-pub struct TrainError {
+pub struct Divergence {
     /// The number of updates done when it was seen.
     pub iter: usize,
     /// What was non-finite.
@@ -119,11 +119,6 @@ pub fn margin_stats(f: &[f64], y: &[f64]) -> (f64, f64, f64) {
     (loss, surrogate, err)
 }
 
-/// The start of [`Trainer::new`]'s error when a kernel-normalized step cannot be formed because
-/// the NTK vanishes at `W0` (e.g. every ReLU path dead in a deep, narrow FC net): callers that
-/// search over widths record such a width as untrainable instead of failing.
-pub const DEAD_AT_INIT: &str = "train.step_scale = \"ntk-trace\": the NTK's mean diagonal at W0 is";
-
 /// A network, its initialization, the data on the device, and the training state.
 pub struct Trainer {
     /// The run's configuration.
@@ -143,7 +138,7 @@ pub struct Trainer {
 
 impl Trainer {
     /// Uploads the data and draws `W0` on `device`.
-    pub fn new(cfg: &RunConfig, split: Split, device: &Device) -> Result<Trainer, String> {
+    pub fn new(cfg: &RunConfig, split: Split, device: &Device) -> Result<Trainer, TrainError> {
         let net = Net::init(&cfg.model, split.train.d, cfg.train.precision, device)?;
         let x_train = net.upload(&split.train.x, split.train.n, split.train.d);
         let x_test = net.upload(&split.test.x, split.test.n, split.test.d);
@@ -152,7 +147,7 @@ impl Trainer {
             let diag = net.ntk_diagonal(x_train.clone());
             let mean = diag.iter().sum::<f64>() / diag.len().max(1) as f64;
             if !(mean.is_finite() && mean > 0.0) {
-                return Err(format!("{DEAD_AT_INIT} {mean}"));
+                return Err(TrainError::DeadAtInit { mean });
             }
             eta = cfg.train.nu / mean;
         }
@@ -225,7 +220,7 @@ impl Trainer {
             let reached = target > 0.0 && m.train_loss <= target;
             rows.push(m);
             if bad {
-                Some(StopReason::Diverged(TrainError { iter, what: "the training loss or a weight".into() }))
+                Some(StopReason::Diverged(Divergence { iter, what: "the training loss or a weight".into() }))
             } else if reached {
                 Some(StopReason::TargetLoss)
             } else {
@@ -274,7 +269,7 @@ impl Trainer {
             if !is_log {
                 rows.push(self.metrics(t, Some(f)));
             }
-            return Some(StopReason::Diverged(TrainError { iter: t, what: "the network output".into() }));
+            return Some(StopReason::Diverged(Divergence { iter: t, what: "the network output".into() }));
         }
         let (loss, _, _) = margin_stats(&f, &self.split.train.y);
         if is_log || (target > 0.0 && loss <= target) {
@@ -318,7 +313,7 @@ impl Trainer {
         let (f, grads) = self.net.loss_grads(xb, &batch.y);
         if f.iter().any(|v| !v.is_finite()) {
             rows.push(self.metrics(t, None));
-            return Some(StopReason::Diverged(TrainError { iter: t, what: "the network output".into() }));
+            return Some(StopReason::Diverged(Divergence { iter: t, what: "the network output".into() }));
         }
         self.net.step(grads, self.eta);
         None

@@ -275,8 +275,7 @@ fn bench_new_paths(
         fmt.row(&[label.into(), "resnet".into(), shape, format!("{secs:.2}"), peak(), "-".into()]);
         let nt = 500;
         let test = resgen_data::load(&DataConfig { seed: 1, n_train: nt, ..data.clone() })?;
-        let net = Net::init(&ModelConfig { branch: Default::default(), ..cfg }, d, Precision::F64, device)
-            .map_err(anyhow::Error::msg)?;
+        let net = Net::init(&ModelConfig { branch: Default::default(), ..cfg }, d, Precision::F64, device)?;
         reset_peak_rss();
         let t0 = Instant::now();
         let (ktr, kx) = resgen_bounds::predictor::train_and_cross_kernels(&net, &split.train.x, n, &test.train.x, nt);

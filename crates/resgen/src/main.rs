@@ -236,8 +236,7 @@ impl Place {
 /// Merges and plots one experiment, printing what was written.
 fn merge_and_plot(exp: &Experiment, place: &Place, allow_mixed: bool) -> anyhow::Result<()> {
     let opts = resgen_experiments::MergeOptions { allow_mixed };
-    let m = resgen_experiments::merge_with(exp, &place.profile, &place.runs, &place.results, &opts)
-        .map_err(anyhow::Error::msg)?;
+    let m = resgen_experiments::merge_with(exp, &place.profile, &place.runs, &place.results, &opts)?;
     let written: Vec<String> = m.written.iter().map(|p| p.display().to_string()).collect();
     if m.partial {
         eprintln!(
@@ -250,7 +249,7 @@ fn merge_and_plot(exp: &Experiment, place: &Place, allow_mixed: bool) -> anyhow:
         );
         return Ok(());
     }
-    let svg = resgen_experiments::plot_experiment(exp, &place.profile, &place.results).map_err(anyhow::Error::msg)?;
+    let svg = resgen_experiments::plot_experiment(exp, &place.profile, &place.results)?;
     println!(
         "{}: {} from {}/{} cells ({:.0} s of cell time), plot {}",
         exp.name,
@@ -282,7 +281,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::KernelPredict { run, device } => {
             let kdev = kernel_device(device)?;
-            let values = resgen_reports::kernel_predict_report(&run, &kdev).map_err(anyhow::Error::msg)?;
+            let values = resgen_reports::kernel_predict_report(&run, &kdev)?;
             for (k, v) in values {
                 println!("{k:20} {v:.6}");
             }
@@ -292,7 +291,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bounds { run, device, delta, c_eps, c_radius, c_conf, c_ntk } => {
             let kdev = kernel_device(device)?;
             let constants = resgen_bounds::formulas::BoundConstants { delta, c_eps, c_radius, c_conf, c_ntk };
-            let values = resgen_reports::bounds_report(&run, &kdev, &constants).map_err(anyhow::Error::msg)?;
+            let values = resgen_reports::bounds_report(&run, &kdev, &constants)?;
             for (k, v) in values {
                 println!("{k:28} {v:.6}");
             }
@@ -310,14 +309,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Plot { names, place } => {
             for exp in place.experiments(&names)? {
-                let svg = resgen_experiments::plot_experiment(&exp, &place.profile, &place.results)
-                    .map_err(anyhow::Error::msg)?;
+                let svg = resgen_experiments::plot_experiment(&exp, &place.profile, &place.results)?;
                 println!("{}", svg.display());
             }
             Ok(())
         }
         Command::Report { results } => {
-            for p in resgen_experiments::report::write_report(&results).map_err(anyhow::Error::msg)? {
+            for p in resgen_experiments::report::write_report(&results)? {
                 println!("{}", p.display());
             }
             Ok(())
@@ -344,7 +342,7 @@ fn train(
     let name = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
     let backend = device.unwrap_or_else(BackendKind::default_compiled);
     let opts = RunOptions { backend, out, quiet, name };
-    let outcome = train_run(&cfg, &opts).map_err(anyhow::Error::msg)?;
+    let outcome = train_run(&cfg, &opts)?;
     let last = outcome.rows.last().expect("at least the first iteration is logged");
     let why = match outcome.stop {
         StopReason::TargetLoss => "target loss reached",
@@ -391,13 +389,13 @@ fn ntk(a: NtkArgs) -> anyhow::Result<()> {
             let cfg = RunConfig::load(&run.join("config.toml"), &set)?;
             let d = resgen_data::load(&cfg.data)?.train.d;
             let file = run.join(format!("weights_{at}.safetensors"));
-            let w = resgen_reports::load_weights(&file, &cfg.model, d).map_err(anyhow::Error::msg)?;
+            let w = resgen_reports::load_weights(&file, &cfg.model, d)?;
             (cfg, Some(w), out.unwrap_or_else(|| run.join(format!("ntk-{at}"))))
         }
         (None, None) => unreachable!("clap requires --config or --run"),
     };
     let kdev = kernel_device(device)?;
-    resgen_reports::ntk_report(&cfg, &kdev, analytic, npy, &out, weights.as_deref()).map_err(anyhow::Error::msg)?;
+    resgen_reports::ntk_report(&cfg, &kdev, analytic, npy, &out, weights.as_deref())?;
     println!("{}: summary.csv, rademacher.csv and the Gram matrices written", out.display());
     Ok(())
 }
@@ -419,7 +417,7 @@ fn run_experiments(
     let opts = SweepOptions { runs: place.runs.clone(), backend, shard, quiet, reuse_stale, jobs };
     let mut failed = Vec::new();
     for exp in place.experiments(names)? {
-        let r = resgen_experiments::run_sweep(&exp, &place.profile, &opts).map_err(anyhow::Error::msg)?;
+        let r = resgen_experiments::run_sweep(&exp, &place.profile, &opts)?;
         let raced = if r.raced > 0 {
             format!(" ({} finished first by another process; their results kept)", r.raced)
         } else {
@@ -444,7 +442,7 @@ fn run_experiments(
     if shard.is_some() {
         println!("shard done; when every shard has finished, run `resgen merge` on the combined runs folder");
     } else if failed.is_empty() && names.iter().any(|n| n == "all") && place.profile == "quick" {
-        for p in resgen_experiments::report::write_report(&place.results).map_err(anyhow::Error::msg)? {
+        for p in resgen_experiments::report::write_report(&place.results)? {
             println!("{}", p.display());
         }
     }
@@ -462,7 +460,7 @@ fn run_experiments(
 
 /// `resgen compare`: prints each metrics column's largest difference and fails above `tol`.
 fn compare(a: &std::path::Path, b: &std::path::Path, tol: f64) -> anyhow::Result<()> {
-    let d = resgen_train::compare::compare_metrics(a, b).map_err(anyhow::Error::msg)?;
+    let d = resgen_train::compare::compare_metrics(a, b)?;
     println!("| column | largest difference | at iteration | {} | {} |", a.display(), b.display());
     println!("|---|---|---|---|---|");
     for c in &d.columns {
@@ -490,7 +488,7 @@ fn list(place: &Place, work: bool) -> anyhow::Result<()> {
     if work {
         let mut rows = Vec::new();
         for exp in place.experiments(&["all".into()])? {
-            let w = resgen_experiments::estimate::profile_work(&exp, &place.profile).map_err(anyhow::Error::msg)?;
+            let w = resgen_experiments::estimate::profile_work(&exp, &place.profile)?;
             rows.push((exp.name.clone(), w));
         }
         rows.sort_by(|a, b| a.1.gflop.total_cmp(&b.1.gflop).then(a.1.cells.cmp(&b.1.cells)));
@@ -511,7 +509,7 @@ fn list(place: &Place, work: bool) -> anyhow::Result<()> {
         place.profile
     );
     for exp in place.experiments(&["all".into()])? {
-        let w = resgen_experiments::estimate::profile_work(&exp, &place.profile).map_err(anyhow::Error::msg)?;
+        let w = resgen_experiments::estimate::profile_work(&exp, &place.profile)?;
         let table = resgen_experiments::table::table_path(&place.results, &exp, &place.profile);
         let meta: Option<serde_json::Value> = std::fs::read_to_string(resgen_experiments::table::meta_path(&table))
             .ok()

@@ -3,6 +3,7 @@
 
 use super::shared::{PROGRESS, ViewParams, names, steps_work, train_views};
 use super::{Context, ExperimentKind};
+use crate::ExperimentError;
 use crate::record::{Record, key};
 use crate::spec::Cell;
 
@@ -27,7 +28,7 @@ impl ExperimentKind for DistanceFromInit {
         names(&[DIST_SCALED], &PROGRESS)
     }
 
-    fn measure(cell: &Cell, p: &ViewParams, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, p: &ViewParams, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let sm = (cfg.model.width as f64).sqrt();
         let mut out = Vec::new();

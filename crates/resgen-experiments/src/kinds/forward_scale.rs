@@ -1,6 +1,7 @@
 //! forward-scale: `||h_l||` per layer and `|f(x)|` at initialization, beside the analytic
 //! recursion's prediction (the forward pass stays O(1) with theta = 1/L).
 
+use crate::ExperimentError;
 use resgen_bounds::analytic;
 use resgen_models::to_host;
 
@@ -34,7 +35,7 @@ impl ExperimentKind for ForwardScale {
         names(&[H_NORM, H_NORM_ANALYTIC, H_CHANGE, H_CHANGE_ANALYTIC, F_ABS], &[])
     }
 
-    fn measure(cell: &Cell, _: &NoParams, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, _: &NoParams, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let (split, net) = net_at_init(cfg, ctx)?;
         let (n, d, m) = (split.train.n, split.train.d, cfg.model.width);

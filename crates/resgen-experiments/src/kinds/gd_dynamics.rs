@@ -3,6 +3,7 @@
 
 use super::shared::{names, steps_work, train};
 use super::{Context, ExperimentKind, NoParams};
+use crate::ExperimentError;
 use crate::record::{Record, key};
 use crate::spec::Cell;
 
@@ -29,7 +30,7 @@ impl ExperimentKind for GdDynamics {
         names(&[TRAIN_LOSS, TRAIN_SURROGATE, TRAIN_ERROR, TEST_ERROR, DIST_MAX_SCALED], &[])
     }
 
-    fn measure(cell: &Cell, _: &NoParams, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, _: &NoParams, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let (_, rows) = train(cfg, ctx.backend)?;
         Ok(rows

@@ -1,6 +1,7 @@
 //! generalization: a full training run in the cell's folder and its bounds report: the trained
 //! test error and gap beside every bound (a smaller generalization gap for the deep ResNet).
 
+use crate::ExperimentError;
 use resgen_bounds::formulas::BoundConstants;
 use resgen_train::{RunOutcome, StopReason};
 use serde::Deserialize;
@@ -60,7 +61,7 @@ impl ExperimentKind for Generalization {
         names(&[TEST_ERROR, GENERALIZATION_GAP, NTK_COMPLEXITY, BOUND_MEASURED_RAD], &[])
     }
 
-    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         Ok(vec![trained_with_bounds(cell, p, ctx)?.0])
     }
 
@@ -71,7 +72,11 @@ impl ExperimentKind for Generalization {
 
 /// Trains the cell's run into `<cell>/run` and reports its bounds: the record (every quantity
 /// of the bounds report as a value) and the training outcome. A diverging run is an error.
-pub(crate) fn trained_with_bounds(cell: &Cell, p: &Params, ctx: &Context) -> Result<(Record, RunOutcome), String> {
+pub(crate) fn trained_with_bounds(
+    cell: &Cell,
+    p: &Params,
+    ctx: &Context,
+) -> Result<(Record, RunOutcome), ExperimentError> {
     let cfg = &cell.config;
     let constants = bound_constants(p.delta, p.c_eps, p.c_radius, p.c_conf, p.c_ntk)?;
     let run_dir = ctx.dir.join("run");
@@ -79,7 +84,7 @@ pub(crate) fn trained_with_bounds(cell: &Cell, p: &Params, ctx: &Context) -> Res
         resgen_train::RunOptions { backend: ctx.backend, out: Some(run_dir.clone()), quiet: true, name: "cell".into() };
     let outcome = resgen_train::train_run(cfg, &opts)?;
     if let StopReason::Diverged(e) = outcome.stop {
-        return Err(e.to_string());
+        return Err(e.into());
     }
     let values = resgen_reports::bounds_report(&run_dir, ctx.kernel_device()?, &constants)?;
     let mut r = Record::new(&[key(CONSTANTS, constants.describe())]);

@@ -1,6 +1,7 @@
 //! grad-features: per-layer `||grad_{W_l} f||_F / sqrt(m)` at initialization (the residual
 //! layers' gradient features scale with theta).
 
+use crate::ExperimentError;
 use resgen_bounds::features;
 
 use super::shared::{names, net_at_init};
@@ -25,7 +26,7 @@ impl ExperimentKind for GradFeatures {
         names(&[GRAD_NORM], &[])
     }
 
-    fn measure(cell: &Cell, _: &NoParams, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, _: &NoParams, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let (split, net) = net_at_init(cfg, ctx)?;
         let (n, d, m) = (split.train.n, split.train.d, cfg.model.width as f64);

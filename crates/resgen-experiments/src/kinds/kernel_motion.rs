@@ -8,6 +8,7 @@
 //! `y^T K y / (n ||K||_F)` (1 for `K = y y^T`), with the steps taken, the loss reached and the
 //! radius `sqrt(m) max_l ||W_l - W0_l||_F`.
 
+use crate::ExperimentError;
 use resgen_bounds::ntk;
 use resgen_models::{Net, Precision};
 
@@ -42,7 +43,7 @@ impl ExperimentKind for KernelMotion {
         )
     }
 
-    fn measure(cell: &Cell, p: &ViewParams, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, p: &ViewParams, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let kdev = ctx.kernel_device()?;
         let (split, mut views) = train_views(cfg, p.matched()?, ctx.backend, false)?;
@@ -71,33 +72,40 @@ impl ExperimentKind for KernelMotion {
         steps_work(&cell.config, p.max_iterations as u64)
     }
 
-    fn derived(t: &Summary) -> Result<Vec<Derived>, String> {
-        Ok(vec![(DEPTH_EXPONENT, trained_exponents_table(t.raw))])
+    fn derived(t: &Summary) -> Result<Vec<Derived>, ExperimentError> {
+        let table = exponents_table(t.raw, KERNEL_CHANGE, "reached", Some(crate::stats::LAZY_REGION));
+        Ok(vec![(DEPTH_EXPONENT, table)])
     }
 }
 
 /// The depth-exponent table's suffix: `results/<name>-depth-exponent.csv`.
 pub const DEPTH_EXPONENT: &str = "depth-exponent";
 
-/// The trained depth exponent (`<name>-depth-exponent.csv`): per network, the fit of
-/// [`crate::stats::trained_exponents`] to every cell's kernel change at the target loss, the
-/// seeds as the bootstrap's clusters, censored cells counted.
-fn trained_exponents_table(raw: &[crate::record::RawRecord]) -> String {
+/// A depth-exponent table (`<name>-depth-exponent.csv`): per network, the fit
+/// `quantity = A L^b m^g` of [`crate::stats::exponents_in_region`] to every cell's value, the
+/// seeds as the bootstrap's clusters. A cell whose `measured` column is not 1, or whose value
+/// is missing (a failed measurement), is counted as censored; with `region = Some(bound)`, a
+/// cell above `bound` is counted as outside the region.
+pub(crate) fn exponents_table(
+    raw: &[crate::record::RawRecord],
+    quantity: &str,
+    measured: &str,
+    region: Option<f64>,
+) -> String {
     use super::ntk_fluctuation::key_value;
     let val = |vals: &[(String, Option<f64>)], name: &str| vals.iter().find(|(n, _)| n == name).and_then(|(_, v)| *v);
     let mut nets: Vec<(&str, Vec<crate::stats::Trained>)> = Vec::new();
     for (k, seed, vals) in raw {
         let Some(arch) = k.iter().find(|(n, _)| n == "arch").map(|(_, v)| v.as_str()) else { continue };
         let (Some(depth), Some(width)) = (key_value(k, "depth"), key_value(k, "width")) else { continue };
-        // A cell without a kernel change (a failed measurement) is censored too.
-        let kc = val(vals, KERNEL_CHANGE).unwrap_or(f64::NAN);
-        let reached = val(vals, "reached") == Some(1.0) && kc.is_finite();
-        let cell = crate::stats::Trained { obs: crate::stats::Obs { cluster: *seed, depth, width, y: kc }, reached };
+        let y = val(vals, quantity).unwrap_or(f64::NAN);
+        let reached = val(vals, measured) == Some(1.0) && y.is_finite();
+        let cell = crate::stats::Trained { obs: crate::stats::Obs { cluster: *seed, depth, width, y }, reached };
         match nets.iter_mut().find(|(a, _)| *a == arch) {
             Some((_, v)) => v.push(cell),
             None => nets.push((arch, vec![cell])),
         }
     }
-    let (header, rows) = crate::stats::trained_exponents(&nets);
+    let (header, rows) = crate::stats::exponents_in_region(&nets, region.map(|b| (quantity, b)));
     resgen_train::output::csv_text(&header, &rows)
 }

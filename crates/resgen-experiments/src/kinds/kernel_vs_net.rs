@@ -15,6 +15,7 @@
 //!   kernel regression's sign disagreement with the network);
 //! - `steps`, `eta`, `train_loss`.
 
+use crate::ExperimentError;
 use resgen_bounds::{analytic, predictor};
 use resgen_models::{Net, Precision, to_host};
 
@@ -71,15 +72,15 @@ impl ExperimentKind for KernelVsNet {
         )
     }
 
-    fn measure(cell: &Cell, _: &NoParams, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, _: &NoParams, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let kdev = ctx.kernel_device()?;
         let (trainer, rows) = train(cfg, ctx.backend)?;
-        let last = rows.last().ok_or("training logged no row")?;
+        let last = rows.last().ok_or_else(|| ExperimentError::Measurement("training logged no row".into()))?;
         let split = trainer.split().clone();
         let (n, d, nt) = (split.train.n, split.train.d, split.test.n);
         if nt == 0 {
-            return Err("kernel-vs-net compares test outputs: set data.n_test > 0".into());
+            return Err(ExperimentError::Params("kernel-vs-net compares test outputs: set data.n_test > 0".into()));
         }
         let w0: Vec<Vec<f64>> = trainer.w0.iter().map(|w| to_host(w.clone())).collect();
         let net0 = Net::from_host(&cfg.model, d, &w0, Precision::F64, kdev);
@@ -89,7 +90,7 @@ impl ExperimentKind for KernelVsNet {
         let steps = last.iter;
         let eta = trainer.eta();
         let (lin, lin_t) = predictor::linearized_gd(&k, &kx, &split.train.y, (&f0, &f0t), eta, steps)
-            .map_err(|s| format!("the linearized network diverged at step {s} (eta = {eta})"))?;
+            .map_err(|step| resgen_reports::ReportError::LinearizedDiverged { step, eta })?;
         let net = &trainer.net;
         let f = net.predict(net.upload(&split.train.x, n, d));
         let ft = net.predict(net.upload(&split.test.x, nt, d));

@@ -3,6 +3,7 @@
 //! noise, Arora et al. 2019). Derives the Spearman table of every quantity against the test
 //! error, `results/label-noise-spearman.csv`.
 
+use crate::ExperimentError;
 use resgen_bounds::{analytic, linalg};
 use resgen_train::StopReason;
 
@@ -46,12 +47,12 @@ impl ExperimentKind for LabelNoise {
         c
     }
 
-    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let (mut r, outcome) = trained_with_bounds(cell, p, ctx)?;
         // Steps to the target training loss (the budget if not reached), and the
         // analytic (infinite-width) NTK complexity on the same noisy training labels.
-        let last = outcome.rows.last().ok_or("training logged nothing")?;
+        let last = outcome.rows.last().ok_or_else(|| ExperimentError::Measurement("training logged nothing".into()))?;
         r = r.with(STEPS, last.iter as f64).with(REACHED, f64::from(u8::from(outcome.stop == StopReason::TargetLoss)));
         let split = load(cfg)?;
         let (n, d) = (split.train.n, split.train.d);
@@ -64,7 +65,7 @@ impl ExperimentKind for LabelNoise {
         steps_work(&cell.config, cell.config.train.iterations as u64)
     }
 
-    fn derived(t: &Summary) -> Result<Vec<Derived>, String> {
+    fn derived(t: &Summary) -> Result<Vec<Derived>, ExperimentError> {
         let target = format!("{TEST_ERROR}_mean");
         Ok(vec![(SPEARMAN, crate::fit::spearman_table(t.header, t.rows, &target, &[ARCH, DEPTH])?)])
     }

@@ -1,6 +1,7 @@
 //! linearization: the gap between the trained network and its linearization at W0, on the
 //! training and the held-out points, per view (the linearization holds, better with width).
 
+use crate::ExperimentError;
 use resgen_bounds::features;
 use resgen_models::{Net, Precision};
 
@@ -30,7 +31,7 @@ impl ExperimentKind for Linearization {
         names(&[EPS_LIN_MAX, EPS_LIN_MEAN, EPS_LIN_TEST_MAX], &PROGRESS)
     }
 
-    fn measure(cell: &Cell, p: &ViewParams, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, p: &ViewParams, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let kdev = ctx.kernel_device()?;
         let mut out = Vec::new();

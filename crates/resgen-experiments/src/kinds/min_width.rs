@@ -28,6 +28,7 @@
 //! estimate, labelled as such, that lets depths whose lazy width is just beyond the compute
 //! budget still be compared.
 
+use crate::ExperimentError;
 use resgen_bounds::{features, ntk};
 use resgen_models::{Net, Precision};
 use resgen_train::StopReason;
@@ -153,23 +154,29 @@ impl ExperimentKind for MinWidth {
         )
     }
 
-    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let (target, budget, lo_w, hi_w, cap) =
             (p.target_loss, p.max_iterations, p.min_width, p.max_width, p.max_step_gflop);
         let (taus, epss) = (&p.tau, &p.eps_lin);
         if cap.is_nan() || cap <= 0.0 {
-            return Err("params.max_step_gflop: must be a positive number of GFLOP".into());
+            return Err(ExperimentError::Params("params.max_step_gflop: must be a positive number of GFLOP".into()));
         }
         if target.is_nan() || target <= 0.0 || budget == 0 || lo_w == 0 || hi_w < lo_w {
-            return Err("params: need target_loss > 0, max_iterations >= 1, 1 <= min_width <= max_width".into());
+            return Err(ExperimentError::Params(
+                "params: need target_loss > 0, max_iterations >= 1, 1 <= min_width <= max_width".into(),
+            ));
         }
         if taus.is_empty() || epss.is_empty() || taus.iter().chain(epss).any(|v| v.is_nan() || *v <= 0.0) {
-            return Err("params: tau and eps_lin must be non-empty lists of positive numbers".into());
+            return Err(ExperimentError::Params(
+                "params: tau and eps_lin must be non-empty lists of positive numbers".into(),
+            ));
         }
         // Every training of the search uses the same data: load it once.
         let split = load(&cell.config)?;
         if split.test.n == 0 {
-            return Err("min-width needs held-out points for the linearization criterion: set data.n_test > 0".into());
+            return Err(ExperimentError::Params(
+                "min-width needs held-out points for the linearization criterion: set data.n_test > 0".into(),
+            ));
         }
         let kdev = ctx.kernel_device()?;
         // Criteria: trainable, then lazy at every (tau, eps).
@@ -195,7 +202,7 @@ impl ExperimentKind for MinWidth {
             // A width whose kernel vanishes at W0 (every ReLU path dead) cannot be trained with a
             // kernel-normalized step: it fails there, and the search goes on.
             let (trainer, rows, stop) = match run_training(&cfg, split.clone(), ctx.backend) {
-                Err(e) if e.starts_with(resgen_train::DEAD_AT_INIT) => (None, Vec::new(), None),
+                Err(ExperimentError::Train(resgen_train::TrainError::DeadAtInit { .. })) => (None, Vec::new(), None),
                 other => other.map(|(t, r, s)| (Some(t), r, Some(s)))?,
             };
             let dead = stop.is_none();
@@ -301,7 +308,7 @@ impl ExperimentKind for MinWidth {
         (steps, gflop)
     }
 
-    fn derived(t: &Summary) -> Result<Vec<Derived>, String> {
+    fn derived(t: &Summary) -> Result<Vec<Derived>, ExperimentError> {
         Ok(vec![(FIT, crate::fit::growth_fits(t.header, t.rows, t.raw)?)])
     }
 }

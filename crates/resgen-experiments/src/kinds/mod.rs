@@ -16,6 +16,7 @@
 //! experiment files, and dispatches to the kind's file. Adding a kind is its file, one line
 //! there, its experiment file and its smoke test (docs/experiments.md, "Adding an experiment").
 
+use crate::ExperimentError;
 use std::cell::OnceCell;
 use std::path::Path;
 
@@ -35,6 +36,7 @@ pub mod gd_dynamics;
 pub mod generalization;
 pub mod grad_features;
 pub mod kernel_motion;
+pub mod kernel_velocity;
 pub mod kernel_vs_net;
 pub mod label_noise;
 pub mod linearization;
@@ -65,7 +67,7 @@ impl<'a> Context<'a> {
     }
 
     /// The f64 CPU (or CUDA) device of the kernels ([`resgen_bounds::kernel_device`]).
-    pub fn kernel_device(&self) -> Result<&Device, String> {
+    pub fn kernel_device(&self) -> Result<&Device, ExperimentError> {
         if let Some(d) = self.kernel.get() {
             return Ok(d);
         }
@@ -96,7 +98,7 @@ pub trait ExperimentKind {
     type Params: DeserializeOwned + Default;
 
     /// Measures one cell: the records its table aggregates over seeds.
-    fn measure(cell: &Cell, params: &Self::Params, ctx: &Context) -> Result<Vec<Record>, String>;
+    fn measure(cell: &Cell, params: &Self::Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError>;
 
     /// The value columns its table has (each as `<column>_mean`, `_sd` and `_n`), which its
     /// plot and its verdict may name (a test checks every committed plot against them).
@@ -109,7 +111,7 @@ pub trait ExperimentKind {
     }
 
     /// The tables derived from the complete table, if any, written beside it.
-    fn derived(_table: &Summary) -> Result<Vec<Derived>, String> {
+    fn derived(_table: &Summary) -> Result<Vec<Derived>, ExperimentError> {
         Ok(vec![])
     }
 }
@@ -129,7 +131,7 @@ macro_rules! registry {
         impl Kind {
             /// Runs the cell's measurement: its parameters first (an unknown or malformed key
             /// is an error naming it), then the kind's [`ExperimentKind::measure`].
-            pub fn measure(self, cell: &Cell, ctx: &Context) -> Result<Vec<Record>, String> {
+            pub fn measure(self, cell: &Cell, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
                 match self {
                     $(Kind::$variant => {
                         let p = params::parse::<<$kind as ExperimentKind>::Params>(self, &cell.params)?;
@@ -146,7 +148,7 @@ macro_rules! registry {
             }
 
             /// The cell's training work (see [`ExperimentKind::work`]).
-            pub fn work(self, cell: &Cell) -> Result<(u64, f64), String> {
+            pub fn work(self, cell: &Cell) -> Result<(u64, f64), ExperimentError> {
                 match self {
                     $(Kind::$variant => {
                         let p = params::parse::<<$kind as ExperimentKind>::Params>(self, &cell.params)?;
@@ -156,7 +158,7 @@ macro_rules! registry {
             }
 
             /// The kind's derived tables (see [`ExperimentKind::derived`]).
-            pub fn derived(self, table: &Summary) -> Result<Vec<Derived>, String> {
+            pub fn derived(self, table: &Summary) -> Result<Vec<Derived>, ExperimentError> {
                 match self {
                     $(Kind::$variant => <$kind>::derived(table),)*
                 }
@@ -190,6 +192,9 @@ registry! {
     NtkFluctuation => ntk_fluctuation::NtkFluctuation,
     /// How far the empirical NTK moves under GD to a target loss (beyond the paper).
     KernelMotion => kernel_motion::KernelMotion,
+    /// How fast the empirical NTK moves per unit of output movement in the first GD steps
+    /// (beyond the paper).
+    KernelVelocity => kernel_velocity::KernelVelocity,
     /// Generalization's measurements under training-label noise, with the analytic NTK
     /// complexity and the steps to the target loss (beyond the paper).
     LabelNoise => label_noise::LabelNoise,

@@ -2,6 +2,7 @@
 //! Cao-Gu corollary, for the empirical and (optionally) the analytic kernel (the NTK
 //! complexity favours the ResNet).
 
+use crate::ExperimentError;
 use resgen_bounds::defaults::QP_MAX_SWEEPS;
 use resgen_bounds::formulas::BoundConstants;
 use resgen_bounds::{analytic, formulas, linalg, qp};
@@ -91,7 +92,7 @@ impl ExperimentKind for NtkComplexity {
         )
     }
 
-    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let constants = bound_constants(p.delta, p.c_eps, p.c_radius, p.c_conf, p.c_ntk)?;
         let (split, k, _) = init_kernels(cfg, ctx)?;

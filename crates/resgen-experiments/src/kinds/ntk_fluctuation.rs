@@ -8,6 +8,7 @@
 //! `K(x_i, x_j)` (averaged over i < j), and of `y^T K^{-1} y`, with their means. The
 //! initializations of cell seed `s` use model seeds `1_000_003 s + i`, i < inits.
 
+use crate::ExperimentError;
 use resgen_bounds::{linalg, ntk};
 use resgen_models::{Net, Precision};
 use resgen_train::output::csv_text;
@@ -71,17 +72,21 @@ impl ExperimentKind for NtkFluctuation {
         names(&[CV_DIAG, CV_OFFDIAG, CV_YKY, MEAN_DIAG, MEAN_OFFDIAG, MEAN_YKY, INITS], &[])
     }
 
-    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let inits = p.inits;
         if inits < 2 {
-            return Err(format!("params.inits = {inits}: a coefficient of variation needs at least 2 initializations"));
+            return Err(ExperimentError::Params(format!(
+                "params.inits = {inits}: a coefficient of variation needs at least 2 initializations"
+            )));
         }
         let device = ctx.kernel_device()?;
-        let split = resgen_data::load(&cfg.data).map_err(|e| e.to_string())?;
+        let split = resgen_data::load(&cfg.data)?;
         let (n, d) = (split.train.n, split.train.d);
         if n < 2 {
-            return Err(format!("data.n_train = {n}: off-diagonal entries need at least 2 points"));
+            return Err(ExperimentError::Params(format!(
+                "data.n_train = {n}: off-diagonal entries need at least 2 points"
+            )));
         }
         // entries[e][t]: entry e (diagonal first, then i < j) at initialization t.
         let pairs: Vec<(usize, usize)> =
@@ -115,7 +120,7 @@ impl ExperimentKind for NtkFluctuation {
         ])
     }
 
-    fn derived(t: &Summary) -> Result<Vec<Derived>, String> {
+    fn derived(t: &Summary) -> Result<Vec<Derived>, ExperimentError> {
         Ok(vec![
             (MIN_WIDTH, fluctuation_widths(t.header, t.rows, FLUCTUATION_CV)?),
             (DEPTH_EXPONENT, fluctuation_exponents_table(t.raw)),
@@ -163,8 +168,10 @@ fn coefficient_of_variation(xs: &[f64]) -> f64 {
 /// The training-free minimum width: per network, depth and statistic, the smallest width of
 /// the grid from which on (that width and every larger one) the mean coefficient of variation
 /// is at most `threshold`; empty where no width qualifies.
-pub fn fluctuation_widths(header: &[String], rows: &[Vec<String>], threshold: f64) -> Result<String, String> {
-    let col = |name: &str| header.iter().position(|h| h == name).ok_or_else(|| format!("no column {name}"));
+pub fn fluctuation_widths(header: &[String], rows: &[Vec<String>], threshold: f64) -> Result<String, ExperimentError> {
+    let col = |name: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| ExperimentError::Measurement(format!("no column {name}")))
+    };
     let seeds = col("seeds")?;
     let width = col("width")?;
     let group_cols: Vec<usize> = (0..seeds).filter(|&c| c != width && header[c] != L_OVER_M).collect();

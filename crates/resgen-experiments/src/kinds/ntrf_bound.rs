@@ -1,6 +1,7 @@
 //! ntrf-bound: eps_NTRF over the radius grid with every bound formula, and each formula
 //! minimized over R on its own (`radius = best`): the eps_NTRF bound is smaller for the ResNet.
 
+use crate::ExperimentError;
 use resgen_bounds::defaults::{RAD_SAMPLES, SOLVER_LIMITS, radius_grid};
 use resgen_bounds::evaluate;
 use resgen_bounds::formulas::BoundConstants;
@@ -86,7 +87,7 @@ impl ExperimentKind for NtrfBound {
         c
     }
 
-    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let constants = bound_constants(p.delta, p.c_eps, p.c_radius, p.c_conf, p.c_ntk)?;
         let (split, k, f0) = init_kernels(cfg, ctx)?;

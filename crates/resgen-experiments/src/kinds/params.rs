@@ -5,6 +5,7 @@
 //! as the experiment file's user reads them: `params.<key>: unknown parameter for kind <kind>
 //! (known: <the struct's fields>)`, or `params.<key>: <what is wrong with its value>`.
 
+use crate::ExperimentError;
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
@@ -18,14 +19,14 @@ use super::Kind;
 pub struct NoParams {}
 
 /// Reads `table` into `P`; errors name the key (see the module doc).
-pub(crate) fn parse<P: DeserializeOwned>(kind: Kind, table: &toml::Table) -> Result<P, String> {
+pub(crate) fn parse<P: DeserializeOwned>(kind: Kind, table: &toml::Table) -> Result<P, ExperimentError> {
     P::deserialize(TableDe(table)).map_err(|e| match e {
-        ParamError::Message(m) => m,
-        ParamError::Unknown { key, known } => format!(
+        ParamError::Message(m) => ExperimentError::Params(m),
+        ParamError::Unknown { key, known } => ExperimentError::Params(format!(
             "params.{key}: unknown parameter for kind {} (known: {})",
             kind.name(),
             if known.is_empty() { "none".to_string() } else { known.join(", ") }
-        ),
+        )),
     })
 }
 

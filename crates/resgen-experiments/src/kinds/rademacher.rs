@@ -2,6 +2,7 @@
 //! `params.radius` (closed form and Monte Carlo), and with `trained_radius` at the radius GD
 //! reaches (flat in L for the ResNet, linear in L for FC).
 
+use crate::ExperimentError;
 use serde::Deserialize;
 
 use super::params::number;
@@ -64,7 +65,7 @@ impl ExperimentKind for Rademacher {
         names(&[CLOSED_FORM, MONTE_CARLO, MC_STDERR, TRAINED_RADIUS], &PROGRESS)
     }
 
-    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let radius = p.radius;
         let (_, k, _) = init_kernels(cfg, ctx)?;

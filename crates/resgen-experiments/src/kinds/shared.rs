@@ -1,6 +1,7 @@
 //! What several kinds share: training a cell, seeing one run at two stopping rules, the
 //! network and its kernel at initialization, the bound constants, and a step's cost.
 
+use crate::ExperimentError;
 use resgen_bounds::formulas::BoundConstants;
 use resgen_bounds::ntk;
 use resgen_data::Split;
@@ -37,10 +38,10 @@ impl Default for ViewParams {
 
 impl ViewParams {
     /// `(target_loss, max_iterations)`, checked.
-    pub(crate) fn matched(&self) -> Result<(f64, usize), String> {
+    pub(crate) fn matched(&self) -> Result<(f64, usize), ExperimentError> {
         let (target, budget) = (self.target_loss, self.max_iterations);
         if target.is_nan() || target <= 0.0 || budget == 0 {
-            return Err("params: need target_loss > 0 and max_iterations >= 1".into());
+            return Err(ExperimentError::Params("params: need target_loss > 0 and max_iterations >= 1".into()));
         }
         Ok((target, budget))
     }
@@ -55,14 +56,14 @@ pub(crate) fn bound_constants(
     c_radius: f64,
     c_conf: f64,
     c_ntk: f64,
-) -> Result<BoundConstants, String> {
+) -> Result<BoundConstants, ExperimentError> {
     let k = BoundConstants { delta, c_eps, c_radius, c_conf, c_ntk };
-    k.validate().map_err(|e| format!("params.{e}"))?;
+    k.validate().map_err(|e| ExperimentError::Params(format!("params.{e}")))?;
     Ok(k)
 }
 
-pub(crate) fn load(cfg: &RunConfig) -> Result<Split, String> {
-    resgen_data::load(&cfg.data).map_err(|e| e.to_string())
+pub(crate) fn load(cfg: &RunConfig) -> Result<Split, ExperimentError> {
+    Ok(resgen_data::load(&cfg.data)?)
 }
 
 /// Trains `cfg` on `split` to the end of its budget: the trainer, its logged rows, and why it
@@ -71,8 +72,8 @@ pub(crate) fn run_training(
     cfg: &RunConfig,
     split: Split,
     backend: BackendKind,
-) -> Result<(Trainer, Vec<Metrics>, StopReason), String> {
-    let device = backend.checked_device(cfg.train.precision).map_err(|e| e.to_string())?;
+) -> Result<(Trainer, Vec<Metrics>, StopReason), ExperimentError> {
+    let device = backend.checked_device(cfg.train.precision)?;
     let mut t = Trainer::new(cfg, split, &device)?;
     t.set_device_loss(!backend.is_cpu());
     let (rows, stop) = t.train(|_, _| {});
@@ -80,10 +81,10 @@ pub(crate) fn run_training(
 }
 
 /// Trains the cell's run to the end; a diverging run is an error.
-pub(crate) fn train(cfg: &RunConfig, backend: BackendKind) -> Result<(Trainer, Vec<Metrics>), String> {
+pub(crate) fn train(cfg: &RunConfig, backend: BackendKind) -> Result<(Trainer, Vec<Metrics>), ExperimentError> {
     let (t, rows, stop) = run_training(cfg, load(cfg)?, backend)?;
     if let StopReason::Diverged(e) = stop {
-        return Err(e.to_string());
+        return Err(e.into());
     }
     Ok((t, rows))
 }
@@ -122,15 +123,20 @@ impl View {
 
 /// Continues training `t` for `steps` more GD steps (stopping early at `target`, 0 = never);
 /// returns the last metrics (with `iter` counted from `offset`) and whether the target was met.
-fn continue_training(t: &mut Trainer, steps: usize, target: f64, offset: usize) -> Result<(Metrics, bool), String> {
+fn continue_training(
+    t: &mut Trainer,
+    steps: usize,
+    target: f64,
+    offset: usize,
+) -> Result<(Metrics, bool), ExperimentError> {
     t.cfg.train.iterations = steps;
     t.cfg.train.target_loss = target;
     t.cfg.train.log_every = steps.max(1);
     let (rows, stop) = t.train(|_, _| {});
     if let StopReason::Diverged(e) = stop {
-        return Err(e.to_string());
+        return Err(e.into());
     }
-    let mut last = rows.last().ok_or("training logged nothing")?.clone();
+    let mut last = rows.last().ok_or_else(|| ExperimentError::Measurement("training logged nothing".into()))?.clone();
     last.iter += offset;
     Ok((last, stop == StopReason::TargetLoss))
 }
@@ -146,9 +152,9 @@ pub(crate) fn train_views(
     (target, budget): (f64, usize),
     backend: BackendKind,
     fixed: bool,
-) -> Result<(Split, Vec<View>), String> {
+) -> Result<(Split, Vec<View>), ExperimentError> {
     let split = load(cfg)?;
-    let device = backend.checked_device(cfg.train.precision).map_err(|e| e.to_string())?;
+    let device = backend.checked_device(cfg.train.precision)?;
     let mut t = Trainer::new(cfg, split.clone(), &device)?;
     t.set_device_loss(!backend.is_cpu());
     let k_fixed = if fixed { cfg.train.iterations.min(budget) } else { budget };
@@ -181,7 +187,7 @@ pub(crate) fn train_views(
 }
 
 /// The cell's data and its network at W0, in f64 on the kernel device.
-pub(crate) fn net_at_init(cfg: &RunConfig, ctx: &Context) -> Result<(Split, Net), String> {
+pub(crate) fn net_at_init(cfg: &RunConfig, ctx: &Context) -> Result<(Split, Net), ExperimentError> {
     let kdev = ctx.kernel_device()?;
     let split = load(cfg)?;
     let net = Net::init(&cfg.model, split.train.d, Precision::F64, kdev)?;
@@ -189,7 +195,10 @@ pub(crate) fn net_at_init(cfg: &RunConfig, ctx: &Context) -> Result<(Split, Net)
 }
 
 /// Data, the empirical NTK at W0 (f64) and the outputs `f_W0(x_i)`.
-pub(crate) fn init_kernels(cfg: &RunConfig, ctx: &Context) -> Result<(Split, ntk::EmpiricalNtk, Vec<f64>), String> {
+pub(crate) fn init_kernels(
+    cfg: &RunConfig,
+    ctx: &Context,
+) -> Result<(Split, ntk::EmpiricalNtk, Vec<f64>), ExperimentError> {
     let (split, net) = net_at_init(cfg, ctx)?;
     let (n, d) = (split.train.n, split.train.d);
     let k = ntk::empirical_ntk(&net, &split.train.x, n);

@@ -15,6 +15,7 @@
 //!
 //! Values that overflow f64 (theta = 1 at large L) are left undefined.
 
+use crate::ExperimentError;
 use resgen_bounds::{analytic, predictor};
 use resgen_models::to_host;
 use resgen_train::StopReason;
@@ -82,17 +83,20 @@ impl ExperimentKind for ThetaPhase {
         )
     }
 
-    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, String> {
+    fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let (split, net) = net_at_init(cfg, ctx)?;
         let (n, d, m, nt) = (split.train.n, split.train.d, cfg.model.width, split.test.n);
         if nt == 0 {
-            return Err("theta-phase needs held-out points for the kernel regression: set data.n_test > 0".into());
+            return Err(ExperimentError::Params(
+                "theta-phase needs held-out points for the kernel regression: set data.n_test > 0".into(),
+            ));
         }
         let theta = cfg.model.theta.value(cfg.model.depth)?;
         let fw = net.forward_states(net.upload(&split.train.x, n, d));
         let first = to_host(fw.hidden[0].clone());
-        let last = to_host(fw.hidden.last().ok_or("no hidden layer")?.clone());
+        let last =
+            to_host(fw.hidden.last().ok_or_else(|| ExperimentError::Measurement("no hidden layer".into()))?.clone());
         let h_change = last
             .chunks(m)
             .zip(first.chunks(m))
