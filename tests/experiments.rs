@@ -45,9 +45,10 @@ fn run(exp: &Experiment, dir: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     assert!(r.failed.is_empty(), "{}: {:?}", exp.name, r.failed);
     let m = merge(exp, "smoke", &dir.join("runs"), &dir.join("results")).unwrap();
     assert!(m.missing.is_empty());
-    let svg = plot_experiment(exp, "smoke", &dir.join("results")).unwrap();
-    let text = std::fs::read_to_string(&svg).unwrap();
-    assert!(text.starts_with("<svg") && text.contains("<polyline"), "{}: no lines in the figure", exp.name);
+    for svg in plot_experiment(exp, "smoke", &dir.join("results")).unwrap() {
+        let text = std::fs::read_to_string(&svg).unwrap();
+        assert!(text.starts_with("<svg") && text.contains("<polyline"), "{}: no lines in {}", exp.name, svg.display());
+    }
     read_table(&m.written[0]).unwrap()
 }
 
@@ -337,7 +338,7 @@ fn kind_parameters_are_read_into_their_struct_and_errors_name_the_key() {
 #[test]
 fn every_committed_experiment_parses_and_has_quick_and_paper_profiles() {
     let names = resgen_experiments::spec::list(&experiments_dir()).unwrap();
-    assert_eq!(names.len(), 16, "{names:?}");
+    assert_eq!(names.len(), 17, "{names:?}");
     for name in names {
         let exp = Experiment::find(&name, &experiments_dir()).unwrap();
         // The figure draws columns its kind declares it writes.
@@ -1054,5 +1055,61 @@ fn smoke_width_depth_counts_every_cell_in_its_depth_exponent() {
             assert_eq!(res[col("points")], "8", "{res:?}");
             assert!(res[col("p")].parse::<f64>().unwrap().is_finite());
         }
+    }
+}
+
+#[test]
+fn smoke_kernel_velocity() {
+    // The headline at the start of GD on a tiny grid: velocity = kernel change / output change,
+    // the depth-exponent table accounts for every cell, and a step size that makes every run
+    // diverge leaves every cell counted as censored (`measured` 0, `diverged` 1), not dropped.
+    for (nu, diverging) in [(4.0, false), (1e7, true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let exp = tiny(
+            "kernel-velocity",
+            &format!(
+                r#"set = {{ "data.n_train" = 20, "train.nu" = {nu:?} }}
+                params = {{ steps = 2 }}
+                grid = {{ "model.arch" = ["resnet", "fc"], "model.depth" = [2, 16], "model.width" = [32, 256] }}
+                seeds = [0, 1]"#
+            ),
+            dir.path(),
+        );
+        let t = run(&exp, dir.path());
+        has_columns(&t, &["kernel_velocity_mean", "kernel_change_mean", "output_change_mean", "measured_mean"]);
+        let e = read_table(&dir.path().join("results/smoke/kernel-velocity-depth-exponent.csv")).unwrap();
+        let col = |name: &str| e.0.iter().position(|h| h == name).unwrap();
+        assert_eq!(e.1.len(), 2, "{e:?}");
+        for row in &e.1 {
+            let n = |c: &str| row[col(c)].parse::<usize>().unwrap_or(0);
+            // 2 depths x 2 widths x 2 seeds per network, none outside a region (there is none).
+            assert_eq!((n("cells"), n("outside_region")), (8, 0), "{row:?}");
+            assert_eq!(n("points") + n("censored"), 8, "{row:?}");
+            match (diverging, row[0].as_str()) {
+                (false, _) => assert_eq!(n("censored"), 0, "{row:?}"),
+                // Most runs diverge (a few shallow ones survive two such steps).
+                (true, _) => assert!(n("censored") >= 4, "{row:?}"),
+            }
+        }
+        let v = |arch, depth, w, c| value(&t, &[("arch", arch), ("depth", depth), ("width", w)], c);
+        if diverging {
+            assert_eq!(v("fc", "16", "32", "diverged"), 1.0);
+            assert!(v("fc", "16", "32", "kernel_velocity").is_nan());
+            continue;
+        }
+        // Each seed's velocity is its kernel change over its output change.
+        let cells = read_table(&dir.path().join("results/smoke/kernel-velocity.cells.csv")).unwrap();
+        let c = |name: &str| cells.0.iter().position(|h| h == name).unwrap();
+        for r in &cells.1 {
+            let x = |name: &str| r[c(name)].parse::<f64>().unwrap();
+            let want = x("kernel_change") / x("output_change");
+            assert!((x("kernel_velocity") - want).abs() <= 1e-6 * want, "{r:?}");
+        }
+        // Measured: the kernel moves less per unit of output change at the larger width, and at
+        // depth 16 FC's moves more than the ResNet's.
+        for arch in ["resnet", "fc"] {
+            assert!(v(arch, "16", "256", "kernel_velocity") < v(arch, "16", "32", "kernel_velocity"), "{arch}");
+        }
+        assert!(v("fc", "16", "32", "kernel_velocity") > v("resnet", "16", "32", "kernel_velocity"));
     }
 }

@@ -77,10 +77,36 @@ pub fn caption(exp: &Experiment, profile: &str) -> Result<String, ExperimentErro
 }
 
 /// Draws the experiment's figure from its table.
-pub fn plot_experiment(exp: &Experiment, profile: &str, results: &Path) -> Result<std::path::PathBuf, ExperimentError> {
+pub fn plot_experiment(
+    exp: &Experiment,
+    profile: &str,
+    results: &Path,
+) -> Result<Vec<std::path::PathBuf>, ExperimentError> {
     let table = table::table_path(results, exp, profile);
     let out = plot_path(results, exp, profile);
     let title = if exp.claim.is_empty() { exp.name.clone() } else { format!("{}: {}", exp.name, exp.claim) };
-    plot::plot(&table, &out, &exp.plot, &title, &caption(exp, profile)?)?;
-    Ok(out)
+    let caption = caption(exp, profile)?;
+    plot::plot(&table, &out, &exp.plot, &title, &caption)?;
+    let mut written = vec![out];
+    for (figure, spec) in &exp.figures {
+        let with_suffix = |p: &Path, suffix: &str, ext: &str| p.with_file_name(format!("{}-{suffix}.{ext}", exp.name));
+        let source = match &spec.table {
+            Some(derived) => with_suffix(&table, derived, "csv"),
+            None => table.clone(),
+        };
+        let out = with_suffix(&table, figure, "svg");
+        let title = match &spec.title {
+            Some(t) => format!("{}: {t}", exp.name),
+            None => title.clone(),
+        };
+        // A further figure of a derived table with nothing to draw (e.g. every cell censored,
+        // so no width was found) is left out; the main figure is always drawn.
+        if plot::has_points(&source, spec)? {
+            plot::plot(&source, &out, spec, &title, &caption)?;
+            written.push(out);
+        } else if out.exists() {
+            std::fs::remove_file(&out).map_err(resgen_train::output::io_err(&out))?;
+        }
+    }
+    Ok(written)
 }

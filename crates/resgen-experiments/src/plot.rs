@@ -52,6 +52,9 @@ impl Ranged for Keyed {
 /// (profile, fixed sizes, what the error bars are) goes on the line under it.
 pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &str) -> Result<(), ExperimentError> {
     let (panels, xs_seen) = gather(table, spec)?;
+    if panels.is_empty() {
+        return Err(ExperimentError::table(table, format!("plot: no rows to draw after the filter {:?}", spec.filter)));
+    }
     let height = 60 + 400 * panels.len() as u32;
     let root = SVGBackend::new(out, (820, height)).into_drawing_area();
     let e = |err: DrawingAreaErrorKind<std::io::Error>| ExperimentError::table(out, err.to_string());
@@ -64,6 +67,33 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
     let mut xs = xs_seen.clone();
     xs.sort_by(f64::total_cmp);
     xs.dedup();
+    // Every series label of the figure, so that one series keeps its colour and marker in every
+    // panel: ResNet's first, then FC's, then the others, each in the order of the y values and
+    // then of first appearance.
+    let mut global: Series = Vec::new();
+    for (_, series) in &panels {
+        for (label, _) in series {
+            if !global.iter().any(|(l, _)| l == label) {
+                global.push((label.clone(), Vec::new()));
+            }
+        }
+    }
+    let family_rank = |l: &str| {
+        if l.starts_with("ResNet") {
+            0
+        } else if l.starts_with("FC") {
+            1
+        } else {
+            2
+        }
+    };
+    let y_rank = |l: &str| {
+        if spec.y.len() < 2 {
+            return 0;
+        }
+        spec.y.iter().position(|y| l.ends_with(&y_words(y))).unwrap_or(spec.y.len())
+    };
+    global.sort_by_key(|(l, _)| (family_rank(l), y_rank(l)));
     for (area, (panel, series)) in areas.iter().zip(&panels) {
         let all: Vec<&(f64, f64, f64, f64)> = series.iter().flat_map(|(_, p)| p).collect();
         let (x0, x1) = bounds(all.iter().map(|p| p.0));
@@ -93,10 +123,11 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
             .y_label_formatter(&fy)
             .draw()
             .map_err(e)?;
-        for (i, (label, pts)) in series.iter().enumerate() {
+        for (label, pts) in series {
             // One colour per network (Okabe-Ito: ResNet blue, FC vermillion), shaded per second
             // parameter; other series take the palette's remaining colours.
-            let (color, shade) = series_style(series, i);
+            let g = global.iter().position(|(l, _)| l == label).expect("every label is in the figure's list");
+            let (color, shade) = series_style(&global, g);
             let mut pts = pts.clone();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             chart
@@ -144,6 +175,11 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
     Ok(())
 }
 
+/// Whether `spec` finds anything to draw in `table`.
+pub fn has_points(table: &Path, spec: &PlotSpec) -> Result<bool, ExperimentError> {
+    Ok(!gather(table, spec)?.0.is_empty())
+}
+
 /// The table's rows, filtered and grouped into panels and labelled series of points `(x, y, lo,
 /// hi)` (the mean and its error bar's ends) in plotting coordinates, and every x value seen.
 fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), ExperimentError> {
@@ -157,7 +193,11 @@ fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), Experimen
     let ys: Vec<(String, usize, Option<usize>)> = spec
         .y
         .iter()
-        .map(|y| Ok((y.clone(), col(&format!("{y}_mean"))?, col(&format!("{y}_sd")).ok())))
+        // A summary table's `<y>_mean` (with `<y>_sd`), or a derived table's column `<y>` itself.
+        .map(|y| {
+            let mean = col(&format!("{y}_mean")).or_else(|e| col(y).map_err(|_| e))?;
+            Ok((y.clone(), mean, col(&format!("{y}_sd")).ok()))
+        })
         .collect::<Result<_, ExperimentError>>()?;
     let filters: Vec<(usize, &String)> =
         spec.filter.iter().map(|(k, v)| Ok((col(k)?, v))).collect::<Result<_, ExperimentError>>()?;
@@ -217,9 +257,6 @@ fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), Experimen
             xs_seen.push(x);
         }
     }
-    if panels.is_empty() {
-        return Err(ExperimentError::table(table, format!("plot: no rows to draw after the filter {:?}", spec.filter)));
-    }
     Ok((panels, xs_seen))
 }
 
@@ -232,6 +269,10 @@ fn y_words(column: &str) -> String {
         "bound_fcg_resnet_formula" => "Frei-Cao-Gu formula (ResNet)".into(),
         "ntk_sqrt_yKinvy_over_n" => "complexity, empirical NTK".into(),
         "analytic_sqrt_yKinvy_over_n" => "complexity, analytic NTK".into(),
+        "lazy_width" => "lazy width (every seed inside the widths tried)".into(),
+        "fitted_width" => "fitted law A L^b m^g = tau".into(),
+        "above_widest" => "some seed's width above the widest tried (drawn there)".into(),
+        "below_narrowest" => "some seed's width below the narrowest tried (drawn there)".into(),
         other => other.trim_start_matches("bound_").replace('_', " "),
     }
 }

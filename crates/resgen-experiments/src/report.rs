@@ -263,18 +263,25 @@ fn exponent_verdict(resnet: &[stats::Interval], fc: &[stats::Interval]) -> &'sta
 }
 
 /// The headline as depth exponents: the width at which the NTK stays put grows like `L^p`, from
-/// trained networks (width-depth: the kernel change at the target loss) and without training
-/// (ntk-fluctuation: the kernel's fluctuation at initialization). The verdict follows the
-/// intervals by [`stats::headline_verdict`]'s thresholds.
+/// trained networks (width-depth: the kernel change at the target loss), at the start of GD
+/// (kernel-velocity: the kernel's change per unit of output change) and without training
+/// (ntk-fluctuation: the kernel's fluctuation at initialization). The verdict follows the three
+/// measurements' intervals by [`stats::headline_verdict`]'s thresholds.
 fn width_depth_exponent(r: &Path) -> Result<Claim, ExperimentError> {
     let trained = Table::load(r, "width-depth-depth-exponent")?;
     let free = Table::load(r, "ntk-fluctuation-depth-exponent")?;
+    let velocity = Table::load(r, "kernel-velocity-depth-exponent")?;
     let t = Table::load(r, "width-depth")?;
     let (w_lo, w_hi, l_lo, l_hi) = (t.min_num("width")?, t.max_num("width")?, t.min_num("depth")?, t.max_num("depth")?);
+    let tv = Table::load(r, "kernel-velocity")?;
+    let (vw_lo, vw_hi, vl_lo, vl_hi) =
+        (tv.min_num("width")?, tv.max_num("width")?, tv.min_num("depth")?, tv.max_num("depth")?);
+    let (ve_res, ve_fc) = (exponent(&velocity, "resnet", None)?, exponent(&velocity, "fc", None)?);
+    let vcount = |arch: &str, c: &str| velocity.get_col(&[("arch", arch)], c).map(|v| format!("{v:.0}"));
     let (tr_res, tr_fc) = (exponent(&trained, "resnet", None)?, exponent(&trained, "fc", None)?);
     let (fr_res, fr_fc) = (exponent(&free, "resnet", Some("power"))?, exponent(&free, "fc", Some("power"))?);
     let count = |arch: &str, c: &str| trained.get_col(&[("arch", arch)], c).map(|v| format!("{v:.0}"));
-    let v = exponent_verdict(&[tr_res, fr_res], &[tr_fc, fr_fc]);
+    let v = exponent_verdict(&[tr_res, ve_res, fr_res], &[tr_fc, ve_fc, fr_fc]);
     Ok(claim(
         "width needed grows like log L (ResNet) vs polynomially (FC), as a depth exponent",
         "width-depth",
@@ -284,7 +291,7 @@ fn width_depth_exponent(r: &Path) -> Result<Claim, ExperimentError> {
             stats::FC_P_MIN
         ),
         format!(
-            "p with 95% interval over seeds; trained (kernel change at training loss 0.1, m = {w_lo} to {w_hi}, L = {l_lo} to {l_hi}, fitted where it is <= 1): ResNet {} from {} of {} cells, FC {} from {} of {} cells (outside the region: ResNet {}, FC {}; censored: ResNet {}, FC {}); at initialization (ntk-fluctuation): ResNet {}, FC {}",
+            "p with 95% interval over seeds; trained (kernel change at training loss 0.1, m = {w_lo} to {w_hi}, L = {l_lo} to {l_hi}, fitted where it is <= 1): ResNet {} from {} of {} cells, FC {} from {} of {} cells (outside the region: ResNet {}, FC {}; censored: ResNet {}, FC {}); at the start of GD (kernel-velocity, the kernel's change per unit of output change after the first steps, m = {vw_lo} to {vw_hi}, L = {vl_lo} to {vl_hi}): ResNet {} from {} of {} cells, FC {} from {} of {} cells (censored, the kernel dead at W0 or the steps diverged: ResNet {}, FC {}); at initialization (ntk-fluctuation): ResNet {}, FC {}",
             iv(tr_res),
             count("resnet", "points")?,
             count("resnet", "cells")?,
@@ -295,6 +302,14 @@ fn width_depth_exponent(r: &Path) -> Result<Claim, ExperimentError> {
             count("fc", "outside_region")?,
             count("resnet", "censored")?,
             count("fc", "censored")?,
+            iv(ve_res),
+            vcount("resnet", "points")?,
+            vcount("resnet", "cells")?,
+            iv(ve_fc),
+            vcount("fc", "points")?,
+            vcount("fc", "cells")?,
+            vcount("resnet", "censored")?,
+            vcount("fc", "censored")?,
             iv(fr_res),
             iv(fr_fc)
         ),

@@ -80,6 +80,11 @@ pub struct PlotSpec {
     pub x_label: Option<String>,
     /// Axis titles (default: the column names).
     pub y_label: Option<String>,
+    /// A further figure's table: the suffix of one of the kind's derived tables
+    /// (`results/<name>-<table>.csv`) instead of the main table.
+    pub table: Option<String>,
+    /// A further figure's title (the question it answers); the claim by default.
+    pub title: Option<String>,
 }
 
 fn default_series() -> Vec<String> {
@@ -116,6 +121,9 @@ pub struct Experiment {
     pub profiles: BTreeMap<String, Profile>,
     /// The figure.
     pub plot: PlotSpec,
+    /// Further figures, `[figures.<figure>]`, each drawn as `results/<name>-<figure>.svg`.
+    #[serde(default)]
+    pub figures: BTreeMap<String, PlotSpec>,
 }
 
 /// One point of a sweep.

@@ -441,7 +441,13 @@ pub fn exponents_in_region(
                 }
                 row.extend([crate::num::fmt(f.rss), f.points.to_string(), f.clusters.to_string()]);
             }
-            None => row.extend(std::iter::repeat_n(String::new(), 12)),
+            // Too few points or seeds for a fit with an interval: no estimate, but the cells
+            // it would have used are still counted.
+            None => {
+                let seeds: std::collections::BTreeSet<u64> = inside.iter().map(|o| o.cluster).collect();
+                row.extend(std::iter::repeat_n(String::new(), 10));
+                row.extend([inside.len().to_string(), seeds.len().to_string()]);
+            }
         }
         row.extend([cells_.len().to_string(), censored.to_string(), outside.to_string()]);
         rows.push(row);

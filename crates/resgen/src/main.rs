@@ -249,7 +249,7 @@ fn merge_and_plot(exp: &Experiment, place: &Place, allow_mixed: bool) -> anyhow:
         );
         return Ok(());
     }
-    let svg = resgen_experiments::plot_experiment(exp, &place.profile, &place.results)?;
+    let svgs = resgen_experiments::plot_experiment(exp, &place.profile, &place.results)?;
     println!(
         "{}: {} from {}/{} cells ({:.0} s of cell time), plot {}",
         exp.name,
@@ -257,7 +257,7 @@ fn merge_and_plot(exp: &Experiment, place: &Place, allow_mixed: bool) -> anyhow:
         m.found,
         m.cells,
         m.cell_seconds,
-        svg.display()
+        svgs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     );
     Ok(())
 }
@@ -309,8 +309,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Plot { names, place } => {
             for exp in place.experiments(&names)? {
-                let svg = resgen_experiments::plot_experiment(&exp, &place.profile, &place.results)?;
-                println!("{}", svg.display());
+                for svg in resgen_experiments::plot_experiment(&exp, &place.profile, &place.results)? {
+                    println!("{}", svg.display());
+                }
             }
             Ok(())
         }

@@ -74,24 +74,26 @@ impl ExperimentKind for KernelMotion {
 
     fn derived(t: &Summary) -> Result<Vec<Derived>, ExperimentError> {
         let table = exponents_table(t.raw, KERNEL_CHANGE, "reached", Some(crate::stats::LAZY_REGION));
-        Ok(vec![(DEPTH_EXPONENT, table)])
+        Ok(vec![(DEPTH_EXPONENT, table), (LAZY_WIDTH, lazy_width_table(t.raw))])
     }
 }
 
 /// The depth-exponent table's suffix: `results/<name>-depth-exponent.csv`.
 pub const DEPTH_EXPONENT: &str = "depth-exponent";
 
-/// A depth-exponent table (`<name>-depth-exponent.csv`): per network, the fit
-/// `quantity = A L^b m^g` of [`crate::stats::exponents_in_region`] to every cell's value, the
-/// seeds as the bootstrap's clusters. A cell whose `measured` column is not 1, or whose value
-/// is missing (a failed measurement), is counted as censored; with `region = Some(bound)`, a
-/// cell above `bound` is counted as outside the region.
-pub(crate) fn exponents_table(
-    raw: &[crate::record::RawRecord],
+/// The lazy-width table's suffix: `results/<name>-lazy-width.csv`.
+pub const LAZY_WIDTH: &str = "lazy-width";
+
+/// The kernel-change thresholds of the lazy-width table.
+pub const LAZY_TAUS: [f64; 3] = [0.2, 0.5, 1.0];
+
+/// The cells of one network, grouped for the fits: each cell's observation and whether it
+/// reached the target (`measured` = 1 with a finite value).
+fn cells_by_arch<'a>(
+    raw: &'a [crate::record::RawRecord],
     quantity: &str,
     measured: &str,
-    region: Option<f64>,
-) -> String {
+) -> Vec<(&'a str, Vec<crate::stats::Trained>)> {
     use super::ntk_fluctuation::key_value;
     let val = |vals: &[(String, Option<f64>)], name: &str| vals.iter().find(|(n, _)| n == name).and_then(|(_, v)| *v);
     let mut nets: Vec<(&str, Vec<crate::stats::Trained>)> = Vec::new();
@@ -106,6 +108,102 @@ pub(crate) fn exponents_table(
             None => nets.push((arch, vec![cell])),
         }
     }
+    nets
+}
+
+/// The lazy width per depth (`<name>-lazy-width.csv`), per network and threshold tau in
+/// [`LAZY_TAUS`]: each seed's width at which the kernel change falls to tau (interpolated in
+/// `(ln m, ln kc)` between the widths tried, over the cells that reached the target), and
+/// whether it lies inside the widths tried (`seeds_inside`), below the narrowest
+/// (`seeds_below`: already lazy there) or above the widest (`seeds_above`: censored). The
+/// geometric mean `lazy_width` is given only where every seed's width lies inside;
+/// `above_widest` (the widest width) and `below_narrowest` (the narrowest) mark where some seed's
+/// lies outside; `fitted_width` is the width at which the depth-exponent
+/// fit (`kc = A L^b m^g` over the lazy region) reaches tau.
+pub(crate) fn lazy_width_table(raw: &[crate::record::RawRecord]) -> String {
+    use crate::num::fmt;
+    use crate::stats::{DepthLaw, LAZY_REGION, crossing_width, depth_fit};
+    let header: Vec<String> = [
+        "arch",
+        "depth",
+        "tau",
+        "lazy_width",
+        "seeds_inside",
+        "seeds_below",
+        "seeds_above",
+        "above_widest",
+        "below_narrowest",
+        "fitted_width",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut rows = Vec::new();
+    for (arch, cells) in cells_by_arch(raw, KERNEL_CHANGE, "reached") {
+        let inside: Vec<crate::stats::Obs> =
+            cells.iter().filter(|c| c.reached && c.obs.y <= LAZY_REGION).map(|c| c.obs).collect();
+        let fit = depth_fit(&inside, DepthLaw::Power, 17);
+        let mut depths: Vec<f64> = cells.iter().map(|c| c.obs.depth).collect();
+        depths.sort_by(f64::total_cmp);
+        depths.dedup();
+        let mut seeds: Vec<u64> = cells.iter().map(|c| c.obs.cluster).collect();
+        seeds.sort_unstable();
+        seeds.dedup();
+        for &depth in &depths {
+            for tau in LAZY_TAUS {
+                let (mut found, mut below, mut above) = (Vec::new(), 0, 0);
+                let (mut narrowest, mut widest) = (f64::INFINITY, 0.0f64);
+                for &seed in &seeds {
+                    let mut pts: Vec<(f64, f64)> = cells
+                        .iter()
+                        .filter(|c| c.reached && c.obs.depth == depth && c.obs.cluster == seed)
+                        .map(|c| (c.obs.width, c.obs.y))
+                        .collect();
+                    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    let (Some(first), Some(last)) = (pts.first(), pts.last()) else { continue };
+                    narrowest = narrowest.min(first.0);
+                    widest = widest.max(last.0);
+                    if first.1 <= tau {
+                        below += 1;
+                    } else {
+                        match crossing_width(&pts, tau) {
+                            Some(m) => found.push(m),
+                            None => above += 1,
+                        }
+                    }
+                }
+                let all_inside = !found.is_empty() && below == 0 && above == 0;
+                let geo = (found.iter().map(|m: &f64| m.ln()).sum::<f64>() / found.len().max(1) as f64).exp();
+                rows.push(vec![
+                    arch.to_string(),
+                    crate::record::key_number(depth),
+                    crate::record::key_number(tau),
+                    if all_inside { fmt(geo) } else { String::new() },
+                    found.len().to_string(),
+                    below.to_string(),
+                    above.to_string(),
+                    if above > 0 { fmt(widest) } else { String::new() },
+                    if below > 0 { fmt(narrowest) } else { String::new() },
+                    fit.as_ref().map_or(String::new(), |f| fmt(f.width_at(tau, depth))),
+                ]);
+            }
+        }
+    }
+    resgen_train::output::csv_text(&header, &rows)
+}
+
+/// A depth-exponent table (`<name>-depth-exponent.csv`): per network, the fit
+/// `quantity = A L^b m^g` of [`crate::stats::exponents_in_region`] to every cell's value, the
+/// seeds as the bootstrap's clusters. A cell whose `measured` column is not 1, or whose value
+/// is missing (a failed measurement), is counted as censored; with `region = Some(bound)`, a
+/// cell above `bound` is counted as outside the region.
+pub(crate) fn exponents_table(
+    raw: &[crate::record::RawRecord],
+    quantity: &str,
+    measured: &str,
+    region: Option<f64>,
+) -> String {
+    let nets = cells_by_arch(raw, quantity, measured);
     let (header, rows) = crate::stats::exponents_in_region(&nets, region.map(|b| (quantity, b)));
     resgen_train::output::csv_text(&header, &rows)
 }

@@ -14,8 +14,9 @@
 //! and depth exponents say: with `v = A L^b m^g`, like `L^p`, `p = -b/g`. The derived
 //! `<name>-depth-exponent.csv` fits that law per network over every measured cell, seeds as the
 //! bootstrap's clusters. A width whose kernel vanishes at `W0` (every ReLU path dead in a deep,
-//! narrow FC net) cannot take a kernel-normalized step: it is recorded as not measured
-//! (`measured = 0`), counted as censored there, never dropped.
+//! narrow FC net) cannot take a kernel-normalized step, and a step can diverge (a deep, narrow FC
+//! net's outputs overflow): such a cell is recorded as not measured (`measured = 0`, with
+//! `diverged` saying which), counted as censored there, never dropped.
 
 use crate::ExperimentError;
 use resgen_bounds::ntk;
@@ -35,8 +36,10 @@ pub const KERNEL_VELOCITY: &str = "kernel_velocity";
 pub const KERNEL_CHANGE: &str = "kernel_change";
 /// `||f_k - f_0||_2 / sqrt(n)`.
 pub const OUTPUT_CHANGE: &str = "output_change";
-/// 1 if the cell was measured, 0 if its kernel vanished at `W0`.
+/// 1 if the cell was measured, 0 if its kernel vanished at `W0` or its steps diverged.
 pub const MEASURED: &str = "measured";
+/// 1 if the steps diverged (the outputs became non-finite).
+pub const DIVERGED: &str = "diverged";
 
 /// The default number of GD steps.
 pub const DEFAULT_STEPS: usize = 4;
@@ -62,7 +65,7 @@ impl ExperimentKind for KernelVelocity {
     type Params = Params;
 
     fn columns() -> Vec<String> {
-        [KERNEL_VELOCITY, KERNEL_CHANGE, OUTPUT_CHANGE, MEASURED].iter().map(|c| c.to_string()).collect()
+        [KERNEL_VELOCITY, KERNEL_CHANGE, OUTPUT_CHANGE, MEASURED, DIVERGED].iter().map(|c| c.to_string()).collect()
     }
 
     fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
@@ -74,16 +77,19 @@ impl ExperimentKind for KernelVelocity {
         cfg.train.target_loss = 0.0;
         cfg.train.log_every = p.steps;
         let kdev = ctx.kernel_device()?;
+        let not_measured = |diverged: bool| {
+            Ok(vec![
+                Record::new(&[])
+                    .with(KERNEL_VELOCITY, f64::NAN)
+                    .with(KERNEL_CHANGE, f64::NAN)
+                    .with(OUTPUT_CHANGE, f64::NAN)
+                    .with(MEASURED, 0.0)
+                    .with(DIVERGED, if diverged { 1.0 } else { 0.0 }),
+            ])
+        };
         let (trainer, _) = match train(&cfg, ctx.backend) {
-            Err(ExperimentError::Train(TrainError::DeadAtInit { .. })) => {
-                return Ok(vec![
-                    Record::new(&[])
-                        .with(KERNEL_VELOCITY, f64::NAN)
-                        .with(KERNEL_CHANGE, f64::NAN)
-                        .with(OUTPUT_CHANGE, f64::NAN)
-                        .with(MEASURED, 0.0),
-                ]);
-            }
+            Err(ExperimentError::Train(TrainError::DeadAtInit { .. })) => return not_measured(false),
+            Err(ExperimentError::Diverged(_)) => return not_measured(true),
             other => other?,
         };
         let split = trainer.split();
@@ -101,7 +107,8 @@ impl ExperimentKind for KernelVelocity {
                 .with(KERNEL_VELOCITY, kc / df)
                 .with(KERNEL_CHANGE, kc)
                 .with(OUTPUT_CHANGE, df)
-                .with(MEASURED, 1.0),
+                .with(MEASURED, 1.0)
+                .with(DIVERGED, 0.0),
         ])
     }
 
