@@ -1038,7 +1038,8 @@ fn smoke_width_depth_counts_every_cell_in_its_depth_exponent() {
         run(&exp, dir.path());
         let e = read_table(&dir.path().join("results/smoke/width-depth-depth-exponent.csv")).unwrap();
         let col = |name: &str| e.0.iter().position(|h| h == name).unwrap();
-        assert_eq!(e.1.len(), 2, "{e:?}");
+        // A power-law row and a log-law row per network.
+        assert_eq!(e.1.len(), 4, "{e:?}");
         for row in &e.1 {
             let n = |c: &str| row[col(c)].parse::<usize>().unwrap_or(0);
             // 2 depths x 2 widths x 2 seeds per network.
@@ -1079,7 +1080,8 @@ fn smoke_kernel_velocity() {
         has_columns(&t, &["kernel_velocity_mean", "kernel_change_mean", "output_change_mean", "measured_mean"]);
         let e = read_table(&dir.path().join("results/smoke/kernel-velocity-depth-exponent.csv")).unwrap();
         let col = |name: &str| e.0.iter().position(|h| h == name).unwrap();
-        assert_eq!(e.1.len(), 2, "{e:?}");
+        // A power-law row and a log-law row per network.
+        assert_eq!(e.1.len(), 4, "{e:?}");
         for row in &e.1 {
             let n = |c: &str| row[col(c)].parse::<usize>().unwrap_or(0);
             // 2 depths x 2 widths x 2 seeds per network, none outside a region (there is none).

@@ -276,11 +276,13 @@ fn width_depth_exponent(r: &Path) -> Result<Claim, ExperimentError> {
     let tv = Table::load(r, "kernel-velocity")?;
     let (vw_lo, vw_hi, vl_lo, vl_hi) =
         (tv.min_num("width")?, tv.max_num("width")?, tv.min_num("depth")?, tv.max_num("depth")?);
-    let (ve_res, ve_fc) = (exponent(&velocity, "resnet", None)?, exponent(&velocity, "fc", None)?);
-    let vcount = |arch: &str, c: &str| velocity.get_col(&[("arch", arch)], c).map(|v| format!("{v:.0}"));
-    let (tr_res, tr_fc) = (exponent(&trained, "resnet", None)?, exponent(&trained, "fc", None)?);
+    let (ve_res, ve_fc) = (exponent(&velocity, "resnet", Some("power"))?, exponent(&velocity, "fc", Some("power"))?);
+    let vcount =
+        |arch: &str, c: &str| velocity.get_col(&[("arch", arch), ("law", "power")], c).map(|v| format!("{v:.0}"));
+    let (tr_res, tr_fc) = (exponent(&trained, "resnet", Some("power"))?, exponent(&trained, "fc", Some("power"))?);
     let (fr_res, fr_fc) = (exponent(&free, "resnet", Some("power"))?, exponent(&free, "fc", Some("power"))?);
-    let count = |arch: &str, c: &str| trained.get_col(&[("arch", arch)], c).map(|v| format!("{v:.0}"));
+    let count =
+        |arch: &str, c: &str| trained.get_col(&[("arch", arch), ("law", "power")], c).map(|v| format!("{v:.0}"));
     let v = exponent_verdict(&[tr_res, ve_res, fr_res], &[tr_fc, ve_fc, fr_fc]);
     Ok(claim(
         "width needed grows like log L (ResNet) vs polynomially (FC), as a depth exponent",

@@ -409,6 +409,7 @@ pub fn exponents_in_region(
 ) -> (Vec<String>, Vec<Vec<String>>) {
     let header = [
         "arch",
+        "law",
         "region",
         "g",
         "g_lo",
@@ -433,24 +434,28 @@ pub fn exponents_in_region(
         let inside: Vec<Obs> = cells_.iter().filter(|c| c.reached && c.obs.y <= bound).map(|c| c.obs).collect();
         let outside = cells_.len() - censored - inside.len();
         let region_text = region.map_or_else(|| "every measured cell".to_string(), |(q, b)| format!("{q} <= {b}"));
-        let mut row = vec![arch.to_string(), region_text];
-        match depth_fit(&inside, DepthLaw::Power, 17) {
-            Some(f) => {
-                for iv in [f.g, f.b, f.p] {
-                    row.extend(cells(Some(iv)));
+        // The power law in L, and the log law (a power of ln L) beside it; the verdict uses the
+        // power law's p, the residual sums of squares compare the two.
+        for (law, name) in [(DepthLaw::Power, "power"), (DepthLaw::Log, "log")] {
+            let mut row = vec![arch.to_string(), name.to_string(), region_text.clone()];
+            match depth_fit(&inside, law, 17) {
+                Some(f) => {
+                    for iv in [f.g, f.b, f.p] {
+                        row.extend(cells(Some(iv)));
+                    }
+                    row.extend([crate::num::fmt(f.rss), f.points.to_string(), f.clusters.to_string()]);
                 }
-                row.extend([crate::num::fmt(f.rss), f.points.to_string(), f.clusters.to_string()]);
+                // Too few points or seeds for a fit with an interval: no estimate, but the cells
+                // it would have used are still counted.
+                None => {
+                    let seeds: std::collections::BTreeSet<u64> = inside.iter().map(|o| o.cluster).collect();
+                    row.extend(std::iter::repeat_n(String::new(), 10));
+                    row.extend([inside.len().to_string(), seeds.len().to_string()]);
+                }
             }
-            // Too few points or seeds for a fit with an interval: no estimate, but the cells
-            // it would have used are still counted.
-            None => {
-                let seeds: std::collections::BTreeSet<u64> = inside.iter().map(|o| o.cluster).collect();
-                row.extend(std::iter::repeat_n(String::new(), 10));
-                row.extend([inside.len().to_string(), seeds.len().to_string()]);
-            }
+            row.extend([cells_.len().to_string(), censored.to_string(), outside.to_string()]);
+            rows.push(row);
         }
-        row.extend([cells_.len().to_string(), censored.to_string(), outside.to_string()]);
-        rows.push(row);
     }
     (header.iter().map(|s| s.to_string()).collect(), rows)
 }
@@ -630,5 +635,16 @@ mod tests {
         assert_eq!(get("cells"), total.to_string());
         assert_eq!(get("outside_region"), (total - 2 - 15).to_string());
         assert!((get("p").parse::<f64>().unwrap() - 2.0).abs() < 1e-9);
+        // The log law is fitted beside it on the same cells and counts them alike. The region
+        // has two depths, 2 and 4, and ln ln 4 - ln ln 2 = ln 2 = ln 4 - ln 2, so its slope in
+        // ln ln L equals the power law's in ln L: p = 2 again, and both fit exactly.
+        let log = |c: &str| rows[1][header.iter().position(|h| h == c).unwrap()].clone();
+        assert_eq!((rows[0][1].as_str(), rows[1][1].as_str()), ("power", "log"));
+        assert_eq!(
+            (log("points"), log("censored"), log("outside_region")),
+            (get("points"), get("censored"), get("outside_region"))
+        );
+        assert!((log("p").parse::<f64>().unwrap() - 2.0).abs() < 1e-9);
+        assert!(get("rss").parse::<f64>().unwrap() < 1e-12 && log("rss").parse::<f64>().unwrap() < 1e-12);
     }
 }
