@@ -868,7 +868,8 @@ fn smoke_ntrf_bound() {
             .filter(|r| r[col("arch")] == arch && r[col("radius")] != "best")
             .map(|r| r[col("eps_ntrf_mean")].parse().unwrap())
             .collect();
-        assert_eq!(eps.len(), 20);
+        // The experiment's grid, R = 2^(k/2) for k = -14..=15 (1/128 to 181): 30 radii.
+        assert_eq!(eps.len(), 30);
         assert!(eps.windows(2).all(|w| w[1] <= w[0] + 1e-6), "{arch}: {eps:?}");
         // "best" is each formula minimized over R on its own: no radius row beats it.
         for f in ["cg_fc_formula", "fcg_resnet_formula", "measured_rad", "measured_rad_cf"] {
@@ -969,7 +970,8 @@ fn committed_summary_is_what_the_committed_tables_produce() {
         assert!(
             c.verdict.starts_with("confirmed")
                 || c.verdict.starts_with("not confirmed")
-                || c.verdict.starts_with("not measurable at this scale"),
+                || c.verdict.starts_with("not measurable at this scale")
+                || c.verdict.starts_with("ordering as predicted, every value vacuous"),
             "{}: {}",
             c.claim,
             c.verdict

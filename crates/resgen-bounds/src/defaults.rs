@@ -6,7 +6,13 @@ use crate::ntrf;
 
 /// The radius grid for minimizing bounds over R: `R = 2^(k/2)`, `k = -4..=15` (0.25 to 181).
 pub fn radius_grid() -> Vec<f64> {
-    (-4..=15).map(|k| 2f64.powf(k as f64 / 2.0)).collect()
+    radius_grid_from(0.25)
+}
+
+/// The same grid, `R = 2^(k/2)` up to 181, starting at the grid point nearest `from` (> 0).
+pub fn radius_grid_from(from: f64) -> Vec<f64> {
+    let k0 = (2.0 * from.log2()).round() as i32;
+    (k0..=15).map(|k| 2f64.powf(k as f64 / 2.0)).collect()
 }
 
 /// When the eps_NTRF solver stops (in `resgen bounds`, the experiments and the benchmark).

@@ -99,6 +99,33 @@ pub fn paired(a: &[f64], b: &[f64], seed: u64) -> Option<Paired> {
     Some(Paired { diff, agree, seeds: d.len() })
 }
 
+/// The least-squares slope of `ln y` on `ln x` over points `(cluster, x, y)` (those with
+/// positive, finite `x` and `y`), with a 95% interval from a bootstrap that resamples clusters
+/// (seeds) whole: the exponent of a power law `y ~ x^s`. `None` with fewer than two clusters or
+/// a single `x`.
+pub fn log_slope(points: &[(u64, f64, f64)], seed: u64) -> Option<Interval> {
+    let obs: Vec<Obs> = points
+        .iter()
+        .filter(|(_, x, y)| *x > 0.0 && *y > 0.0 && x.is_finite() && y.is_finite())
+        .map(|&(cluster, x, y)| Obs { cluster, depth: 1.0, width: x, y })
+        .collect();
+    let refs: Vec<&Obs> = obs.iter().collect();
+    let groups = by_cluster(&refs);
+    if groups.len() < 2 {
+        return None;
+    }
+    let slope = |sample: &[&Obs]| {
+        let n = sample.len() as f64;
+        let (mx, my) =
+            (sample.iter().map(|o| o.width.ln()).sum::<f64>() / n, sample.iter().map(|o| o.y.ln()).sum::<f64>() / n);
+        let sxx: f64 = sample.iter().map(|o| (o.width.ln() - mx).powi(2)).sum();
+        let sxy: f64 = sample.iter().map(|o| (o.width.ln() - mx) * (o.y.ln() - my)).sum();
+        (sxx > 1e-12 * n).then(|| sxy / sxx)
+    };
+    let estimate = slope(&refs)?;
+    percentile(estimate, cluster_bootstrap(&groups, seed, slope), BOOTSTRAP)
+}
+
 /// Least squares `y = c0 + c1 x1 + c2 x2`: `[c0, c1, c2]`, or `None` when the design is
 /// singular (fewer than three distinct points, or `x1` and `x2` collinear).
 pub fn ols2(x1: &[f64], x2: &[f64], y: &[f64]) -> Option<[f64; 3]> {
@@ -614,6 +641,24 @@ mod tests {
         assert!(get("resnet", "power", "p").abs() < 1e-3 && (get("resnet", "power", "g") + 1.0).abs() < 1e-3);
         assert_eq!(get("resnet", "power", "seeds"), 4.0);
         assert_eq!(rows.len(), 8);
+    }
+
+    #[test]
+    fn log_slope_recovers_an_exact_power_and_resamples_seeds() {
+        // y = 5 x^-1/2 for three seeds: every resample has the same slope, -0.5, so the
+        // interval has zero width.
+        let pts: Vec<(u64, f64, f64)> =
+            (0..3).flat_map(|s| [16.0, 64.0, 256.0].map(|x: f64| (s, x, 5.0 * x.powf(-0.5)))).collect();
+        let i = log_slope(&pts, 1).unwrap();
+        assert!((i.estimate + 0.5).abs() < 1e-12 && (i.lo + 0.5).abs() < 1e-12 && (i.hi + 0.5).abs() < 1e-12);
+        // Seeds with slopes -1 and 0 (y = 1/x and y = 1 at x = 1, 4): the pooled slope is -0.5;
+        // a resample of seed 0 twice gives -1, of seed 1 twice 0, so the interval is [-1, 0].
+        let two = [(0, 1.0, 1.0), (0, 4.0, 0.25), (1, 1.0, 1.0), (1, 4.0, 1.0)];
+        let i = log_slope(&two, 1).unwrap();
+        assert!((i.estimate + 0.5).abs() < 1e-12, "{i:?}");
+        assert_eq!((i.lo, i.hi), (-1.0, 0.0));
+        // One seed: no interval.
+        assert!(log_slope(&two[..2], 1).is_none());
     }
 
     #[test]

@@ -526,10 +526,22 @@ fn list_gives_each_experiments_claim_and_rough_cost() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = |name: &str| stdout.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap().to_string();
-    // min-width's committed quick table: its cells finished from 05:56:41 to 06:03:51, which is
-    // 7 min 10 s = 430 s; 120 cells; its claim follows.
+    // min-width's committed quick table: the span from its first to its last finished cell,
+    // worked out here from the two clock times in its meta.json (the same day), its cell count
+    // and date; its claim follows.
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../results/min-width.meta.json")).unwrap(),
+    )
+    .unwrap();
+    let (first, last) = (meta["first_cell_finished"].as_str().unwrap(), meta["last_cell_finished"].as_str().unwrap());
+    assert_eq!(first[..10], last[..10], "one day");
+    let secs = |t: &str| -> i64 { t[11..19].split(':').fold(0, |acc, x| acc * 60 + x.parse::<i64>().unwrap()) };
+    let (cells, span, date) = (meta["cells"].as_u64().unwrap(), secs(last) - secs(first), &first[..10]);
     let mw = line("min-width");
-    assert!(mw.contains("120 cells") && mw.contains(" 430 s on ") && mw.contains("2026-11-28"), "{mw}");
+    assert!(
+        mw.contains(&format!("{cells} cells")) && mw.contains(&format!(" {span} s on ")) && mw.contains(date),
+        "{mw} (want {cells} cells, {span} s, {date})"
+    );
     assert!(mw.contains("width needed for lazy training"), "{mw}");
     // forward-scale trains nothing: no GD work.
     assert!(line("forward-scale").contains(" 0.000 TFLOP"), "{stdout}");

@@ -2,7 +2,7 @@
 //! minimized over R on its own (`radius = best`): the eps_NTRF bound is smaller for the ResNet.
 
 use crate::ExperimentError;
-use resgen_bounds::defaults::{RAD_SAMPLES, SOLVER_LIMITS, radius_grid};
+use resgen_bounds::defaults::{RAD_SAMPLES, SOLVER_LIMITS, radius_grid_from};
 use resgen_bounds::evaluate;
 use resgen_bounds::formulas::BoundConstants;
 use serde::Deserialize;
@@ -48,6 +48,10 @@ pub fn r_star_column(formula: &str) -> String {
 pub struct Params {
     /// Sign vectors of the Monte Carlo Rademacher terms.
     pub rad_samples: usize,
+    /// The smallest radius of the grid `R = 2^(k/2)` (up to 181) the bounds are minimized
+    /// over; low enough that every minimizer is interior.
+    #[serde(deserialize_with = "number")]
+    pub radius_from: f64,
     /// The bound constants ([`BoundConstants`]).
     #[serde(deserialize_with = "number")]
     pub delta: f64,
@@ -66,6 +70,7 @@ impl Default for Params {
         let c = BoundConstants::default();
         Params {
             rad_samples: RAD_SAMPLES,
+            radius_from: DEFAULT_RADIUS_FROM,
             delta: c.delta,
             c_eps: c.c_eps,
             c_radius: c.c_radius,
@@ -73,6 +78,16 @@ impl Default for Params {
             c_ntk: c.c_ntk,
         }
     }
+}
+
+/// The default smallest radius of the grid.
+pub const DEFAULT_RADIUS_FROM: f64 = 0.25;
+
+/// Whether a minimizer `r_star` lies strictly inside the radius grid (not at either end), so
+/// that the minimum is resolved: at an end the bound may still fall beyond the grid.
+pub fn interior(r_star: f64, grid: &[f64]) -> bool {
+    let (lo, hi) = (grid.iter().copied().fold(f64::INFINITY, f64::min), grid.iter().copied().fold(0.0, f64::max));
+    r_star.is_finite() && r_star > lo * (1.0 + 1e-9) && r_star < hi * (1.0 - 1e-9)
 }
 
 /// The ntrf-bound kind.
@@ -90,6 +105,12 @@ impl ExperimentKind for NtrfBound {
     fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let constants = bound_constants(p.delta, p.c_eps, p.c_radius, p.c_conf, p.c_ntk)?;
+        if !(p.radius_from.is_finite() && p.radius_from > 0.0 && p.radius_from <= 181.0) {
+            return Err(ExperimentError::Params(format!(
+                "params.radius_from = {}: must be a radius in (0, 181]",
+                p.radius_from
+            )));
+        }
         let (split, k, f0) = init_kernels(cfg, ctx)?;
         let eval = evaluate::eps_ntrf_bounds(
             &k.per_layer,
@@ -97,7 +118,7 @@ impl ExperimentKind for NtrfBound {
             &split.train.y,
             cfg.model.width,
             cfg.model.depth,
-            &radius_grid(),
+            &radius_grid_from(p.radius_from),
             SOLVER_LIMITS,
             &constants,
             p.rad_samples,
@@ -129,5 +150,22 @@ impl ExperimentKind for NtrfBound {
         }
         out.push(best);
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_minimizer_at_either_end_of_the_grid_is_not_interior() {
+        let grid = radius_grid_from(0.25);
+        assert_eq!((grid[0], grid.len()), (0.25, 20));
+        assert!(!interior(0.25, &grid) && !interior(grid[19], &grid) && !interior(f64::NAN, &grid));
+        assert!(interior(grid[1], &grid) && interior(4.0, &grid));
+        // Extended downward: 2^(-14/2) = 1/128 is the first point, and 0.25 is now interior.
+        let low = radius_grid_from(1.0 / 128.0);
+        assert_eq!((low[0], low.len()), (1.0 / 128.0, 30));
+        assert!(interior(0.25, &low));
     }
 }
