@@ -17,6 +17,10 @@ pub const CONSTANTS: &str = "constants";
 /// The test error of the trained network (a quantity of the bounds report, as every value
 /// column here).
 pub const TEST_ERROR: &str = "test_error";
+/// GD steps taken (the budget `train.iterations` if the target loss was not reached).
+pub const STEPS: &str = "steps";
+/// 1 if the training loss reached `train.target_loss` within the budget.
+pub const REACHED: &str = "reached";
 /// Test error minus training error.
 pub const GENERALIZATION_GAP: &str = "generalization_gap";
 /// The empirical NTK complexity `sqrt(y^T K^-1 y / n)` at W0.
@@ -58,7 +62,7 @@ impl ExperimentKind for Generalization {
     type Params = Params;
 
     fn columns() -> Vec<String> {
-        names(&[TEST_ERROR, GENERALIZATION_GAP, NTK_COMPLEXITY, BOUND_MEASURED_RAD], &[])
+        names(&[TEST_ERROR, GENERALIZATION_GAP, NTK_COMPLEXITY, BOUND_MEASURED_RAD, STEPS, REACHED], &[])
     }
 
     fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
@@ -93,5 +97,8 @@ pub(crate) fn trained_with_bounds(
             r = r.with(k, *v);
         }
     }
+    // The steps to the target training loss (the budget if not reached), and whether it was.
+    let last = outcome.rows.last().ok_or_else(|| ExperimentError::Measurement("training logged nothing".into()))?;
+    r = r.with(STEPS, last.iter as f64).with(REACHED, f64::from(u8::from(outcome.stop == StopReason::TargetLoss)));
     Ok((r, outcome))
 }

@@ -5,18 +5,17 @@
 
 use crate::ExperimentError;
 use resgen_bounds::{analytic, linalg};
-use resgen_train::StopReason;
 
 use super::generalization::{self, Generalization, Params, TEST_ERROR, trained_with_bounds};
-use super::shared::{load, names, steps_work};
+use super::shared::{load, steps_work};
 use super::{Context, Derived, ExperimentKind, Summary};
 use crate::record::Record;
 use crate::spec::Cell;
 
 /// Steps to the target training loss (the budget if not reached).
-pub const STEPS: &str = "steps";
+pub const STEPS: &str = generalization::STEPS;
 /// 1 if the target training loss was reached.
-pub const REACHED: &str = "reached";
+pub const REACHED: &str = generalization::REACHED;
 /// The analytic (infinite-width) NTK complexity on the noisy training labels.
 pub const ANALYTIC_COMPLEXITY: &str = "analytic_sqrt_yKinvy_over_n";
 /// The empirical NTK complexity (generalization's column).
@@ -43,17 +42,15 @@ impl ExperimentKind for LabelNoise {
 
     fn columns() -> Vec<String> {
         let mut c = Generalization::columns();
-        c.extend(names(&[STEPS, REACHED, ANALYTIC_COMPLEXITY], &[]));
+        c.push(ANALYTIC_COMPLEXITY.to_string());
         c
     }
 
     fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
-        let (mut r, outcome) = trained_with_bounds(cell, p, ctx)?;
-        // Steps to the target training loss (the budget if not reached), and the
-        // analytic (infinite-width) NTK complexity on the same noisy training labels.
-        let last = outcome.rows.last().ok_or_else(|| ExperimentError::Measurement("training logged nothing".into()))?;
-        r = r.with(STEPS, last.iter as f64).with(REACHED, f64::from(u8::from(outcome.stop == StopReason::TargetLoss)));
+        // The trained network's record ends with its steps and whether it reached the target;
+        // then the analytic (infinite-width) NTK complexity on the same noisy training labels.
+        let (mut r, _) = trained_with_bounds(cell, p, ctx)?;
         let split = load(cfg)?;
         let (n, d) = (split.train.n, split.train.d);
         let a = analytic::ntk(&cfg.model, &split.train.x, n, d)?;

@@ -108,7 +108,8 @@ pub(crate) struct View {
     pub last: Metrics,
     /// GD steps taken.
     pub steps: usize,
-    /// 1 if the stopping rule's target was met (always 1 for the fixed view), else 0.
+    /// 1 if the training loss is at or below the target loss at this view, else 0 (for the
+    /// fixed view: whether the fixed step count got there).
     pub reached: f64,
 }
 
@@ -173,12 +174,14 @@ pub(crate) fn train_views(
         views.push(view("matched-loss", &t, last, true));
         if fixed {
             let (last, _) = continue_training(&mut t, k_fixed - at, 0.0, at)?;
-            views.insert(0, view("fixed-steps", &t, last, true));
+            let met = last.train_loss <= target;
+            views.insert(0, view("fixed-steps", &t, last, met));
         }
     } else {
         let at = last.iter;
         if fixed {
-            views.push(view("fixed-steps", &t, last, true));
+            // The target was not met within the fixed steps (phase 1 would have stopped there).
+            views.push(view("fixed-steps", &t, last, false));
         }
         let (last, hit) = continue_training(&mut t, budget - at, target, at)?;
         views.push(view("matched-loss", &t, last, hit));
