@@ -84,7 +84,11 @@ pub fn plot_experiment(
 ) -> Result<Vec<std::path::PathBuf>, ExperimentError> {
     let table = table::table_path(results, exp, profile);
     let out = plot_path(results, exp, profile);
-    let title = if exp.claim.is_empty() { exp.name.clone() } else { format!("{}: {}", exp.name, exp.claim) };
+    let title = match (&exp.plot.title, exp.claim.is_empty()) {
+        (Some(t), _) => format!("{}: {t}", exp.name),
+        (None, true) => exp.name.clone(),
+        (None, false) => format!("{}: {}", exp.name, exp.claim),
+    };
     let caption = caption(exp, profile)?;
     plot::plot(&table, &out, &exp.plot, &title, &caption)?;
     let mut written = vec![out];

@@ -51,7 +51,7 @@ impl Ranged for Keyed {
 /// Draws `table` (CSV) to `out` (SVG) as `spec` says; `title` heads the figure and `caption`
 /// (profile, fixed sizes, what the error bars are) goes on the line under it.
 pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &str) -> Result<(), ExperimentError> {
-    let (panels, xs_seen) = gather(table, spec)?;
+    let (panels, xs_seen, dashed) = gather(table, spec)?;
     if panels.is_empty() {
         return Err(ExperimentError::table(table, format!("plot: no rows to draw after the filter {:?}", spec.filter)));
     }
@@ -128,22 +128,28 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
             // parameter; other series take the palette's remaining colours.
             let g = global.iter().position(|(l, _)| l == label).expect("every label is in the figure's list");
             let (color, shade) = series_style(&global, g);
+            let is_dashed = dashed.contains(label);
             let mut pts = pts.clone();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            chart
-                .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))
-                .map_err(e)?
-                .label(label.clone())
-                .legend(move |(x, y)| {
-                    // The legend shows the series' marker on its line, as the plot draws it (the
-                    // other two shapes are transparent, which the SVG backend does not draw).
-                    let pick = |k: usize| if shade % 3 == k { color } else { TRANSPARENT };
-                    EmptyElement::at((x, y))
-                        + PathElement::new(vec![(0, 0), (18, 0)], color.stroke_width(2))
-                        + Circle::new((9, 0), 3, pick(0).filled())
-                        + TriangleMarker::new((9, 0), 5, pick(1).filled())
-                        + Cross::new((9, 0), 4, pick(2).stroke_width(2))
-                });
+            let line: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.1)).collect();
+            let drawn = if is_dashed {
+                chart.draw_series(DashedLineSeries::new(line, 6, 4, color.stroke_width(2))).map_err(e)?
+            } else {
+                chart.draw_series(LineSeries::new(line, color.stroke_width(2))).map_err(e)?
+            };
+            drawn.label(label.clone()).legend(move |(x, y)| {
+                // The legend shows the series' marker on its line (solid or dashed), as the plot
+                // draws it (the other shapes are transparent, which the SVG backend does not
+                // draw).
+                let pick = |k: usize| if shade % 3 == k { color } else { TRANSPARENT };
+                let (solid, dash) = if is_dashed { (TRANSPARENT, color) } else { (color, TRANSPARENT) };
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (18, 0)], solid.stroke_width(2))
+                    + plotters::element::DashedPathElement::new(vec![(0, 0), (18, 0)], 5, 3, dash.stroke_width(2))
+                    + Circle::new((9, 0), 3, pick(0).filled())
+                    + TriangleMarker::new((9, 0), 5, pick(1).filled())
+                    + Cross::new((9, 0), 4, pick(2).stroke_width(2))
+            });
             // One marker shape per second parameter, so the lines differ by more than shade.
             match shade % 3 {
                 0 => chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled()))).map(|_| ()),
@@ -163,6 +169,29 @@ pub fn plot(table: &Path, out: &Path, spec: &PlotSpec, title: &str, caption: &st
                 )
                 .map_err(e)?;
         }
+        if let (Some(slope), true) = (spec.reference_slope, spec.log_x && spec.log_y) {
+            // Through the first point of the panel's first series, to the right edge, cut where
+            // it leaves the panel.
+            if let Some((x_a, y_a)) =
+                series.first().and_then(|(_, p)| p.iter().min_by(|a, b| a.0.total_cmp(&b.0))).map(|p| (p.0, p.1))
+            {
+                let at = |x: f64| y_a + slope * (x - x_a);
+                let mut x_b = x1;
+                if at(x_b) < y0 {
+                    x_b = x_a + (y0 - y_a) / slope;
+                } else if at(x_b) > y1 {
+                    x_b = x_a + (y1 - y_a) / slope;
+                }
+                let grey = RGBColor(0x77, 0x77, 0x77).to_rgba();
+                chart
+                    .draw_series(DashedLineSeries::new(vec![(x_a, y_a), (x_b, at(x_b))], 3, 3, grey.stroke_width(1)))
+                    .map_err(e)?
+                    .label(format!("slope {} (reference)", tick(slope)))
+                    .legend(move |(x, y)| {
+                        plotters::element::DashedPathElement::new(vec![(x, y), (x + 18, y)], 3, 3, grey.stroke_width(1))
+                    });
+            }
+        }
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
@@ -181,8 +210,9 @@ pub fn has_points(table: &Path, spec: &PlotSpec) -> Result<bool, ExperimentError
 }
 
 /// The table's rows, filtered and grouped into panels and labelled series of points `(x, y, lo,
-/// hi)` (the mean and its error bar's ends) in plotting coordinates, and every x value seen.
-fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), ExperimentError> {
+/// hi)` (the mean and its error bar's ends) in plotting coordinates, every x value seen, and the
+/// labels of the series drawn dashed.
+fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>, Vec<String>), ExperimentError> {
     let (header, rows) = read_table(table)?;
     let col = |name: &str| -> Result<usize, ExperimentError> {
         header.iter().position(|h| h == name).ok_or_else(|| {
@@ -205,6 +235,10 @@ fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), Experimen
     // of theta-phase) has a single value: it splits nothing and is left out of the labels.
     let series_cols: Vec<usize> = spec.series.iter().filter_map(|s| col(s).ok()).collect();
     let panel_cols: Vec<usize> = spec.panels.iter().map(|s| col(s)).collect::<Result<_, _>>()?;
+    // A dashed column the table lacks (a grid that does not sweep it) dashes nothing.
+    let dash_cols: Vec<(usize, &String)> = spec.dashed.iter().filter_map(|(k, v)| Some((col(k).ok()?, v))).collect();
+    let dash_all = dash_cols.len() == spec.dashed.len();
+    let mut dashed: Vec<String> = Vec::new();
     let tx = |v: f64, log: bool| if log { v.log10() } else { v };
     // panel label -> series label -> points (x, y, sd), all in plotting coordinates.
     let mut panels: Panels = Vec::new();
@@ -247,6 +281,13 @@ fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), Experimen
                     panels.len() - 1
                 }
             };
+            if dash_all
+                && !dash_cols.is_empty()
+                && dash_cols.iter().all(|(i, v)| &r[*i] == *v)
+                && !dashed.contains(&label)
+            {
+                dashed.push(label.clone());
+            }
             let s = &mut panels[p].1;
             match s.iter_mut().find(|(l, _)| *l == label) {
                 // A repeated x in one series is the same cell seen again (FC across theta).
@@ -257,7 +298,7 @@ fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>), Experimen
             xs_seen.push(x);
         }
     }
-    Ok((panels, xs_seen))
+    Ok((panels, xs_seen, dashed))
 }
 
 /// A table column as a legend names it, in words (figures with several y values per series).
@@ -269,6 +310,8 @@ fn y_words(column: &str) -> String {
         "bound_fcg_resnet_formula" => "Frei-Cao-Gu formula (ResNet)".into(),
         "ntk_sqrt_yKinvy_over_n" => "complexity, empirical NTK".into(),
         "analytic_sqrt_yKinvy_over_n" => "complexity, analytic NTK".into(),
+        "h_norm" => "measured".into(),
+        "h_norm_analytic" => "infinite-width recursion".into(),
         "lazy_width" => "lazy width (every seed inside the widths tried)".into(),
         "fitted_width" => "fitted law A L^b m^g = tau".into(),
         "above_widest" => "some seed's width above the widest tried (drawn there)".into(),
@@ -281,14 +324,35 @@ fn y_words(column: &str) -> String {
 fn series_style(series: &Series, i: usize) -> (RGBAColor, usize) {
     let label = &series[i].0;
     let fam = |l: &str| l.split([',', ' ']).next().unwrap_or("").to_string();
+    if !(label.starts_with("ResNet") || label.starts_with("FC")) {
+        // Other series (e.g. "theta = 1/L, branch = two-layer"): one colour per value of the
+        // first series column, one marker per value of the rest, in the figure's order.
+        let first = |l: &str| l.split(", ").next().unwrap_or("").to_string();
+        let rest = |l: &str| l.split_once(", ").map_or(String::new(), |(_, r)| r.to_string());
+        let mut firsts: Vec<String> = Vec::new();
+        let mut rests: Vec<String> = Vec::new();
+        for (l, _) in series {
+            if !firsts.contains(&first(l)) {
+                firsts.push(first(l));
+            }
+            if !rests.contains(&rest(l)) {
+                rests.push(rest(l));
+            }
+        }
+        let palette = [
+            RGBColor(0x00, 0x9E, 0x73),
+            RGBColor(0xCC, 0x79, 0xA7),
+            RGBColor(0xE6, 0x9F, 0x00),
+            RGBColor(0x56, 0xB4, 0xE9),
+            RGBColor(0x00, 0x00, 0x00),
+            RGBColor(0xF0, 0xE4, 0x42),
+        ];
+        let c = firsts.iter().position(|f| *f == first(label)).unwrap_or(0);
+        let shade = rests.iter().position(|r| *r == rest(label)).unwrap_or(0);
+        return (palette[c % palette.len()].to_rgba(), shade);
+    }
     let shade = series[..i].iter().filter(|(l, _)| fam(l) == fam(label)).count();
-    let base = if label.starts_with("ResNet") {
-        RGBColor(0x00, 0x72, 0xB2)
-    } else if label.starts_with("FC") {
-        RGBColor(0xD5, 0x5E, 0x00)
-    } else {
-        [RGBColor(0x00, 0x9E, 0x73), RGBColor(0xCC, 0x79, 0xA7), RGBColor(0xE6, 0x9F, 0x00)][i % 3]
-    };
+    let base = if label.starts_with("ResNet") { RGBColor(0x00, 0x72, 0xB2) } else { RGBColor(0xD5, 0x5E, 0x00) };
     let family = series.iter().filter(|(l, _)| fam(l) == fam(label)).count();
     let k = if family <= 1 { 1.0 } else { 1.0 - 0.6 * shade as f64 / (family - 1) as f64 };
     let mix = |c: u8| (255.0 - (255.0 - c as f64) * k) as u8;

@@ -83,8 +83,15 @@ pub struct PlotSpec {
     /// A further figure's table: the suffix of one of the kind's derived tables
     /// (`results/<name>-<table>.csv`) instead of the main table.
     pub table: Option<String>,
-    /// A further figure's title (the question it answers); the claim by default.
+    /// The figure's title (the question it answers); the claim by default.
     pub title: Option<String>,
+    /// Series whose rows have these column values are drawn dashed (`dashed = { branch =
+    /// "two-layer" }`), the others solid.
+    #[serde(default)]
+    pub dashed: BTreeMap<String, String>,
+    /// A reference line of this slope on log-log axes (e.g. -0.5 for `m^-1/2`), drawn dashed in
+    /// grey through the first point of each panel's first series.
+    pub reference_slope: Option<f64>,
 }
 
 fn default_series() -> Vec<String> {
