@@ -32,6 +32,17 @@ test:
 bench *args="":
     cargo run --release -p resgen -- bench {{args}}
 
+# Intel MKL for the `blas` feature (flex's large f32/f64 products on MKL): downloads PyPI's
+# mkl-static wheel into a cache folder once and prints `export RESGEN_MKL_LIB=...`, so
+# `eval "$(just fetch-mkl)"` sets it.
+fetch-mkl:
+    @scripts/fetch-mkl.sh
+
+# The benchmark with the `blas` feature (after `eval "$(just fetch-mkl)"`); `--gemm` for the GEMM
+# layouts alone.
+bench-mkl *args="":
+    cargo run --release -p resgen --features blas -- bench {{args}}
+
 # PyTorch is optional and outside CI: python3 -m venv .venv-peer && .venv-peer/bin/pip install torch numpy
 # (or point PYTHON at a Python that has it). Arguments go to bench/peer_torch.py (--ntk, --gemm, ...).
 # resgen's benchmark and its PyTorch peer back to back: one table with the ratios and the CPU model.

@@ -106,7 +106,7 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
         cells = crate::spec::shard(cells, k, n);
     }
     let mut report = SweepReport { cells: cells.len(), ..Default::default() };
-    let backend = opts.backend.to_string();
+    let backend = resgen_models::backend_identity(opts.backend);
     let (finished, stale) = finished_and_stale(&cells, opts, &backend);
     report.skipped = cells.iter().filter(|c| finished.contains(&c.hash)).count();
     report.stale = stale.len();

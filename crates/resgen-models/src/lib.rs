@@ -16,6 +16,7 @@ pub mod backend;
 mod config;
 mod error;
 mod export;
+mod gemm_provider;
 mod net;
 
 pub use backend::{
@@ -27,6 +28,7 @@ pub use burn::tensor::{Device, Tensor};
 pub use config::{Arch, BRANCH_OUT_VARIANCE, Branch, ModelConfig, ResidualVariance, Theta};
 pub use error::ModelError;
 pub use export::{NamedTensor, load_burnpack, load_safetensors, save_burnpack, save_safetensors};
+pub use gemm_provider::{backend_identity, gemm_provider};
 pub use net::{Backprop, Forward, Net, logistic_loss_mean};
 
 /// Reads a tensor back to the host as f64, whatever its dtype.

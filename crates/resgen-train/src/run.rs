@@ -96,7 +96,7 @@ pub fn train_run(cfg: &RunConfig, opts: &RunOptions) -> Result<RunOutcome, Train
         "resgen_version": env!("CARGO_PKG_VERSION"),
         "git_commit": git_commit(),
         "config_hash": cfg.hash_hex(),
-        "backend": opts.backend.name(),
+        "backend": resgen_models::backend_identity(opts.backend),
         "device": format!("{device:?}"),
         "precision": cfg.train.precision,
         "n_train": trainer.split().train.n,

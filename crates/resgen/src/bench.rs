@@ -326,6 +326,9 @@ fn bench_new_paths(
 /// "; GEMM kernels: ..." for a CPU backend, "; adapter: ..." for a GPU one.
 fn kernels(backend: BackendKind, device: &resgen_models::Device) -> String {
     match (backend.cpu_gemm_kernels(), resgen_models::gpu_identity(device)) {
+        (Some(k), _) if resgen_models::gemm_provider() == "mkl" && backend == BackendKind::Flex => {
+            format!("; GEMM: Intel MKL (sequential) for products of 32^3 multiply-adds and more, kernels {k} below")
+        }
         (Some(k), _) => format!("; GEMM kernels: {k}"),
         (None, Some(adapter)) => format!("; adapter: {adapter}"),
         (None, None) => String::new(),

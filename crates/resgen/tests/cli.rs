@@ -584,3 +584,36 @@ fn bench_plot_and_report_commands_run_as_documented() {
         std::fs::read_to_string(committed.join("summary.md")).unwrap()
     );
 }
+
+#[cfg(feature = "blas")]
+#[test]
+fn mkl_route_trains_as_the_pure_rust_kernels_do_to_f32_rounding() {
+    // One config trained with MKL (the `blas` build's default) and with the pure-Rust kernels
+    // (RESGEN_GEMM=rust): width 256, so every product of the step exceeds the BLAS threshold
+    // (32^3 multiply-adds). Over 100 logged steps every value agrees to f32 rounding (summation
+    // order differs), and meta.json says which GEMM ran.
+    let train = |dir: &std::path::Path, rust: bool| {
+        let mut c = resgen();
+        if rust {
+            c.env("RESGEN_GEMM", "rust");
+        }
+        let out = c
+            .args(["train", "--config", "experiments/mnist-3v5.toml", "--quiet", "--out"])
+            .arg(dir)
+            .args(["--set", "model.width=256", "--set", "train.iterations=100", "--set", "train.log_every=10"])
+            .args(["--set", "data.n_train=200"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let meta = std::fs::read_to_string(dir.join("meta.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&meta).unwrap();
+        v["backend"].as_str().unwrap().to_string()
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    assert_eq!(train(a.path(), false), "flex+mkl");
+    assert_eq!(train(b.path(), true), "flex");
+    let out = resgen().arg("compare").arg(a.path()).arg(b.path()).args(["--tol", "1e-4"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("11 logged iterations agree"), "{stdout}");
+}
