@@ -28,6 +28,8 @@ pub use burn::tensor::{Device, Tensor};
 pub use config::{Arch, BRANCH_OUT_VARIANCE, Branch, ModelConfig, ResidualVariance, Theta};
 pub use error::ModelError;
 pub use export::{NamedTensor, load_burnpack, load_safetensors, save_burnpack, save_safetensors};
+#[cfg(feature = "blas")]
+pub use gemm_provider::gemm_crate;
 pub use gemm_provider::{backend_identity, gemm_provider};
 pub use net::{Backprop, Forward, Net, logistic_loss_mean};
 
