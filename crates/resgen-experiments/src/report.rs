@@ -40,12 +40,20 @@ impl Table {
         self.get_col(keys, &format!("{v}_mean"))
     }
 
-    /// Column `c` of the row matching `keys` (NaN where empty).
-    fn get_col(&self, keys: &[(&str, &str)], c: &str) -> Result<f64, ExperimentError> {
+    /// The rows whose columns have the values `keys` name.
+    fn matching<'a>(
+        &'a self,
+        keys: &[(&str, &'a str)],
+    ) -> Result<impl Iterator<Item = &'a Vec<String>> + 'a, ExperimentError> {
         let cols: Vec<(usize, &str)> =
             keys.iter().map(|(k, val)| Ok((self.col(k)?, *val))).collect::<Result<_, ExperimentError>>()?;
+        Ok(self.rows.iter().filter(move |r| cols.iter().all(|(i, val)| r[*i] == *val)))
+    }
+
+    /// Column `c` of the row matching `keys` (NaN where empty).
+    fn get_col(&self, keys: &[(&str, &str)], c: &str) -> Result<f64, ExperimentError> {
         let vc = self.col(c)?;
-        let mut rows = self.rows.iter().filter(|r| cols.iter().all(|(i, val)| r[*i] == *val));
+        let mut rows = self.matching(keys)?;
         let row = rows.next().ok_or_else(|| self.err(format!("no row {keys:?}")))?;
         if rows.next().is_some() {
             // A claim must name every grid column it reads, or it reads an arbitrary row.
@@ -102,15 +110,9 @@ impl Cells {
     /// when no cell matches.
     fn seeds(&self, keys: &[(&str, &str)], v: &str) -> Result<Vec<(u64, f64)>, ExperimentError> {
         let t = &self.table;
-        let cols: Vec<(usize, &str)> =
-            keys.iter().map(|(k, val)| Ok((t.col(k)?, *val))).collect::<Result<_, ExperimentError>>()?;
         let (sc, vc) = (t.col("seed")?, t.col(v)?);
-        let mut out: Vec<(u64, f64)> = t
-            .rows
-            .iter()
-            .filter(|r| cols.iter().all(|(i, val)| r[*i] == *val))
-            .map(|r| (r[sc].parse().unwrap_or(u64::MAX), r[vc].parse().unwrap_or(f64::NAN)))
-            .collect();
+        let mut out: Vec<(u64, f64)> =
+            t.matching(keys)?.map(|r| (r[sc].parse().unwrap_or(u64::MAX), r[vc].parse().unwrap_or(f64::NAN))).collect();
         if out.is_empty() {
             return Err(t.err(format!("no cell {keys:?}")));
         }

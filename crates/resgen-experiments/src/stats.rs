@@ -115,12 +115,8 @@ pub fn log_slope(points: &[(u64, f64, f64)], seed: u64) -> Option<Interval> {
         return None;
     }
     let slope = |sample: &[&Obs]| {
-        let n = sample.len() as f64;
-        let (mx, my) =
-            (sample.iter().map(|o| o.width.ln()).sum::<f64>() / n, sample.iter().map(|o| o.y.ln()).sum::<f64>() / n);
-        let sxx: f64 = sample.iter().map(|o| (o.width.ln() - mx).powi(2)).sum();
-        let sxy: f64 = sample.iter().map(|o| (o.width.ln() - mx) * (o.y.ln() - my)).sum();
-        (sxx > 1e-12 * n).then(|| sxy / sxx)
+        let (x, y): (Vec<f64>, Vec<f64>) = sample.iter().map(|o| (o.width.ln(), o.y.ln())).unzip();
+        crate::fit::linear_fit(&x, &y).map(|(_, b)| b)
     };
     let estimate = slope(&refs)?;
     percentile(estimate, cluster_bootstrap(&groups, seed, slope), BOOTSTRAP)
