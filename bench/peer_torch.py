@@ -136,7 +136,33 @@ def bench_gd(torch, arch, shape, steps, warmup):
             t0 = time.perf_counter()
             forward(torch, arch, ws, x)
             fwd.append(time.perf_counter() - t0)
-    return statistics.median(times), statistics.median(fwd), peak_rss_mib()
+        gemms = statistics.median([step_gemms(torch, ws, x) for _ in range(steps)])
+    return statistics.median(times), statistics.median(fwd), peak_rss_mib(), gemms
+
+
+def step_gemms(torch, ws, x):
+    """Seconds for the step's matrix products alone (as `resgen bench --breakdown`): the forward
+    H W_l^T, the backward D_l W_l and the weight gradients D_l^T A_{l-1}, same shapes, layouts
+    and order, on stand-in activations and deltas."""
+    depth = len(ws) - 1
+    n, m = x.shape[0], ws[0].shape[0]
+    h = torch.full((n, m), 0.25)
+    dl = torch.full((n, m), -0.5)
+    c = torch.full((n, 1), 0.1)
+    t0 = time.perf_counter()
+    # Each product is dropped before the next, as resgen's breakdown does.
+    x @ ws[0].T
+    for w in ws[1:depth]:
+        h @ w.T
+    h @ ws[depth].T
+    c @ ws[depth]
+    for w in reversed(ws[1:depth]):
+        dl @ w
+    dl.T @ x
+    for _ in range(1, depth):
+        dl.T @ h
+    c.T @ h
+    return time.perf_counter() - t0
 
 
 def bench_ntk(torch, arch, shape, repeats=3):
@@ -206,14 +232,16 @@ def bench_steps(torch, args, archs, shapes):
     print("| arch | n/m/L/d | resgen ms/step | PyTorch ms/step | ratio (PyTorch / resgen) | resgen GFLOP/s | PyTorch GFLOP/s "
           f"| resgen fwd ms | PyTorch fwd ms | resgen peak MiB | PyTorch peak MiB |{extra}")
     print("|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if alt else ""))
+    split = []  # the --breakdown rows, printed after the step table
     for s in shapes:
         n, m, depth, d = parse_shape(s)
         flops = 6.0 * n * (d * m + (depth - 1) * m * m + m)
         for arch in archs:
             step_args = ["--shape", s, "--arch", arch, "--steps", str(args.steps), "--warmup", str(args.warmup)]
+            step_args += ["--breakdown"] if args.breakdown else []
             r = run_resgen(args.resgen, step_args)[0] if args.resgen else None
             ra = run_resgen(args.resgen, step_args, env=alt)[0] if args.resgen and alt else None
-            t, fwd, peak = bench_gd(torch, arch, (n, m, depth, d), args.steps, args.warmup)
+            t, fwd, peak, gemms = bench_gd(torch, arch, (n, m, depth, d), args.steps, args.warmup)
             tail = f" {float(ra['ms_step']):.1f} | **{t / (float(ra['ms_step']) / 1e3):.2f}** |" if ra else ""
             if r:
                 rs = float(r["ms_step"]) / 1e3
@@ -222,6 +250,20 @@ def bench_steps(torch, args, archs, shapes):
             else:
                 print(f"| {arch} | {s} | - | {t * 1e3:.1f} | - | - | {flops / t / 1e9:.0f} | - | {fwd * 1e3:.1f} | - | {peak:.0f} |")
             sys.stdout.flush()
+            if args.breakdown:
+                split.append((arch, s, r, t, gemms))
+    if split:
+        # Where each step's time goes: its GEMMs alone (same products, layouts, order) and the
+        # rest. PyTorch step / resgen GEMMs is the ratio a resgen step would reach if nothing
+        # but its GEMMs took time.
+        print()
+        print("| arch | n/m/L/d | resgen step ms | resgen GEMMs ms | resgen outside GEMMs | PyTorch step ms "
+              "| PyTorch GEMMs ms | PyTorch outside GEMMs | PyTorch step / resgen GEMMs |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for arch, s, r, t, gemms in split:
+            rs, rg = (float(r["ms_step"]), float(r["gemm_ms"])) if r else (float("nan"), float("nan"))
+            print(f"| {arch} | {s} | {rs:.1f} | {rg:.1f} | {100 * (rs - rg) / rs:.0f}% | {t * 1e3:.1f} "
+                  f"| {gemms * 1e3:.1f} | {100 * (t - gemms) / t:.0f}% | **{t * 1e3 / rg:.2f}** |")
 
 
 def main():
@@ -236,6 +278,8 @@ def main():
                    help="also run resgen with this environment (e.g. GEMM_X86_V4=0: the AVX2 kernels) in the step table")
     p.add_argument("--no-step", action="store_true", help="skip the GD-step table (e.g. with --ntk or --gemm)")
     p.add_argument("--gemm", action="store_true", help="also the step's three GEMM layouts alone, per shape")
+    p.add_argument("--breakdown", action="store_true",
+                   help="also each step's GEMMs alone (resgen bench --breakdown and PyTorch's same products)")
     p.add_argument("--arch", choices=["resnet", "fc"], action="append")
     args = p.parse_args()
     try:

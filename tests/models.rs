@@ -507,7 +507,10 @@ mod blas_route {
 
     #[test]
     fn matches_the_triple_loop_in_every_layout() {
-        assert_eq!(resgen_models::gemm_provider(), "mkl");
+        // Under RESGEN_GEMM=rust this checks the pure-Rust kernels instead.
+        if std::env::var("RESGEN_GEMM").map_or(true, |v| v != "rust") {
+            assert_eq!(resgen_models::gemm_provider(), "mkl");
+        }
         let (m, n, k) = (37, 41, 53); // m n k = 80,401 >= 32^3: the BLAS route
         let lhs: Vec<f64> = (0..m * k).map(|i| ((i * 7 % 13) as f64 - 6.0) / 7.0).collect();
         let rhs: Vec<f64> = (0..k * n).map(|i| ((i * 5 % 11) as f64 - 5.0) / 5.0).collect();
@@ -586,6 +589,52 @@ mod blas_route {
                     assert!((d32[at] as f64 - w).abs() <= 1e-4 * (1.0 + w.abs()), "f32 layout {layout} ({i}, {j})");
                 }
             }
+        }
+    }
+
+    /// `RESGEN_GEMM` picks the products that go to BLAS: a 4 x 4 x 4 product (64 multiply-adds,
+    /// below the 32^3 threshold) only with `blas-all`, a 40 x 40 x 40 one (64,000) unless `rust`.
+    /// CI runs the oracle tests of the small networks with `blas-all`, so this checks that they
+    /// did go through BLAS there.
+    #[test]
+    fn the_route_follows_resgen_gemm() {
+        let mode = std::env::var("RESGEN_GEMM").unwrap_or_else(|_| "blas".into());
+        let routed = |s: usize| {
+            let a = vec![1.0f64; s * s];
+            let mut d = vec![0.0f64; s * s];
+            let before = gemm::blas::calls();
+            unsafe {
+                gemm::gemm(
+                    s,
+                    s,
+                    s,
+                    d.as_mut_ptr(),
+                    1,
+                    s as isize,
+                    false,
+                    a.as_ptr(),
+                    1,
+                    s as isize,
+                    a.as_ptr(),
+                    1,
+                    s as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+            // Every entry of a product of all-ones s x s matrices is s.
+            assert!(d.iter().all(|&v| v == s as f64), "{s} x {s} x {s} with RESGEN_GEMM={mode}");
+            gemm::blas::calls() - before
+        };
+        let (small, large) = (routed(4), routed(40));
+        match mode.as_str() {
+            "blas-all" => assert_eq!((small, large), (1, 1)),
+            "rust" => assert_eq!((small, large), (0, 0)),
+            _ => assert_eq!((small, large), (0, 1)),
         }
     }
 }

@@ -59,6 +59,10 @@ pub struct BenchArgs {
     /// of a step goes), instead of the step.
     #[arg(long, conflicts_with = "ntk")]
     gemm: bool,
+    /// With the GD-step table: also time the step's GEMMs alone (the same products, shapes and
+    /// operand layouts, in the same order) and report the share of the step spent outside them.
+    #[arg(long, conflicts_with_all = ["ntk", "gemm"])]
+    breakdown: bool,
     /// Only this network (`resnet` or `fc`); both by default.
     #[arg(long)]
     arch: Option<String>,
@@ -496,7 +500,12 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    fmt.header(&["arch", "shape", "ms_step", "gflops", "forward_ms", "forward_gflops", "peak_mib", "pct_f32_peak"]);
+    let mut cols =
+        vec!["arch", "shape", "ms_step", "gflops", "forward_ms", "forward_gflops", "peak_mib", "pct_f32_peak"];
+    if args.breakdown {
+        cols.extend(["gemm_ms", "pct_outside_gemm"]);
+    }
+    fmt.header(&cols);
     for [n, m, l, d] in shapes {
         let data = DataConfig { source: DataSource::Sphere, d, n_train: n, n_test: 0, ..Default::default() };
         let split = resgen_data::load(&data)?;
@@ -537,7 +546,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                 })
                 .collect();
             let fwd = median(&mut fwd_times);
-            fmt.row(&[
+            let mut row = vec![
                 arch.name().into(),
                 format!("{n}/{m}/{l}/{d}"),
                 format!("{:.1}", secs * 1e3),
@@ -546,8 +555,51 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                 format!("{:.1}", flops / 3.0 / fwd / 1e9),
                 peak,
                 peak_flops.map_or("-".into(), |p| format!("{:.1}", 100.0 * flops / secs / p)),
-            ]);
+            ];
+            if args.breakdown {
+                let mut gemm_times: Vec<f64> = (0..args.steps).map(|_| step_gemms(&net, &x, n)).collect();
+                let gemm = median(&mut gemm_times);
+                row.extend([format!("{:.2}", gemm * 1e3), format!("{:.0}", 100.0 * (secs - gemm) / secs)]);
+            }
+            fmt.row(&row);
         }
     }
     Ok(())
+}
+
+/// Seconds for the GD step's matrix products alone: the products [`Net::loss_grads`] and its
+/// backward pass make, with the same shapes and operand layouts (transposed views where the
+/// step has them) and in the same order, on the network's own weights and on stand-in
+/// activations and deltas (a GEMM's speed does not depend on the values). The step's time
+/// minus this is what it spends outside the GEMMs: element-wise passes, allocation, the loss.
+fn step_gemms(net: &Net, x: &Tensor<2>, n: usize) -> f64 {
+    let w = &net.weights;
+    let (m, depth) = (net.cfg.width, net.cfg.depth);
+    let h = net.upload(&vec![0.25; n * m], n, m);
+    let dl = net.upload(&vec![-0.5; n * m], n, m);
+    let c = net.upload(&vec![0.1; n], n, 1);
+    // Each product is read back (one entry: on an asynchronous GPU backend this waits for it)
+    // and dropped before the next, as the step frees its gradients once applied.
+    let run = |t: Tensor<2>| {
+        let _ = resgen_models::to_host(t.slice([0..1, 0..1]));
+    };
+    let t0 = Instant::now();
+    // Forward: Z_1 = X W_1^T, Z_l = H W_l^T, f = H W_{L+1}^T.
+    run(x.clone().matmul(w[0].clone().transpose()));
+    for wl in &w[1..depth] {
+        run(h.clone().matmul(wl.clone().transpose()));
+    }
+    run(h.clone().matmul(w[depth].clone().transpose()));
+    // Backward: g_L = c W_{L+1}, then D_l W_l for l = L..2.
+    run(c.clone().matmul(w[depth].clone()));
+    for wl in w[1..depth].iter().rev() {
+        run(dl.clone().matmul(wl.clone()));
+    }
+    // Weight gradients D_l^T A_{l-1}: X for the first layer, c^T H for the output layer.
+    run(dl.clone().transpose().matmul(x.clone()));
+    for _ in 1..depth {
+        run(dl.clone().transpose().matmul(h.clone()));
+    }
+    run(c.transpose().matmul(h));
+    t0.elapsed().as_secs_f64()
 }

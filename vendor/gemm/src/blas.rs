@@ -4,8 +4,9 @@
 //!
 //! `gemm`'s convention is `dst := alpha dst + beta lhs rhs` (with `read_dst`), BLAS's
 //! `C := alpha' A B + beta' C`: so `alpha' = beta` and `beta' = alpha` (0 without `read_dst`).
-//! The route can be switched off at run time with `RESGEN_GEMM=rust` (for comparisons in one
-//! build).
+//! `RESGEN_GEMM` chooses the route at run time: unset or `blas`, products of at least
+//! [`MIN_WORK`] multiply-adds; `rust`, none (for comparisons in one build); `blas-all`, every
+//! product, however small (so that tests on small networks run their oracles through BLAS).
 
 use core::any::TypeId;
 
@@ -52,11 +53,35 @@ extern "C" {
 /// Products with at least this many multiply-adds (`m n k`) go to BLAS.
 pub const MIN_WORK: usize = 32 * 32 * 32;
 
+/// The smallest product (`m n k`) that goes to BLAS in this process, `None` when the route is
+/// off, from `RESGEN_GEMM` (read once; a value other than `blas`, `blas-all` or `rust` panics
+/// with a message that names it, at the first product).
+fn min_work() -> Option<usize> {
+    static WORK: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+    *WORK.get_or_init(|| match std::env::var("RESGEN_GEMM") {
+        Err(std::env::VarError::NotPresent) => Some(MIN_WORK),
+        Ok(v) if v == "blas" => Some(MIN_WORK),
+        Ok(v) if v == "blas-all" => Some(1),
+        Ok(v) if v == "rust" => None,
+        Ok(v) => panic!("RESGEN_GEMM={v}: expected blas (the default), blas-all or rust"),
+        Err(e) => panic!("RESGEN_GEMM: {e}"),
+    })
+}
+
+std::thread_local! {
+    /// Products this thread has handed to BLAS (for the tests of the route's threshold).
+    static CALLS: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+}
+
+/// How many products the calling thread has handed to BLAS.
+pub fn calls() -> usize {
+    CALLS.with(|c| c.get())
+}
+
 /// Whether the BLAS route is on in this process (the feature is compiled in and
 /// `RESGEN_GEMM` is not `rust`).
 pub fn active() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("RESGEN_GEMM").map_or(true, |v| v != "rust"))
+    min_work().is_some()
 }
 
 /// One matrix operand as CBLAS sees it in `layout`: its transpose flag and leading dimension,
@@ -97,9 +122,12 @@ pub unsafe fn try_gemm<T: 'static>(
 ) -> bool {
     let is_f32 = TypeId::of::<T>() == TypeId::of::<f32>();
     let is_f64 = TypeId::of::<T>() == TypeId::of::<f64>();
-    if !(is_f32 || is_f64) || m == 0 || n == 0 || k == 0 || m.saturating_mul(n).saturating_mul(k) < MIN_WORK || !active()
-    {
+    if !(is_f32 || is_f64) || m == 0 || n == 0 || k == 0 {
         return false;
+    }
+    match min_work() {
+        Some(w) if m.saturating_mul(n).saturating_mul(k) >= w => {}
+        _ => return false,
     }
     let (Ok(_), Ok(_), Ok(ki)) = (i32::try_from(m), i32::try_from(n), i32::try_from(k)) else { return false };
     // The destination fixes the layout: row-major if its columns are contiguous.
@@ -147,6 +175,7 @@ pub unsafe fn try_gemm<T: 'static>(
             cblas_dgemm(layout, ta, tb, mb, nb, ki, da, l as *const f64, lda, r as *const f64, ldb, db, d as *mut f64, ldc);
         }
     };
+    CALLS.with(|c| c.set(c.get() + 1));
     if blocks == 1 {
         run(0);
     } else {
