@@ -38,6 +38,10 @@ bench *args="":
 fetch-mkl:
     @scripts/fetch-mkl.sh
 
+# The `blas` feature's tests as CI runs them (fetches MKL first; every product on MKL).
+test-mkl:
+    ci/blas-tests.sh
+
 # The benchmark with the `blas` feature (after `eval "$(just fetch-mkl)"`); `--gemm` for the GEMM
 # layouts alone.
 bench-mkl *args="":
@@ -49,6 +53,15 @@ bench-mkl *args="":
 bench-peer *args="":
     cargo build --release -p resgen
     {{env_var_or_default("PYTHON", ".venv-peer/bin/python")}} bench/peer_torch.py --resgen target/release/resgen {{args}}
+
+# The same with the `blas` build (MKL), and the pure-Rust kernels of that binary
+# (RESGEN_GEMM=rust) in a column beside it: the three in one run.
+bench-peer-mkl *args="":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    eval "$(scripts/fetch-mkl.sh)"
+    cargo build --release -p resgen --features blas --target-dir target/blas
+    {{env_var_or_default("PYTHON", ".venv-peer/bin/python")}} bench/peer_torch.py --resgen target/blas/release/resgen --also-env RESGEN_GEMM=rust {{args}}
 
 # The benchmark on a GPU with CUDA, including the large shape.
 bench-cuda:

@@ -511,7 +511,7 @@ mod blas_route {
         if std::env::var("RESGEN_GEMM").map_or(true, |v| v != "rust") {
             assert_eq!(resgen_models::gemm_provider(), "mkl");
         }
-        let (m, n, k) = (37, 41, 53); // m n k = 80,401 >= 32^3: the BLAS route
+        let (m, n, k) = (197, 203, 211); // m n k = 8,438,101 >= 192^3 = 7,077,888: the BLAS route
         let lhs: Vec<f64> = (0..m * k).map(|i| ((i * 7 % 13) as f64 - 6.0) / 7.0).collect();
         let rhs: Vec<f64> = (0..k * n).map(|i| ((i * 5 % 11) as f64 - 5.0) / 5.0).collect();
         let dst0: Vec<f64> = (0..m * n).map(|i| (i % 3) as f64).collect();
@@ -593,7 +593,8 @@ mod blas_route {
     }
 
     /// `RESGEN_GEMM` picks the products that go to BLAS: a 4 x 4 x 4 product (64 multiply-adds,
-    /// below the 32^3 threshold) only with `blas-all`, a 40 x 40 x 40 one (64,000) unless `rust`.
+    /// below the 192^3 threshold) only with `blas-all`, a 200 x 200 x 200 one (8,000,000) unless
+    /// `rust`.
     /// CI runs the oracle tests of the small networks with `blas-all`, so this checks that they
     /// did go through BLAS there.
     #[test]
@@ -630,7 +631,7 @@ mod blas_route {
             assert!(d.iter().all(|&v| v == s as f64), "{s} x {s} x {s} with RESGEN_GEMM={mode}");
             gemm::blas::calls() - before
         };
-        let (small, large) = (routed(4), routed(40));
+        let (small, large) = (routed(4), routed(200));
         match mode.as_str() {
             "blas-all" => assert_eq!((small, large), (1, 1)),
             "rust" => assert_eq!((small, large), (0, 0)),

@@ -14,6 +14,19 @@ pub fn gemm_provider() -> &'static str {
     "gemm"
 }
 
+/// The smallest product (`m n k` multiply-adds) that goes to BLAS in this process, `None`
+/// without the `blas` feature or with `RESGEN_GEMM=rust`.
+pub fn blas_min_work() -> Option<usize> {
+    #[cfg(feature = "blas")]
+    {
+        gemm::blas::min_work()
+    }
+    #[cfg(not(feature = "blas"))]
+    {
+        None
+    }
+}
+
 /// The backend as provenance records it: `flex+mkl` for flex on MKL, else the backend's name.
 pub fn backend_identity(kind: BackendKind) -> String {
     match (kind, gemm_provider()) {

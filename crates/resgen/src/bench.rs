@@ -331,7 +331,10 @@ fn bench_new_paths(
 fn kernels(backend: BackendKind, device: &resgen_models::Device) -> String {
     match (backend.cpu_gemm_kernels(), resgen_models::gpu_identity(device)) {
         (Some(k), _) if resgen_models::gemm_provider() == "mkl" && backend == BackendKind::Flex => {
-            format!("; GEMM: Intel MKL (sequential) for products of 32^3 multiply-adds and more, kernels {k} below")
+            let w = resgen_models::blas_min_work().unwrap_or(0);
+            let c = (w as f64).cbrt().round() as usize;
+            let w = if c * c * c == w { format!("{c}^3") } else { w.to_string() };
+            format!("; GEMM: Intel MKL (sequential) for products of {w} multiply-adds and more, kernels {k} below")
         }
         (Some(k), _) => format!("; GEMM kernels: {k}"),
         (None, Some(adapter)) => format!("; adapter: {adapter}"),

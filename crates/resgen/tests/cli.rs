@@ -599,8 +599,8 @@ fn bench_plot_and_report_commands_run_as_documented() {
 #[test]
 fn mkl_route_trains_as_the_pure_rust_kernels_do_to_f32_rounding() {
     // One config trained with MKL (the `blas` build's default) and with the pure-Rust kernels
-    // (RESGEN_GEMM=rust): width 256, so every product of the step exceeds the BLAS threshold
-    // (32^3 multiply-adds). Over 100 logged steps every value agrees to f32 rounding (summation
+    // (RESGEN_GEMM=rust): width 256, so the hidden layers' products exceed the BLAS threshold
+    // (192^3 multiply-adds; CI runs it with RESGEN_GEMM=blas-all, every product on MKL). Over 100 logged steps every value agrees to f32 rounding (summation
     // order differs), and meta.json says which GEMM ran.
     let train = |dir: &std::path::Path, rust: bool| {
         let mut c = resgen();

@@ -50,13 +50,18 @@ extern "C" {
     );
 }
 
-/// Products with at least this many multiply-adds (`m n k`) go to BLAS.
-pub const MIN_WORK: usize = 32 * 32 * 32;
+/// Products with at least this many multiply-adds (`m n k`) go to BLAS: burn-flex's own
+/// threshold for running a product on rayon's pool. Smaller products run one per task, often
+/// inside work that is already parallel, and there the pure-Rust kernels were as fast and the
+/// sequential MKL calls slower in wall time (an experiment of 100 x 128 x 128 products took 114 s
+/// at a threshold of 32^3, 96 s on the pure-Rust kernels, 84 s at 192^3; the GEMM-bound ones
+/// gained as much as at 32^3).
+pub const MIN_WORK: usize = 192 * 192 * 192;
 
 /// The smallest product (`m n k`) that goes to BLAS in this process, `None` when the route is
 /// off, from `RESGEN_GEMM` (read once; a value other than `blas`, `blas-all` or `rust` panics
 /// with a message that names it, at the first product).
-fn min_work() -> Option<usize> {
+pub fn min_work() -> Option<usize> {
     static WORK: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
     *WORK.get_or_init(|| match std::env::var("RESGEN_GEMM") {
         Err(std::env::VarError::NotPresent) => Some(MIN_WORK),
