@@ -66,6 +66,11 @@ def peak_rss_mib():
     return float("nan")
 
 
+def div(a, b):
+    """a / b, or NaN when b is 0 (a tiny shape's time can print as 0.0 ms)."""
+    return a / b if b else float("nan")
+
+
 def parse_shape(s):
     v = [int(p) for p in s.split("/")]
     if len(v) != 4:
@@ -242,13 +247,13 @@ def bench_steps(torch, args, archs, shapes):
             r = run_resgen(args.resgen, step_args)[0] if args.resgen else None
             ra = run_resgen(args.resgen, step_args, env=alt)[0] if args.resgen and alt else None
             t, fwd, peak, gemms = bench_gd(torch, arch, (n, m, depth, d), args.steps, args.warmup)
-            tail = f" {float(ra['ms_step']):.1f} | **{t / (float(ra['ms_step']) / 1e3):.2f}** |" if ra else ""
+            tail = f" {float(ra['ms_step']):.1f} | **{div(t, float(ra['ms_step']) / 1e3):.2f}** |" if ra else ""
             if r:
                 rs = float(r["ms_step"]) / 1e3
-                print(f"| {arch} | {s} | {rs * 1e3:.1f} | {t * 1e3:.1f} | **{t / rs:.2f}** | {flops / rs / 1e9:.0f} "
-                      f"| {flops / t / 1e9:.0f} | {float(r['forward_ms']):.1f} | {fwd * 1e3:.1f} | {r['peak_mib']} | {peak:.0f} |{tail}")
+                print(f"| {arch} | {s} | {rs * 1e3:.1f} | {t * 1e3:.1f} | **{div(t, rs):.2f}** | {div(flops, rs) / 1e9:.0f} "
+                      f"| {div(flops, t) / 1e9:.0f} | {float(r['forward_ms']):.1f} | {fwd * 1e3:.1f} | {r['peak_mib']} | {peak:.0f} |{tail}")
             else:
-                print(f"| {arch} | {s} | - | {t * 1e3:.1f} | - | - | {flops / t / 1e9:.0f} | - | {fwd * 1e3:.1f} | - | {peak:.0f} |")
+                print(f"| {arch} | {s} | - | {t * 1e3:.1f} | - | - | {div(flops, t) / 1e9:.0f} | - | {fwd * 1e3:.1f} | - | {peak:.0f} |")
             sys.stdout.flush()
             if args.breakdown:
                 split.append((arch, s, r, t, gemms))
@@ -262,8 +267,8 @@ def bench_steps(torch, args, archs, shapes):
         print("|---|---|---|---|---|---|---|---|---|")
         for arch, s, r, t, gemms in split:
             rs, rg = (float(r["ms_step"]), float(r["gemm_ms"])) if r else (float("nan"), float("nan"))
-            print(f"| {arch} | {s} | {rs:.1f} | {rg:.1f} | {100 * (rs - rg) / rs:.0f}% | {t * 1e3:.1f} "
-                  f"| {gemms * 1e3:.1f} | {100 * (t - gemms) / t:.0f}% | **{t * 1e3 / rg:.2f}** |")
+            print(f"| {arch} | {s} | {rs:.1f} | {rg:.1f} | {100 * div(rs - rg, rs):.0f}% | {t * 1e3:.1f} "
+                  f"| {gemms * 1e3:.1f} | {100 * div(t - gemms, t):.0f}% | **{div(t * 1e3, rg):.2f}** |")
 
 
 def main():
@@ -309,10 +314,10 @@ def main():
                 r = next((x for x in rows if x["layout"] == name), None)
                 if r:
                     rs = float(r["ms"]) / 1e3
-                    print(f"| {name} | {n}x{m}x{m} | {rs * 1e3:.2f} | {t * 1e3:.2f} | **{t / rs:.2f}** | {flops / rs / 1e9:.0f} "
-                          f"| {flops / t / 1e9:.0f} |")
+                    print(f"| {name} | {n}x{m}x{m} | {rs * 1e3:.2f} | {t * 1e3:.2f} | **{div(t, rs):.2f}** | {div(flops, rs) / 1e9:.0f} "
+                          f"| {div(flops, t) / 1e9:.0f} |")
                 else:
-                    print(f"| {name} | {n}x{m}x{m} | - | {t * 1e3:.2f} | - | - | {flops / t / 1e9:.0f} |")
+                    print(f"| {name} | {n}x{m}x{m} | - | {t * 1e3:.2f} | - | - | {div(flops, t) / 1e9:.0f} |")
             sys.stdout.flush()
     if args.ntk:
         print()
@@ -326,7 +331,7 @@ def main():
             t, peak = bench_ntk(torch, arch, parse_shape(NTK_SHAPE))
             if r:
                 rs = float(r["seconds"])
-                print(f"| empirical NTK, batched ({arch}) | {NTK_SHAPE} | {rs:.2f} | {t:.2f} | **{t / rs:.2f}** "
+                print(f"| empirical NTK, batched ({arch}) | {NTK_SHAPE} | {rs:.2f} | {t:.2f} | **{div(t, rs):.2f}** "
                       f"| {r['peak_mib']} | {peak:.0f} |")
                 for x in rows:
                     if x["kernel"].startswith("eps_NTRF"):
