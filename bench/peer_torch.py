@@ -112,7 +112,7 @@ def sphere_data(torch, n, d, dtype, seed=0):
     return x, y
 
 
-def bench_gd(torch, arch, shape, steps, warmup):
+def bench_gd(torch, arch, shape, steps, warmup, breakdown=False):
     n, m, depth, d = shape
     reset_peak_rss()
     x, y = sphere_data(torch, n, d, torch.float32)
@@ -141,7 +141,7 @@ def bench_gd(torch, arch, shape, steps, warmup):
             t0 = time.perf_counter()
             forward(torch, arch, ws, x)
             fwd.append(time.perf_counter() - t0)
-        gemms = statistics.median([step_gemms(torch, ws, x) for _ in range(steps)])
+        gemms = statistics.median([step_gemms(torch, ws, x) for _ in range(steps)]) if breakdown else None
     return statistics.median(times), statistics.median(fwd), peak_rss_mib(), gemms
 
 
@@ -246,7 +246,7 @@ def bench_steps(torch, args, archs, shapes):
             step_args += ["--breakdown"] if args.breakdown else []
             r = run_resgen(args.resgen, step_args)[0] if args.resgen else None
             ra = run_resgen(args.resgen, step_args, env=alt)[0] if args.resgen and alt else None
-            t, fwd, peak, gemms = bench_gd(torch, arch, (n, m, depth, d), args.steps, args.warmup)
+            t, fwd, peak, gemms = bench_gd(torch, arch, (n, m, depth, d), args.steps, args.warmup, args.breakdown)
             tail = f" {float(ra['ms_step']):.1f} | **{div(t, float(ra['ms_step']) / 1e3):.2f}** |" if ra else ""
             if r:
                 rs = float(r["ms_step"]) / 1e3

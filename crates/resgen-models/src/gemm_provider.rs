@@ -7,11 +7,7 @@ use crate::BackendKind;
 /// `mkl` when the `blas` feature routes flex's large f32/f64 products to MKL in this process
 /// (not switched off with `RESGEN_GEMM=rust`), else `gemm`.
 pub fn gemm_provider() -> &'static str {
-    #[cfg(feature = "blas")]
-    if gemm::blas_active() {
-        return "mkl";
-    }
-    "gemm"
+    if blas_min_work().is_some() { "mkl" } else { "gemm" }
 }
 
 /// The smallest product (`m n k` multiply-adds) that goes to BLAS in this process, `None`

@@ -83,12 +83,6 @@ pub fn calls() -> usize {
     CALLS.with(|c| c.get())
 }
 
-/// Whether the BLAS route is on in this process (the feature is compiled in and
-/// `RESGEN_GEMM` is not `rust`).
-pub fn active() -> bool {
-    min_work().is_some()
-}
-
 /// One matrix operand as CBLAS sees it in `layout`: its transpose flag and leading dimension,
 /// or `None` if it has no unit stride along either axis (or a leading dimension CBLAS rejects).
 fn operand(layout: i32, rows: usize, cols: usize, rs: isize, cs: isize) -> Option<(i32, i32)> {

@@ -6,18 +6,6 @@ mod gemm;
 #[cfg(feature = "blas")]
 pub mod blas;
 
-/// resgen patch: whether large f32/f64 products go to BLAS in this process.
-pub fn blas_active() -> bool {
-    #[cfg(feature = "blas")]
-    {
-        blas::active()
-    }
-    #[cfg(not(feature = "blas"))]
-    {
-        false
-    }
-}
-
 #[cfg(feature = "f16")]
 pub use crate::gemm::f16;
 pub use crate::gemm::{c32, c64, gemm};
