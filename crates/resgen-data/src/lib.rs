@@ -9,6 +9,10 @@
 //!   as a digit pair (`3v5`) or `odd-even`.
 //! - [`DataSource::Csv`]: a user's own file, features then label (label column configurable).
 //!
+//! [`output`] holds the file layer every crate above writes its results through: atomic writes
+//! (a temporary file renamed into place, so a killed run never leaves a half-written file),
+//! errors that name the file, and CSV text.
+//!
 //! All randomness (sampling, teachers, subsampling, the train/test split) comes from
 //! [`rng`], a ChaCha8 stream keyed by the seed and a purpose, so a seed gives the same data on
 //! every machine and backend.
@@ -16,6 +20,7 @@
 mod config;
 mod csvfile;
 mod error;
+pub mod output;
 mod sphere;
 
 pub use config::{BUNDLED_MNIST_SOURCE, DataConfig, DataSource, HeaderMode, Teacher};

@@ -130,7 +130,7 @@ pub enum ExperimentError {
     Backend(#[from] resgen_models::BackendError),
     /// A file could not be written or read.
     #[error(transparent)]
-    FileIo(#[from] resgen_train::output::FileError),
+    FileIo(#[from] resgen_data::output::FileError),
 }
 
 impl ExperimentError {

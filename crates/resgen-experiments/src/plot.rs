@@ -12,8 +12,82 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use crate::spec::Experiment;
 use crate::spec::PlotSpec;
 use crate::table::read_table;
+
+/// The figure next to a table: `results/<name>.svg` (or under `results/<profile>/`).
+pub fn plot_path(results: &Path, exp: &Experiment, profile: &str) -> std::path::PathBuf {
+    crate::table::table_path(results, exp, profile).with_extension("svg")
+}
+
+/// The caption line under a figure's title: the profile, the sizes every cell shares (n, m, L,
+/// data, when they are not a column of the grid), and what the error bars are.
+pub fn caption(exp: &Experiment, profile: &str) -> Result<String, ExperimentError> {
+    let cells = exp.cells(profile)?;
+    let Some(first) = cells.first() else { return Ok(format!("{profile} profile")) };
+    let grid: Vec<String> = first.coords.iter().map(|(k, _)| k.clone()).collect();
+    let c = &first.config;
+    let mut parts = vec![format!("{profile} profile")];
+    let fixed = [
+        ("dataset", "data", format!("{:?}", c.data.source).to_lowercase()),
+        ("n_train", "n", c.data.n_train.to_string()),
+        ("width", "m", c.model.width.to_string()),
+        ("depth", "L", c.model.depth.to_string()),
+    ];
+    for (col, name, v) in fixed {
+        // min-width searches over the width itself.
+        let searched = col == "width" && exp.kind == crate::kinds::Kind::MinWidth;
+        if !searched && !grid.iter().any(|g| g == col) {
+            parts.push(format!("{name} = {v}"));
+        }
+    }
+    let seeds: std::collections::BTreeSet<u64> = cells.iter().map(|c| c.seed).collect();
+    parts.push(match seeds.len() {
+        1 => "one seed (no error bars)".to_string(),
+        k => format!("error bars: sd over {k} seeds"),
+    });
+    Ok(parts.join("; "))
+}
+
+/// Draws the experiment's figure from its table.
+pub fn plot_experiment(
+    exp: &Experiment,
+    profile: &str,
+    results: &Path,
+) -> Result<Vec<std::path::PathBuf>, ExperimentError> {
+    let table = crate::table::table_path(results, exp, profile);
+    let out = plot_path(results, exp, profile);
+    let title = match (&exp.plot.title, exp.claim.is_empty()) {
+        (Some(t), _) => format!("{}: {t}", exp.name),
+        (None, true) => exp.name.clone(),
+        (None, false) => format!("{}: {}", exp.name, exp.claim),
+    };
+    let caption = caption(exp, profile)?;
+    plot(&table, &out, &exp.plot, &title, &caption)?;
+    let mut written = vec![out];
+    for (figure, spec) in &exp.figures {
+        let with_suffix = |p: &Path, suffix: &str, ext: &str| p.with_file_name(format!("{}-{suffix}.{ext}", exp.name));
+        let source = match &spec.table {
+            Some(derived) => with_suffix(&table, derived, "csv"),
+            None => table.clone(),
+        };
+        let out = with_suffix(&table, figure, "svg");
+        let title = match &spec.title {
+            Some(t) => format!("{}: {t}", exp.name),
+            None => title.clone(),
+        };
+        // A further figure of a derived table with nothing to draw (e.g. every cell censored,
+        // so no width was found) is left out; the main figure is always drawn.
+        if has_points(&source, spec)? {
+            plot(&source, &out, spec, &title, &caption)?;
+            written.push(out);
+        } else if out.exists() {
+            std::fs::remove_file(&out).map_err(resgen_data::output::io_err(&out))?;
+        }
+    }
+    Ok(written)
+}
 
 /// Labelled series of points `(x, y, lo, hi)` in plotting coordinates: the mean and the ends of
 /// its error bar (on a log axis `lo` is minus infinity when the bar reaches zero or below).

@@ -179,6 +179,31 @@ pub fn value_text(v: &toml::Value) -> String {
     }
 }
 
+/// The grid columns that verdicts and figures read, named as [`column_name`] names them (the
+/// run config's key without its section), and the values of `arch`.
+pub mod grid {
+    /// `model.arch`.
+    pub const ARCH: &str = "arch";
+    /// `model.depth`.
+    pub const DEPTH: &str = "depth";
+    /// `model.width`.
+    pub const WIDTH: &str = "width";
+    /// `model.theta`.
+    pub const THETA: &str = "theta";
+    /// `model.branch`.
+    pub const BRANCH: &str = "branch";
+    /// The `dataset` key (a named data set).
+    pub const DATASET: &str = "dataset";
+    /// `data.n_train`.
+    pub const N_TRAIN: &str = "n_train";
+    /// `data.label_noise`.
+    pub const LABEL_NOISE: &str = "label_noise";
+    /// `arch` of the residual network.
+    pub const RESNET: &str = "resnet";
+    /// `arch` of the fully connected network.
+    pub const FC: &str = "fc";
+}
+
 /// The column name of a grid key: its last segment (`model.depth` -> `depth`).
 pub fn column_name(key: &str) -> String {
     key.rsplit('.').next().unwrap_or(key).to_string()

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use resgen_data::output::{io_err, write_atomic, write_atomic_new};
 use resgen_models::BackendKind;
-use resgen_train::output::{io_err, write_atomic, write_atomic_new};
 use serde::{Deserialize, Serialize};
 
 use crate::kinds::Context;

@@ -21,15 +21,19 @@ use crate::ExperimentError;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use resgen_train::output::{csv_text, io_err, write_atomic};
+use resgen_data::output::{csv_text, io_err, write_atomic};
 
-pub use crate::fit::{ranks, spearman, spearman_table};
+pub use crate::fits::spearman_table;
 use crate::kinds::Summary;
 pub use crate::num::{fmt, mean_sd};
 use crate::provenance::Provenance;
 use crate::record::{RawRecord, Record};
 use crate::spec::{Cell, Experiment};
 use crate::sweep::read_result;
+pub use resgen_stats::{ranks, spearman};
+
+/// The per-seed cells table's seed column (`<name>.cells.csv`).
+pub const SEED: &str = "seed";
 
 /// How to merge.
 #[derive(Clone, Debug, Default)]
@@ -274,7 +278,7 @@ impl Grouped {
     /// The `.cells.csv` table: key columns, `seed`, and every raw value.
     fn raw_table(&self) -> (Vec<String>, Vec<Vec<String>>) {
         let mut header = self.key_cols.clone();
-        header.push("seed".into());
+        header.push(SEED.into());
         header.extend(self.value_cols.iter().cloned());
         let rows = self
             .raw

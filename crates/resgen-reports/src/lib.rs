@@ -13,9 +13,9 @@ use resgen_bounds::linalg::kernel_stats;
 use resgen_bounds::ntk::{EmpiricalNtk, empirical_ntk};
 use resgen_bounds::{Gram, analytic, evaluate, features, formulas, rademacher};
 use resgen_data::Split;
+use resgen_data::output::{FileError, csv_text, io_err as io, num, write_atomic};
 use resgen_models::{Device, Net, Precision};
 use resgen_train::RunConfig;
-use resgen_train::output::{FileError, csv_text, io_err as io, num, write_atomic};
 
 /// What can go wrong writing a command's report; each message names the file or the quantity.
 #[derive(Debug, thiserror::Error)]

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use crate::config::ConfigError;
-use crate::output::FileError;
 use crate::trainer::Divergence;
+use resgen_data::output::FileError;
 
 /// An error of a training run, its folder or a metrics file read back.
 #[derive(Debug, thiserror::Error)]

@@ -13,7 +13,6 @@
 pub mod compare;
 mod config;
 mod error;
-pub mod output;
 mod run;
 mod trainer;
 

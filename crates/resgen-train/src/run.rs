@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use resgen_models::{BackendKind, Net, save_burnpack, save_safetensors};
 
-use crate::output::{csv_text, io_err, num, write_atomic, write_atomic_with};
 use crate::{Metrics, RunConfig, StopReason, TrainError, Trainer, metrics_header};
+use resgen_data::output::{csv_text, io_err, num, write_atomic, write_atomic_with};
 
 /// What does not change a run's result: where it goes and how it reports.
 #[derive(Clone, Debug)]

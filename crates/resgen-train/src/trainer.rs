@@ -41,7 +41,7 @@ impl Metrics {
 
     /// One CSV row in the order of [`metrics_header`].
     pub fn csv_row(&self, width: usize) -> Vec<String> {
-        use crate::output::num;
+        use resgen_data::output::num;
         let sm = (width as f64).sqrt();
         let mut r = vec![
             self.iter.to_string(),

@@ -52,3 +52,78 @@ impl ExperimentKind for DistanceFromInit {
         steps_work(&cell.config, p.max_iterations as u64)
     }
 }
+
+// The verdict.
+
+/// The growth exponent in m of a quantity claimed bounded in m must have its interval below
+/// this (an unbounded radius growing like the theory's ball, sqrt(m), would have 0.5).
+const BOUNDED_EXPONENT_MAX: f64 = 0.25;
+
+/// The claim's row of the summary: what the theory predicts, the numbers measured, and the
+/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+    use crate::results::{Cells, Table};
+    use crate::spec::grid::*;
+    use crate::verdict::*;
+    let t = Table::main(r, "distance-from-init", &DistanceFromInit::columns())?;
+    let c = Cells::load(r, "distance-from-init", &DistanceFromInit::columns())?;
+    let widths = t.sorted_nums(WIDTH)?;
+    let (lo, hi) = (widths[0].clone(), widths[widths.len() - 1].clone());
+    let depth = t.max_num(DEPTH)?;
+    let l: usize = depth.parse().map_err(|e| t.err(format!("depth `{depth}`: {e}")))?;
+    let d = |a: &str, w: &str| {
+        t.get(&[(ARCH, a), (DEPTH, &depth), (WIDTH, w), (VIEW, MATCHED_LOSS), (LAYER, MAX)], DIST_SCALED)
+    };
+    let mut parts = Vec::new();
+    let mut ok = true;
+    for a in [RESNET, FC] {
+        let keys = [(ARCH, a), (DEPTH, depth.as_str()), (VIEW, MATCHED_LOSS), (LAYER, MAX)];
+        let s = log_slope(&width_points(&c, &widths, &keys, DIST_SCALED)?);
+        ok &= s.is_some_and(|s| s.hi < BOUNDED_EXPONENT_MAX);
+        // The residual layers W_2..W_L apart from the input and output layers: per seed and
+        // width, the largest of them.
+        let mut res_pts = Vec::new();
+        for w in &widths {
+            let m: f64 = w.parse().unwrap_or(f64::NAN);
+            let per_layer: Vec<Vec<(u64, f64)>> = (2..=l)
+                .map(|k| {
+                    let layer = k.to_string();
+                    c.seeds(
+                        &[(ARCH, a), (DEPTH, &depth), (WIDTH, w), (VIEW, MATCHED_LOSS), (LAYER, &layer)],
+                        DIST_SCALED,
+                    )
+                })
+                .collect::<Result<_, _>>()?;
+            for (i, (seed, _)) in per_layer[0].iter().enumerate() {
+                let top = per_layer.iter().map(|v| v[i].1).fold(f64::NEG_INFINITY, f64::max);
+                res_pts.push((*seed, m, top));
+            }
+        }
+        let res_mean = |w: &str| {
+            let m: f64 = w.parse().unwrap_or(f64::NAN);
+            let v: Vec<f64> = res_pts.iter().filter(|p| p.1 == m).map(|p| p.2).collect();
+            v.iter().sum::<f64>() / v.len().max(1) as f64
+        };
+        let grows = if s.is_some_and(|s| s.lo > 0.0) { ", above 0: it grows, slowly" } else { "" };
+        parts.push(format!(
+            "{} {} to {} (exponent in m {}{grows}; residual layers W_2..W_{l} alone: {} to {}, exponent {})",
+            if a == RESNET { "ResNet" } else { "FC" },
+            g(d(a, &lo)?),
+            g(d(a, &hi)?),
+            slope_text(s),
+            g(res_mean(&lo)),
+            g(res_mean(&hi)),
+            slope_text(log_slope(&res_pts))
+        ));
+    }
+    Ok(Claim::new(
+        "GD stays in a ball of radius R / sqrt(m) per layer",
+        "distance-from-init",
+        "R = sqrt(m) max_l ||W_l - W0_l|| stays of order 1 as m grows: its exponent in m near 0 (a radius growing like sqrt(m) would have 0.5)",
+        format!(
+            "at matched training loss 0.1, L = {depth}, m = {lo} to {hi}, with 95% intervals over seeds (rule: the exponent's interval below {BOUNDED_EXPONENT_MAX} for both): {}",
+            parts.join("; ")
+        ),
+        Verdict::of(ok),
+    ))
+}

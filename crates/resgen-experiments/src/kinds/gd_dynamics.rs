@@ -50,3 +50,46 @@ impl ExperimentKind for GdDynamics {
         steps_work(&cell.config, cell.config.train.iterations as u64)
     }
 }
+
+// The verdict.
+
+/// GD must bring the training loss to at most this fraction of its initial value.
+const LOSS_FALL_MAX: f64 = 0.5;
+
+/// The claim's row of the summary: what the theory predicts, the numbers measured, and the
+/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+    use crate::results::{Cells, Table};
+    use crate::spec::grid::*;
+    use crate::verdict::*;
+    let t = Table::main(r, "gd-dynamics", &GdDynamics::columns())?;
+    let c = Cells::load(r, "gd-dynamics", &GdDynamics::columns())?;
+    let last = t.max_num(ITER)?;
+    let hi = t.max_num(DEPTH)?;
+    let mut parts = Vec::new();
+    let mut ok = true;
+    for ds in t.values(DATASET)? {
+        for a in [RESNET, FC] {
+            let at = |it: &str| c.seeds(&[(DATASET, &ds), (ARCH, a), (DEPTH, &hi), (ITER, it)], TRAIN_LOSS);
+            let (l0, l1) = (at("0")?, at(&last)?);
+            let fall = paired_ratio(&l1, &l0);
+            ok &= below(fall, LOSS_FALL_MAX.ln());
+            parts.push(format!(
+                "{ds} {a} {} to {} (ratio {})",
+                g(t.get(&[(DATASET, &ds), (ARCH, a), (DEPTH, &hi), (ITER, "0")], TRAIN_LOSS)?),
+                g(t.get(&[(DATASET, &ds), (ARCH, a), (DEPTH, &hi), (ITER, &last)], TRAIN_LOSS)?),
+                ratio_text(fall)
+            ));
+        }
+    }
+    Ok(Claim::new(
+        "GD reaches small training loss",
+        "gd-dynamics",
+        "the training loss falls under GD for both networks",
+        format!(
+            "training loss in {last} steps at L = {hi} (kernel-normalized step), final over initial with its interval over seeds (rule: below {LOSS_FALL_MAX} for every network and data set): {}",
+            parts.join("; ")
+        ),
+        Verdict::of(ok),
+    ))
+}

@@ -102,3 +102,75 @@ pub(crate) fn trained_with_bounds(
     r = r.with(STEPS, last.iter as f64).with(REACHED, f64::from(u8::from(outcome.stop == StopReason::TargetLoss)));
     Ok((r, outcome))
 }
+
+// The verdict.
+
+/// The claim's row of the summary: what the theory predicts, the numbers measured, and the
+/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+    use crate::results::{Cells, Table};
+    use crate::spec::grid::*;
+    use crate::verdict::*;
+    let t = Table::main(r, "generalization", &Generalization::columns())?;
+    let c = Cells::load(r, "generalization", &Generalization::columns())?;
+    let depths = t.sorted_nums(DEPTH)?;
+    // The claim is about deep networks: every depth but the shallowest.
+    let deep = &depths[1.min(depths.len() - 1)..];
+    let mut parts = Vec::new();
+    let (mut lower, mut total, mut reached, mut cells) = (0, 0, 0, 0);
+    for d in &depths {
+        let mut at_depth = Vec::new();
+        for ds in t.values(DATASET)? {
+            for n in t.values(N_TRAIN)? {
+                let keys =
+                    |a: &'static str| [(DATASET, ds.as_str()), (N_TRAIN, n.as_str()), (ARCH, a), (DEPTH, d.as_str())];
+                let (rk, fk) = (keys(RESNET), keys(FC));
+                let diff = paired_diff(&c.seeds(&fk, GENERALIZATION_GAP)?, &c.seeds(&rk, GENERALIZATION_GAP)?);
+                for key in [&rk, &fk] {
+                    let v = c.seeds(key, REACHED)?;
+                    cells += v.len();
+                    reached += v.iter().filter(|(_, x)| *x >= 1.0).count();
+                }
+                if deep.contains(d) {
+                    total += 1;
+                    if above(diff, 0.0) {
+                        lower += 1;
+                    }
+                }
+                at_depth.push(format!(
+                    "{ds} n = {n}: gap {} vs {} (FC minus ResNet {}), test error {} vs {}",
+                    g(t.get(&rk, GENERALIZATION_GAP)?),
+                    g(t.get(&fk, GENERALIZATION_GAP)?),
+                    diff_text(diff),
+                    g(t.get(&rk, TEST_ERROR)?),
+                    g(t.get(&fk, TEST_ERROR)?)
+                ));
+            }
+        }
+        parts.push(format!("L = {d}: {}", at_depth.join("; ")));
+    }
+    let v = if lower == total && reached == cells {
+        Verdict::bare(Outcome::Confirmed)
+    } else if lower == 0 {
+        Verdict::bare(Outcome::NotConfirmed)
+    } else {
+        Verdict::why(
+            Outcome::NotConfirmed,
+            format!(
+                "the ResNet's gap smaller with an interval above 0 in {lower} of {total} settings at L = {}; target reached in {reached} of {cells} cells",
+                deep.join(", ")
+            ),
+        )
+    };
+    Ok(Claim::new(
+        "smaller generalization gap for the deep ResNet",
+        "generalization",
+        "at matched training loss, the ResNet's test error gap is smaller than FC's at depth",
+        format!(
+            "ResNet vs FC, both trained to loss 0.05 with the kernel-normalized step (reached in {reached} of {cells} cells), 95% intervals over seeds (rule: FC minus ResNet above 0, every seed agreeing, in every setting at L = {}): {}",
+            deep.join(", "),
+            parts.join(". ")
+        ),
+        v,
+    ))
+}

@@ -48,3 +48,36 @@ impl ExperimentKind for GradFeatures {
         Ok(out)
     }
 }
+
+// The verdict.
+
+/// FC's hidden-layer gradient features must be at least this many times the ResNet's.
+const GRAD_RATIO_MIN: f64 = 3.0;
+
+/// The claim's row of the summary: what the theory predicts, the numbers measured, and the
+/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+    use crate::results::{Cells, Table};
+    use crate::spec::grid::*;
+    use crate::verdict::*;
+    let t = Table::main(r, "grad-features", &GradFeatures::columns())?;
+    let c = Cells::load(r, "grad-features", &GradFeatures::columns())?;
+    let hi = t.max_num(DEPTH)?;
+    let w = t.max_num(WIDTH)?;
+    let gn = |a: &str| c.seeds(&[(ARCH, a), (DEPTH, &hi), (WIDTH, &w), (LAYER, HIDDEN_MEAN)], GRAD_NORM);
+    let (res, fc) = (gn(RESNET)?, gn(FC)?);
+    let ratio = paired_ratio(&fc, &res);
+    let vals = |v: &[(u64, f64)]| v.iter().map(|x| x.1).collect::<Vec<_>>();
+    Ok(Claim::new(
+        "gradient features scale with theta",
+        "grad-features",
+        "residual layers' ||grad f|| / sqrt(m) of order theta; FC layers of order 1",
+        format!(
+            "hidden-layer ||grad f|| / sqrt(m) at L = {hi}, m = {w}: ResNet {}, FC {}; FC over ResNet {} (rule: above {GRAD_RATIO_MIN}, every seed agreeing)",
+            mean_text(&vals(&res)),
+            mean_text(&vals(&fc)),
+            ratio_text(ratio)
+        ),
+        Verdict::of(above(ratio, GRAD_RATIO_MIN.ln())),
+    ))
+}

@@ -73,7 +73,7 @@ impl ExperimentKind for KernelMotion {
     }
 
     fn derived(t: &Summary) -> Result<Vec<Derived>, ExperimentError> {
-        let table = exponents_table(t.raw, KERNEL_CHANGE, "reached", Some(crate::stats::LAZY_REGION));
+        let table = exponents_table(t.raw, KERNEL_CHANGE, "reached", Some(crate::fits::LAZY_REGION));
         Ok(vec![(DEPTH_EXPONENT, table), (LAZY_WIDTH, lazy_width_table(t.raw))])
     }
 }
@@ -93,16 +93,16 @@ fn cells_by_arch<'a>(
     raw: &'a [crate::record::RawRecord],
     quantity: &str,
     measured: &str,
-) -> Vec<(&'a str, Vec<crate::stats::Trained>)> {
+) -> Vec<(&'a str, Vec<crate::fits::Trained>)> {
     use super::ntk_fluctuation::key_value;
     let val = |vals: &[(String, Option<f64>)], name: &str| vals.iter().find(|(n, _)| n == name).and_then(|(_, v)| *v);
-    let mut nets: Vec<(&str, Vec<crate::stats::Trained>)> = Vec::new();
+    let mut nets: Vec<(&str, Vec<crate::fits::Trained>)> = Vec::new();
     for (k, seed, vals) in raw {
         let Some(arch) = k.iter().find(|(n, _)| n == "arch").map(|(_, v)| v.as_str()) else { continue };
         let (Some(depth), Some(width)) = (key_value(k, "depth"), key_value(k, "width")) else { continue };
         let y = val(vals, quantity).unwrap_or(f64::NAN);
         let reached = val(vals, measured) == Some(1.0) && y.is_finite();
-        let cell = crate::stats::Trained { obs: crate::stats::Obs { cluster: *seed, depth, width, y }, reached };
+        let cell = crate::fits::Trained { obs: resgen_stats::Obs { cluster: *seed, depth, width, y }, reached };
         match nets.iter_mut().find(|(a, _)| *a == arch) {
             Some((_, v)) => v.push(cell),
             None => nets.push((arch, vec![cell])),
@@ -121,8 +121,9 @@ fn cells_by_arch<'a>(
 /// lies outside; `fitted_width` is the width at which the depth-exponent
 /// fit (`kc = A L^b m^g` over the lazy region) reaches tau.
 pub(crate) fn lazy_width_table(raw: &[crate::record::RawRecord]) -> String {
+    use crate::fits::LAZY_REGION;
     use crate::num::fmt;
-    use crate::stats::{DepthLaw, LAZY_REGION, crossing_width, depth_fit};
+    use resgen_stats::{DepthLaw, crossing_width, depth_fit};
     let header: Vec<String> = [
         "arch",
         "depth",
@@ -140,7 +141,7 @@ pub(crate) fn lazy_width_table(raw: &[crate::record::RawRecord]) -> String {
     .collect();
     let mut rows = Vec::new();
     for (arch, cells) in cells_by_arch(raw, KERNEL_CHANGE, "reached") {
-        let inside: Vec<crate::stats::Obs> =
+        let inside: Vec<resgen_stats::Obs> =
             cells.iter().filter(|c| c.reached && c.obs.y <= LAZY_REGION).map(|c| c.obs).collect();
         let fit = depth_fit(&inside, DepthLaw::Power, 17);
         let mut depths: Vec<f64> = cells.iter().map(|c| c.obs.depth).collect();
@@ -189,11 +190,11 @@ pub(crate) fn lazy_width_table(raw: &[crate::record::RawRecord]) -> String {
             }
         }
     }
-    resgen_train::output::csv_text(&header, &rows)
+    resgen_data::output::csv_text(&header, &rows)
 }
 
 /// A depth-exponent table (`<name>-depth-exponent.csv`): per network, the fit
-/// `quantity = A L^b m^g` of [`crate::stats::exponents_in_region`] to every cell's value, the
+/// `quantity = A L^b m^g` of [`crate::fits::exponents_in_region`] to every cell's value, the
 /// seeds as the bootstrap's clusters. A cell whose `measured` column is not 1, or whose value
 /// is missing (a failed measurement), is counted as censored; with `region = Some(bound)`, a
 /// cell above `bound` is counted as outside the region.
@@ -204,6 +205,47 @@ pub(crate) fn exponents_table(
     region: Option<f64>,
 ) -> String {
     let nets = cells_by_arch(raw, quantity, measured);
-    let (header, rows) = crate::stats::exponents_in_region(&nets, region.map(|b| (quantity, b)));
-    resgen_train::output::csv_text(&header, &rows)
+    let (header, rows) = crate::fits::exponents_in_region(&nets, region.map(|b| (quantity, b)));
+    resgen_data::output::csv_text(&header, &rows)
+}
+
+// The verdict.
+
+/// The claim's row of the summary: what the theory predicts, the numbers measured, and the
+/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+    use crate::results::{Cells, Table};
+    use crate::spec::grid::*;
+    use crate::verdict::*;
+    let t = Table::main(r, "kernel-motion", &KernelMotion::columns())?;
+    let c = Cells::load(r, "kernel-motion", &KernelMotion::columns())?;
+    let widths = t.sorted_nums(WIDTH)?;
+    let (w_lo, w_hi, l_hi) = (widths[0].clone(), widths[widths.len() - 1].clone(), t.max_num(DEPTH)?);
+    let mut shrinks = true;
+    let mut slopes = Vec::new();
+    for arch in [RESNET, FC] {
+        for depth in t.sorted_nums(DEPTH)? {
+            let s = log_slope(&width_points(&c, &widths, &[(ARCH, arch), (DEPTH, depth.as_str())], KERNEL_CHANGE)?);
+            shrinks &= s.is_some_and(|s| s.hi < 0.0);
+            slopes.push(format!("{arch} L = {depth} {}", slope_text(s)));
+        }
+    }
+    let k = |a: &str, w: &str| t.get(&[(ARCH, a), (DEPTH, &l_hi), (WIDTH, w)], KERNEL_CHANGE);
+    let ks = |a: &str| c.seeds(&[(ARCH, a), (DEPTH, &l_hi), (WIDTH, &w_hi)], KERNEL_CHANGE);
+    let ratio = paired_ratio(&ks(FC)?, &ks(RESNET)?);
+    Ok(Claim::new(
+        "NTK motion under GD (beyond the paper, lazy training)",
+        "kernel-motion",
+        "||K_T - K_0||_F / ||K_0||_F at a matched training loss falls with width, and is smaller for the ResNet",
+        format!(
+            "at L = {l_hi}, m = {w_lo} to {w_hi}: ResNet {} to {}, FC {} to {}; FC over ResNet at m = {w_hi}: {}; exponent in m, 95% intervals over seeds: {} (rule: every exponent's interval below 0, the ratio's above 1 with every seed agreeing)",
+            g(k(RESNET, &w_lo)?),
+            g(k(RESNET, &w_hi)?),
+            g(k(FC, &w_lo)?),
+            g(k(FC, &w_hi)?),
+            ratio_text(ratio),
+            slopes.join(", ")
+        ),
+        Verdict::of(shrinks && above(ratio, 0.0)),
+    ))
 }

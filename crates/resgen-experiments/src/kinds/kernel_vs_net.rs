@@ -123,3 +123,51 @@ impl ExperimentKind for KernelVsNet {
         steps_work(&cell.config, cell.config.train.iterations as u64)
     }
 }
+
+// The verdict.
+
+/// The claim's row of the summary: what the theory predicts, the numbers measured, and the
+/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+    use crate::results::{Cells, Table};
+    use crate::spec::grid::*;
+    use crate::verdict::*;
+    use resgen_stats::Interval;
+    let t = Table::main(r, "kernel-vs-net", &KernelVsNet::columns())?;
+    let c = Cells::load(r, "kernel-vs-net", &KernelVsNet::columns())?;
+    let widths = t.sorted_nums(WIDTH)?;
+    let (w_lo, w_hi, l_hi) = (&widths[0], &widths[widths.len() - 1], t.max_num(DEPTH)?);
+    let v = |a: &str, d: &str, w: &str, col: &str| t.get(&[(ARCH, a), (DEPTH, d), (WIDTH, w)], col);
+    // The exponent of rmse_test in m, with its interval over seeds, per network and depth.
+    let slope = |a: &str, d: &str| -> Result<Option<Interval>, ExperimentError> {
+        Ok(log_slope(&width_points(&c, &widths, &[(ARCH, a), (DEPTH, d)], RMSE_TEST)?))
+    };
+    let mut falls = true;
+    for a in [RESNET, FC] {
+        for d in t.values(DEPTH)? {
+            falls &= slope(a, &d)?.is_some_and(|s| s.hi < 0.0);
+        }
+    }
+    let at_hi = |a: &str| c.seeds(&[(ARCH, a), (DEPTH, &l_hi), (WIDTH, w_hi)], RMSE_TEST);
+    let closer = paired_ratio(&at_hi(RESNET)?, &at_hi(FC)?);
+    Ok(Claim::new(
+        "Network vs its linearization (beyond the paper)",
+        "kernel-vs-net",
+        "after the same GD steps, the network's test outputs approach the linearized network's as m grows (exponent about -1/2 or steeper); the ResNet's closer than FC's",
+        format!(
+            "at L = {l_hi}, m = {w_lo} to {w_hi}: RMS output difference ResNet {} to {} (exponent in m {}), FC {} to {} (exponent {}); ResNet over FC at m = {w_hi}: {}; sign disagreement at m = {w_hi}: ResNet {}, FC {}; analytic-NTK kernel regression test error {} (ResNet) vs trained {}; 95% intervals over seeds (rule: every network's and depth's exponent interval below 0, the ratio's below 1 with every seed agreeing)",
+            g(v(RESNET, &l_hi, w_lo, RMSE_TEST)?),
+            g(v(RESNET, &l_hi, w_hi, RMSE_TEST)?),
+            slope_text(slope(RESNET, &l_hi)?),
+            g(v(FC, &l_hi, w_lo, RMSE_TEST)?),
+            g(v(FC, &l_hi, w_hi, RMSE_TEST)?),
+            slope_text(slope(FC, &l_hi)?),
+            ratio_text(closer),
+            g(v(RESNET, &l_hi, w_hi, DISAGREE_TEST)?),
+            g(v(FC, &l_hi, w_hi, DISAGREE_TEST)?),
+            g(v(RESNET, &l_hi, w_hi, KRR_TEST_ERROR)?),
+            g(v(RESNET, &l_hi, w_hi, NET_TEST_ERROR)?)
+        ),
+        Verdict::of(falls && below(closer, 0.0)),
+    ))
+}

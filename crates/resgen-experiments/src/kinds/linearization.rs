@@ -61,3 +61,49 @@ impl ExperimentKind for Linearization {
         steps_work(&cell.config, p.max_iterations as u64)
     }
 }
+
+// The verdict.
+
+/// The claim's row of the summary: what the theory predicts, the numbers measured, and the
+/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+    use crate::results::{Cells, Table};
+    use crate::spec::grid::*;
+    use crate::verdict::*;
+    use resgen_stats::Interval;
+    let t = Table::main(r, "linearization", &Linearization::columns())?;
+    let c = Cells::load(r, "linearization", &Linearization::columns())?;
+    let widths = t.sorted_nums(WIDTH)?;
+    let (lo, hi) = (widths[0].clone(), widths[widths.len() - 1].clone());
+    let depth = t.max_num(DEPTH)?;
+    let e = |a: &str, w: &str| t.get(&[(ARCH, a), (DEPTH, &depth), (WIDTH, w), (VIEW, MATCHED_LOSS)], EPS_LIN_MAX);
+    let slope = |a: &str| -> Result<Option<Interval>, ExperimentError> {
+        let keys = [(ARCH, a), (DEPTH, depth.as_str()), (VIEW, MATCHED_LOSS)];
+        Ok(log_slope(&width_points(&c, &widths, &keys, EPS_LIN_MAX)?))
+    };
+    let (sr, sf) = (slope(RESNET)?, slope(FC)?);
+    let at_hi = |a: &str| c.seeds(&[(ARCH, a), (DEPTH, &depth), (WIDTH, &hi), (VIEW, MATCHED_LOSS)], EPS_LIN_MAX);
+    let closer = paired_ratio(&at_hi(RESNET)?, &at_hi(FC)?);
+    let falls = |s: Option<Interval>| s.is_some_and(|s| s.hi < 0.0);
+    let half = |s: Option<Interval>| {
+        if s.is_some_and(|s| !s.excludes(-0.5)) { "contains -1/2" } else { "excludes -1/2" }
+    };
+    Ok(Claim::new(
+        "the network stays near its linearization, nearer with width",
+        "linearization",
+        "eps_lin shrinks with m (about m^-1/2); smaller for the ResNet at depth",
+        format!(
+            "eps_lin at matched loss 0.1, L = {depth}, m = {lo} to {hi}: ResNet {} to {} (exponent in m {}, {}), FC {} to {} (exponent {}, {}); ResNet over FC at m = {hi}: {}. Rule: both exponents' intervals below 0, and the ratio's below 1 with every seed agreeing",
+            g(e(RESNET, &lo)?),
+            g(e(RESNET, &hi)?),
+            slope_text(sr),
+            half(sr),
+            g(e(FC, &lo)?),
+            g(e(FC, &hi)?),
+            slope_text(sf),
+            half(sf),
+            ratio_text(closer)
+        ),
+        Verdict::of(falls(sr) && falls(sf) && below(closer, 0.0)),
+    ))
+}

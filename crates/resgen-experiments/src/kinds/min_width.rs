@@ -1,5 +1,5 @@
 //! min-width: the width search (the width needed grows like log L for the ResNet, polynomially
-//! for FC), and its growth-law fits, `results/min-width-fit.csv` ([`crate::fit`]).
+//! for FC), and its growth-law fits, `results/min-width-fit.csv` ([`crate::fits`]).
 //!
 //! The search runs on a geometric grid `min_width * 2^k` up to `max_width`. At each width GD
 //! trains to `target_loss` within `max_iterations` steps; a width that reaches it is
@@ -309,7 +309,7 @@ impl ExperimentKind for MinWidth {
     }
 
     fn derived(t: &Summary) -> Result<Vec<Derived>, ExperimentError> {
-        Ok(vec![(FIT, crate::fit::growth_fits(t.header, t.rows, t.raw)?)])
+        Ok(vec![(FIT, crate::fits::growth_fits(t.header, t.rows, t.raw)?)])
     }
 }
 
@@ -330,8 +330,124 @@ pub fn power_crossing(points: &[(f64, f64)], window: usize, threshold: f64) -> O
     }
     let lx: Vec<f64> = top.iter().map(|p| p.0.ln()).collect();
     let ly: Vec<f64> = top.iter().map(|p| p.1.ln()).collect();
-    let (c, s) = crate::fit::linear_fit(&lx, &ly)?;
+    let (c, s) = resgen_stats::linear_fit(&lx, &ly)?;
     Some((s, (s < 0.0).then(|| ((threshold.ln() - c) / s).exp())))
+}
+
+// The verdict.
+
+/// The claim's row of the summary: what the theory predicts, the numbers measured, and the
+/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+    use crate::fits::*;
+    use crate::results::Table;
+    use crate::spec::grid::*;
+    use crate::verdict::*;
+    let t = Table::main(r, "min-width", &MinWidth::columns())?;
+    let fit = Table::load(r, &format!("min-width-{FIT}"), &[B, B_CI_LO, B_CI_HI])?;
+    let crits = t.values(CRITERION)?;
+    let lazy: Vec<&String> = crits.iter().filter(|c| c.starts_with("lazy") && !c.ends_with(EXTRAPOLATED)).collect();
+    let strict = *lazy.first().ok_or_else(|| t.err("no lazy criterion".into()))?;
+    let loose = *lazy.last().ok_or_else(|| t.err("no lazy criterion".into()))?;
+    let strict_ext = format!("{strict} {EXTRAPOLATED}");
+    let depths = t.sorted_nums(DEPTH)?;
+    let (lo, hi) = (depths[0].clone(), depths[depths.len() - 1].clone());
+    // The common width: the largest width tried at every depth (the compute cap at the largest
+    // depth), where both networks' kernel motion is measured side by side.
+    let (cd, cc, cw) = (t.col(DEPTH)?, t.col(CRITERION)?, t.col(TRIED_WIDTH)?);
+    let width = |row: &Vec<String>| row[cw].parse::<f64>().unwrap_or(f64::NAN);
+    let common = depths
+        .iter()
+        .filter_map(|d| {
+            t.rows().iter().filter(|row| row[cd] == *d && row[cc] == TRIED).max_by(|a, b| width(a).total_cmp(&width(b)))
+        })
+        .min_by(|a, b| width(a).total_cmp(&width(b)))
+        .map(|row| row[cw].clone())
+        .ok_or_else(|| t.err("no width tried at every depth".into()))?;
+    let limit = EXTRAPOLATION_LIMIT;
+    // The first depth from which on every entry of `found` (one per depth) is 0.
+    let none_from = |found: &[f64]| (0..depths.len()).find(|&i| found[i..].iter().all(|f| *f == 0.0));
+    let (mut measured_both, mut growth_ok, mut direction) = (true, true, true);
+    let mut fc_lazy_none_from = 0;
+    let mut parts = Vec::new();
+    for ds in t.values(DATASET)? {
+        let at = |a: &str, d: &str, c: &str, v: &str| {
+            t.get(&[(DATASET, &ds), (ARCH, a), (DEPTH, d), (CRITERION, c), (TRIED_WIDTH, "")], v)
+        };
+        let kc = |a: &str, d: &str| {
+            t.get(&[(DATASET, &ds), (ARCH, a), (DEPTH, d), (CRITERION, TRIED), (TRIED_WIDTH, &common)], KERNEL_CHANGE)
+        };
+        let b = |a: &str, c: &str, col: &str| {
+            fit.get_col(&[(DATASET, &ds), (ARCH, a), (CRITERION, c), (LAW, POWER)], col).unwrap_or(f64::NAN)
+        };
+        // Depths at which FC is lazy in no seed (measured, up to the cap).
+        let fc_found: Vec<f64> = depths.iter().map(|d| at(FC, d, loose, FOUND)).collect::<Result<_, _>>()?;
+        let fc_none: Vec<&String> = depths.iter().zip(&fc_found).filter(|(_, f)| **f == 0.0).map(|(d, _)| d).collect();
+        fc_lazy_none_from = fc_lazy_none_from.max(none_from(&fc_found).unwrap_or(depths.len()));
+        let res_found: Vec<f64> = depths.iter().map(|d| at(RESNET, d, loose, FOUND)).collect::<Result<_, _>>()?;
+        let res_w: Vec<f64> = depths.iter().map(|d| at(RESNET, d, loose, MIN_WIDTH)).collect::<Result<_, _>>()?;
+        let ext_w = |a: &str| -> Result<Vec<f64>, ExperimentError> {
+            depths.iter().map(|d| at(a, d, &strict_ext, MIN_WIDTH)).collect()
+        };
+        let (res_ext, fc_ext) = (ext_w(RESNET)?, ext_w(FC)?);
+        let fc_ext_found: Vec<f64> = depths.iter().map(|d| at(FC, d, &strict_ext, FOUND)).collect::<Result<_, _>>()?;
+        // The first depth from which on no FC seed has an extrapolated width (within the limit).
+        let fc_ext_none = none_from(&fc_ext_found);
+        measured_both &= !b(RESNET, strict, B).is_nan() && !b(FC, strict, B).is_nan();
+        growth_ok &= b(FC, strict, B_CI_LO) > 0.0 && b(RESNET, strict, B_CI_HI) < b(FC, strict, B_CI_LO);
+        // Measured direction: at the common width FC's kernel moves more than the ResNet's at
+        // every depth, and more at the largest depth than at the smallest, the ResNet's not.
+        for d in &depths {
+            direction &= kc(FC, d)? > kc(RESNET, d)?;
+        }
+        direction &= kc(FC, &hi)? > kc(FC, &lo)? && kc(RESNET, &hi)? <= kc(RESNET, &lo)?;
+        let span = |v: &[f64]| {
+            let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+            let (a, z) = f.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, z), x| (a.min(*x), z.max(*x)));
+            if f.is_empty() { "n/a".to_string() } else { format!("{} to {}", g(a), g(z)) }
+        };
+        parts.push(format!(
+            "{ds}: measured ({loose}): ResNet lazy in {} of seeds per depth, mean width {}; FC lazy in no seed at L = {}; extrapolated ({strict}, power laws in m, at most {limit}x past the largest width tried): ResNet {}, power-law exponent in L {} [{}, {}]; FC {}, none {}; kernel change at m = {common}: ResNet {} (L = {lo}) to {} (L = {hi}), FC {} to {}",
+            span(&res_found.iter().map(|f| 100.0 * f).collect::<Vec<_>>()).replace(" to ", "% to ") + "%",
+            span(&res_w),
+            if fc_none.is_empty() { "none".to_string() } else { fc_none.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ") },
+            span(&res_ext) + if res_ext.iter().all(|w| w.is_finite()) { " at every depth" } else { " where defined" },
+            g(b(RESNET, &strict_ext, B)),
+            g(b(RESNET, &strict_ext, B_CI_LO)),
+            g(b(RESNET, &strict_ext, B_CI_HI)),
+            span(&fc_ext),
+            fc_ext_none.map_or("at no depth".to_string(), |i| format!("from L = {} on", depths[i])),
+            g(kc(RESNET, &lo)?),
+            g(kc(RESNET, &hi)?),
+            g(kc(FC, &lo)?),
+            g(kc(FC, &hi)?)
+        ));
+    }
+    // The growth laws need the measured lazy width of both networks at several depths; FC's is
+    // censored at the compute cap beyond L = 2, so the law is not measurable here, whatever the
+    // measured direction shows.
+    let v = if measured_both {
+        Verdict::of(growth_ok)
+    } else if direction && fc_lazy_none_from < depths.len() {
+        Verdict::why(
+            Outcome::NotMeasurable,
+            format!(
+                "direction as predicted: FC's lazy width is beyond the widths tried from L = {} on, its kernel motion at m = {common} is larger at L = {} than at L = {} (it need not rise at every depth in between) and exceeds the ResNet's at every depth",
+                depths[fc_lazy_none_from],
+                depths[depths.len() - 1],
+                depths[0]
+            ),
+        )
+    } else {
+        Verdict::bare(Outcome::NotMeasurable)
+    };
+    Ok(Claim::new(
+        "width needed grows like log L (ResNet) vs polynomially (FC)",
+        "min-width",
+        "smallest lazy width (GD reaches the target while the kernel and the linearization stay put) flat in L for the ResNet, growing polynomially for FC",
+        format!("L = {lo} to {hi}, headline criterion {strict}, also {loose}; {}", parts.join("; ")),
+        v,
+    ))
 }
 
 #[cfg(test)]

@@ -7,10 +7,12 @@
 //! - its parameters, the experiment file's `[params]`, as a struct deserialized with
 //!   `deny_unknown_fields` (an unknown key is a cell error naming it and the kind's known keys);
 //! - what it measures on one cell ([`ExperimentKind::measure`]), with the column names it
-//!   writes as constants, which its verdict in [`crate::report`] reads and its plot draws
+//!   writes as constants, which its verdict reads and its plot draws
 //!   ([`ExperimentKind::columns`]);
 //! - the most training one cell may take ([`ExperimentKind::work`], for `resgen list --work`);
-//! - the table it derives from its complete table, if any ([`ExperimentKind::derived`]).
+//! - the table it derives from its complete table, if any ([`ExperimentKind::derived`]);
+//! - its verdict: `claim`, the rule that decides its row of the summary, with its thresholds,
+//!   reading the columns the file names (listed in [`CLAIMS`]).
 //!
 //! `registry!` below lists every kind once: it declares [`Kind`], the name written in
 //! experiment files, and dispatches to the kind's file. Adding a kind is its file, one line
@@ -46,6 +48,7 @@ pub mod ntk_fluctuation;
 pub mod ntrf_bound;
 pub mod rademacher;
 pub mod theta_phase;
+pub mod width_depth;
 
 pub use params::NoParams;
 pub use shared::{DEFAULT_MATCHED_BUDGET, PROGRESS, ViewParams, step_gflop};
@@ -213,3 +216,28 @@ impl Kind {
         serde_json::to_value(self).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
     }
 }
+
+/// A claim's rule: its row of the summary, from the tables in the results folder.
+pub type ClaimRule = fn(&Path) -> Result<crate::verdict::Claim, ExperimentError>;
+
+/// Every claim of the summary, in its order: the experiment whose table the row names, and the
+/// rule in that experiment's module. (kernel-velocity has no row of its own: the headline,
+/// `width-depth`, reads its depth exponent.)
+pub const CLAIMS: [(&str, ClaimRule); 16] = [
+    ("forward-scale", forward_scale::claim),
+    ("grad-features", grad_features::claim),
+    ("gd-dynamics", gd_dynamics::claim),
+    ("distance-from-init", distance_from_init::claim),
+    ("linearization", linearization::claim),
+    ("width-depth", width_depth::claim),
+    ("min-width", min_width::claim),
+    ("rademacher", rademacher::claim),
+    ("ntk-complexity", ntk_complexity::claim),
+    ("ntrf-bound", ntrf_bound::claim),
+    ("generalization", generalization::claim),
+    ("ntk-fluctuation", ntk_fluctuation::claim),
+    ("kernel-motion", kernel_motion::claim),
+    ("label-noise", label_noise::claim),
+    ("theta-phase", theta_phase::claim),
+    ("kernel-vs-net", kernel_vs_net::claim),
+];

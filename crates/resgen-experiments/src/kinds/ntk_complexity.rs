@@ -120,3 +120,42 @@ impl ExperimentKind for NtkComplexity {
             .collect()
     }
 }
+
+// The verdict.
+
+/// The claim's row of the summary: what the theory predicts, the numbers measured, and the
+/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+    use crate::results::{Cells, Table};
+    use crate::spec::grid::*;
+    use crate::verdict::*;
+    let t = Table::main(r, "ntk-complexity", &NtkComplexity::columns())?;
+    let c = Cells::load(r, "ntk-complexity", &NtkComplexity::columns())?;
+    let (lo, hi) = (t.min_num(DEPTH)?, t.max_num(DEPTH)?);
+    let mut parts = Vec::new();
+    let mut res_lower = true;
+    for ds in t.values(DATASET)? {
+        let v = |a: &str, d: &str| t.get(&[(DATASET, &ds), (ARCH, a), (DEPTH, d), (KERNEL, EMPIRICAL)], COMPLEXITY_INF);
+        let sv = |a: &str| c.seeds(&[(DATASET, &ds), (ARCH, a), (DEPTH, &hi), (KERNEL, EMPIRICAL)], COMPLEXITY_INF);
+        let diff = paired_diff(&sv(FC)?, &sv(RESNET)?);
+        res_lower &= above(diff, 0.0);
+        parts.push(format!(
+            "{ds}: ResNet {} to {}, FC {} to {}, FC minus ResNet at L = {hi} {}",
+            g(v(RESNET, &lo)?),
+            g(v(RESNET, &hi)?),
+            g(v(FC, &lo)?),
+            g(v(FC, &hi)?),
+            diff_text(diff)
+        ));
+    }
+    Ok(Claim::new(
+        "NTK complexity favours the ResNet",
+        "ntk-complexity",
+        "inf sqrt(y~^T K^-1 y~ / n) (empirical K / m, no depth factor) smaller for the ResNet at depth",
+        format!(
+            "infimum complexity, L = {lo} to {hi}, 95% intervals over seeds (rule: FC minus ResNet above 0 at L = {hi}, every seed agreeing, on every data set): {}",
+            parts.join("; ")
+        ),
+        Verdict::of(res_lower),
+    ))
+}

@@ -10,8 +10,8 @@
 
 use crate::ExperimentError;
 use resgen_bounds::{linalg, ntk};
+use resgen_data::output::csv_text;
 use resgen_models::{Net, Precision};
-use resgen_train::output::csv_text;
 use serde::Deserialize;
 
 use super::shared::names;
@@ -132,23 +132,23 @@ impl ExperimentKind for NtkFluctuation {
 pub const DEPTH_EXPONENT: &str = "depth-exponent";
 
 /// The depth exponents (`<name>-depth-exponent.csv`): per network, the fits of
-/// [`crate::stats::fluctuation_exponents`] to every cell's squared coefficient of variation of
+/// [`crate::fits::fluctuation_exponents`] to every cell's squared coefficient of variation of
 /// `K(x, x)`, the seeds (data draws) as the bootstrap's clusters.
 fn fluctuation_exponents_table(raw: &[crate::record::RawRecord]) -> String {
-    let mut nets: Vec<crate::stats::Fluctuation> = Vec::new();
+    let mut nets: Vec<crate::fits::Fluctuation> = Vec::new();
     for (k, seed, vals) in raw {
         let Some(arch) = k.iter().find(|(n, _)| n == "arch").map(|(_, v)| v.as_str()) else { continue };
         let cv = vals.iter().find(|(n, _)| n == CV_DIAG).and_then(|(_, v)| *v);
         let (Some(depth), Some(width), Some(cv)) = (key_value(k, "depth"), key_value(k, "width"), cv) else {
             continue;
         };
-        let obs = crate::stats::Obs { cluster: *seed, depth, width, y: cv * cv };
+        let obs = resgen_stats::Obs { cluster: *seed, depth, width, y: cv * cv };
         match nets.iter_mut().find(|n| n.arch == arch) {
             Some(n) => n.obs.push(obs),
-            None => nets.push(crate::stats::Fluctuation { arch, obs: vec![obs] }),
+            None => nets.push(crate::fits::Fluctuation { arch, obs: vec![obs] }),
         }
     }
-    let (header, rows) = crate::stats::fluctuation_exponents(&nets);
+    let (header, rows) = crate::fits::fluctuation_exponents(&nets);
     csv_text(&header, &rows)
 }
 
@@ -203,4 +203,56 @@ pub fn fluctuation_widths(header: &[String], rows: &[Vec<String>], threshold: f6
         }
     }
     Ok(csv_text(&out_header, &out))
+}
+
+// The verdict.
+
+/// The claim's row of the summary: what the theory predicts, the numbers measured, and the
+/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+    use super::width_depth::{FC_P_MIN, RESNET_P_MAX, exponent, headline_verdict};
+    use crate::fits::*;
+    use crate::results::Table;
+    use crate::spec::grid::*;
+    use crate::verdict::*;
+    let t = Table::main(r, "ntk-fluctuation", &NtkFluctuation::columns())?;
+    let (l_lo, l_hi, m_lo) = (t.min_num(DEPTH)?, t.max_num(DEPTH)?, t.min_num(WIDTH)?);
+    let cv = |a: &str, l: &str| t.get(&[(ARCH, a), (DEPTH, l), (WIDTH, &m_lo)], CV_DIAG);
+    let (fc_lo, fc_hi, res_lo, res_hi) = (cv(FC, &l_lo)?, cv(FC, &l_hi)?, cv(RESNET, &l_lo)?, cv(RESNET, &l_hi)?);
+    // The training-free width at the largest depth (smallest m from which on CV <= 0.1).
+    let w = Table::load(r, &format!("ntk-fluctuation-{MIN_WIDTH}"), &[MIN_WIDTH_COLUMN])?;
+    let (ca, cd, cs, cw) = (w.col(ARCH)?, w.col(DEPTH)?, w.col(STATISTIC)?, w.col(MIN_WIDTH_COLUMN)?);
+    let width_at = |a: &str| -> String {
+        w.rows()
+            .iter()
+            .find(|row| row[ca] == a && row[cd] == l_hi && row[cs] == CV_DIAG)
+            .map(|row| if row[cw].is_empty() { "none in the grid".to_string() } else { row[cw].clone() })
+            .unwrap_or_else(|| "n/a".into())
+    };
+    // The depth exponent p of the width at which CV falls to any threshold (CV^2 = A L^b m^g,
+    // p = -b/g), with its interval over data draws: the verdict, by the headline's thresholds.
+    let e = Table::load(r, "ntk-fluctuation-depth-exponent", &FLUCTUATION_NUMBERS)?;
+    let (p_fc, p_res) = (exponent(&e, FC, Some(POWER))?, exponent(&e, RESNET, Some(POWER))?);
+    let seeds = e.get_col(&[(ARCH, FC), (LAW, POWER)], SEEDS)?;
+    let v = Verdict::bare(headline_verdict(&[p_res], &[p_fc]));
+    Ok(Claim::new(
+        "NTK fluctuations at init (beyond the paper, Hanin-Nica)",
+        "ntk-fluctuation",
+        &format!(
+            "FC's relative fluctuation of K(x, x) over initializations grows with L/m, the ResNet's (theta = 1/L) not with L: the width at which it falls to a threshold grows like L^p with p > {} (FC), p < {} (ResNet)",
+            FC_P_MIN, RESNET_P_MAX
+        ),
+        format!(
+            "p = -b/g from CV^2 = A L^b m^g over the grid, 95% interval over {seeds} data draws: FC {}, ResNet {}; coefficient of variation of K(x, x) at m = {m_lo}, L = {l_lo} to {l_hi}: FC {} to {}, ResNet {} to {}; smallest m with CV <= 0.1 at L = {l_hi}: FC {}, ResNet {}",
+            iv(p_fc),
+            iv(p_res),
+            g(fc_lo),
+            g(fc_hi),
+            g(res_lo),
+            g(res_hi),
+            width_at(FC),
+            width_at(RESNET)
+        ),
+        v,
+    ))
 }

@@ -153,6 +153,72 @@ impl ExperimentKind for NtrfBound {
     }
 }
 
+// The verdict.
+
+/// The claim's row of the summary: what the theory predicts, the numbers measured, and the
+/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+    use crate::results::{Cells, Table};
+    use crate::spec::grid::*;
+    use crate::verdict::*;
+    let t = Table::main(r, "ntrf-bound", &NtrfBound::columns())?;
+    let c = Cells::load(r, "ntrf-bound", &NtrfBound::columns())?;
+    let hi = t.max_num(DEPTH)?;
+    let measured = bound_column("measured_rad");
+    let grid: Vec<f64> = t.values(RADIUS)?.iter().filter_map(|v| v.parse().ok()).collect();
+    let (g_lo, g_hi) = (grid.iter().copied().fold(f64::INFINITY, f64::min), grid.iter().copied().fold(0.0, f64::max));
+    let mut parts = Vec::new();
+    let (mut res_lower, mut any_below_one, mut resolved) = (true, false, true);
+    for n in t.values(N_TRAIN)? {
+        let v = |a: &str, b: &str| t.get(&[(N_TRAIN, &n), (ARCH, a), (DEPTH, &hi), (RADIUS, BEST)], b);
+        let sv = |a: &str| c.seeds(&[(N_TRAIN, &n), (ARCH, a), (DEPTH, &hi), (RADIUS, BEST)], &measured);
+        let (rm, fm) = (v(RESNET, &measured)?, v(FC, &measured)?);
+        let diff = paired_diff(&sv(FC)?, &sv(RESNET)?);
+        res_lower &= above(diff, 0.0);
+        any_below_one |= rm < 1.0 || fm < 1.0;
+        // Every seed's minimizing radius must lie inside the grid, or the minimum is not found.
+        let mut r_stars = Vec::new();
+        for a in [RESNET, FC] {
+            let rs =
+                c.seeds(&[(N_TRAIN, &n), (ARCH, a), (DEPTH, &hi), (RADIUS, BEST)], &r_star_column("measured_rad"))?;
+            resolved &= rs.iter().all(|(_, x)| interior(*x, &grid));
+            r_stars.push(format!("{} {}", a, rs.iter().map(|(_, x)| g(*x)).collect::<Vec<_>>().join("/")));
+        }
+        parts.push(format!(
+            "n = {n}: measured-Rademacher bound ResNet {}, FC {}, FC minus ResNet {} (minimizing R per seed: {}; FC formula on FC {}, ResNet formula on ResNet {}, ResNet formula on FC {})",
+            g(rm),
+            g(fm),
+            diff_text(diff),
+            r_stars.join(", "),
+            g(v(FC, &bound_column("cg_fc_formula"))?),
+            g(v(RESNET, &bound_column("fcg_resnet_formula"))?),
+            g(v(FC, &bound_column("fcg_resnet_formula"))?)
+        ));
+    }
+    let verdict = if !resolved {
+        Verdict::why(
+            Outcome::NotMeasurable,
+            format!("a minimizing radius lies at an end of the grid {} to {}", g(g_lo), g(g_hi)),
+        )
+    } else if res_lower && !any_below_one {
+        Verdict::why(Outcome::OrderingVacuous, "> 1".into())
+    } else {
+        Verdict::of(res_lower)
+    };
+    Ok(Claim::new(
+        "the eps_NTRF bound is smaller for the ResNet",
+        "ntrf-bound",
+        "4 eps_NTRF(R) + Rad_S(F_lin(R)) + conf., one expression for both networks, each minimized over R: smaller for the ResNet",
+        format!(
+            "L = {hi}, each bound minimized over R = {} to {} on its own, 95% intervals over seeds (rule: FC minus ResNet above 0, every seed agreeing, every minimizer inside the grid): {}",
+            g(g_lo),
+            g(g_hi),
+            parts.join("; ")
+        ),
+        verdict,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,3 +106,49 @@ impl ExperimentKind for Rademacher {
         steps_work(&cell.config, if p.trained_radius { p.max_iterations as u64 } else { 0 })
     }
 }
+
+// The verdict.
+
+/// FC's Rademacher term at the trained radius must be at least this many times the ResNet's.
+const RAD_RATIO_MIN: f64 = 2.0;
+
+/// The claim's row of the summary: what the theory predicts, the numbers measured, and the
+/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+    use crate::results::{Cells, Table};
+    use crate::spec::grid::*;
+    use crate::verdict::*;
+    let t = Table::main(r, "rademacher", &Rademacher::columns())?;
+    let c = Cells::load(r, "rademacher", &Rademacher::columns())?;
+    let (lo, hi) = (t.min_num(DEPTH)?, t.max_num(DEPTH)?);
+    let mut parts = Vec::new();
+    let mut ok = true;
+    for ds in t.values(DATASET)? {
+        let v =
+            |a: &str, d: &str, k: &str| t.get(&[(DATASET, &ds), (ARCH, a), (DEPTH, d), (LAYER, TOTAL_AT_TRAINED_R)], k);
+        let sv =
+            |a: &str| c.seeds(&[(DATASET, &ds), (ARCH, a), (DEPTH, &hi), (LAYER, TOTAL_AT_TRAINED_R)], MONTE_CARLO);
+        let ratio = paired_ratio(&sv(FC)?, &sv(RESNET)?);
+        ok &= above(ratio, RAD_RATIO_MIN.ln());
+        parts.push(format!(
+            "{ds}: ResNet {} to {}, FC {} to {}, FC over ResNet at L = {hi} {} (trained R at L = {hi}: {} / {})",
+            g(v(RESNET, &lo, MONTE_CARLO)?),
+            g(v(RESNET, &hi, MONTE_CARLO)?),
+            g(v(FC, &lo, MONTE_CARLO)?),
+            g(v(FC, &hi, MONTE_CARLO)?),
+            ratio_text(ratio),
+            g(v(RESNET, &hi, TRAINED_RADIUS)?),
+            g(v(FC, &hi, TRAINED_RADIUS)?)
+        ));
+    }
+    Ok(Claim::new(
+        "Rademacher term flat in L (ResNet) vs linear in L (FC)",
+        "rademacher",
+        "Rad_S of the linearized ball about R / sqrt(n) (ResNet) vs L R / sqrt(n) (FC)",
+        format!(
+            "Monte Carlo Rad_S at the radius GD reaches (matched loss 0.1), L = {lo} to {hi}, 95% intervals over seeds (rule: FC over ResNet above {RAD_RATIO_MIN} at L = {hi}, every seed agreeing, on every data set): {}",
+            parts.join("; ")
+        ),
+        Verdict::of(ok),
+    ))
+}

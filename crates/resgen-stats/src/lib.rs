@@ -1,6 +1,13 @@
-//! Seed-level statistics for verdicts: bootstrap intervals of a mean and of a paired
-//! difference, and the depth exponent of the width the theory needs, fitted across a whole
-//! (L, m) grid with an interval from a bootstrap that resamples seeds.
+//! resgen's statistics, free of Burn and of file formats: what every verdict and derived table
+//! of resgen-experiments computes its numbers with.
+//!
+//! - One bootstrap ([`bootstrap`]): [`BOOTSTRAP`] resamples from a seeded generator
+//!   ([`Resampler`], the same stream on every machine), and one percentile rule for its 95%
+//!   intervals. The mean of values over seeds ([`mean_interval`]), a paired comparison over
+//!   seeds ([`paired`]), a slope in log-log space ([`log_slope`]), the depth exponent
+//!   ([`depth_fit`]) and the growth laws' exponents ([`growth_exponents`]) all resample through it.
+//! - Least squares: [`linear_fit`], [`ols2`], [`through_origin`], [`r_squared`].
+//! - Rank correlation: [`ranks`], [`spearman`].
 //!
 //! The depth exponent. A quantity `y` that shrinks with width and grows with depth (a kernel's
 //! fluctuation at initialization, its motion under GD) is fitted as `y = A L^b m^g` by least
@@ -50,6 +57,15 @@ impl Resampler {
     }
 }
 
+/// The bootstrap: [`BOOTSTRAP`] resamples drawn from [`Resampler::new`]`(seed)`, each made by
+/// `stat` from the generator (it draws the indices it needs, in its own order) and reduced to
+/// its statistic; resamples whose statistic is `None` are left out. Every interval in resgen
+/// comes from this one routine and [`BOOTSTRAP`] resamples.
+pub fn bootstrap<T>(seed: u64, mut stat: impl FnMut(&mut Resampler) -> Option<T>) -> Vec<T> {
+    let mut r = Resampler::new(seed);
+    (0..BOOTSTRAP).filter_map(|_| stat(&mut r)).collect()
+}
+
 /// The `q`-quantile of sorted values (nearest rank on `(len - 1) q`).
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[((q * (sorted.len() - 1) as f64).round() as usize).min(sorted.len() - 1)]
@@ -75,10 +91,10 @@ pub fn mean_interval(values: &[f64], seed: u64) -> Option<Interval> {
     if values.is_empty() {
         return None;
     }
-    let mut r = Resampler::new(seed);
-    let boots = (0..BOOTSTRAP)
-        .map(|_| (0..values.len()).map(|_| values[r.index(values.len())]).sum::<f64>() / values.len() as f64);
-    percentile(mean(values), boots.collect(), BOOTSTRAP)
+    let boots = bootstrap(seed, |r| {
+        Some((0..values.len()).map(|_| values[r.index(values.len())]).sum::<f64>() / values.len() as f64)
+    });
+    percentile(mean(values), boots, BOOTSTRAP)
 }
 
 /// A paired comparison over seeds: the mean of `a - b`, its bootstrap interval, and how many
@@ -110,16 +126,27 @@ pub fn log_slope(points: &[(u64, f64, f64)], seed: u64) -> Option<Interval> {
         .map(|&(cluster, x, y)| Obs { cluster, depth: 1.0, width: x, y })
         .collect();
     let refs: Vec<&Obs> = obs.iter().collect();
-    let groups = by_cluster(&refs);
+    cluster_interval(&refs, seed, |sample: &[&Obs]| {
+        let (x, y): (Vec<f64>, Vec<f64>) = sample.iter().map(|o| (o.width.ln(), o.y.ln())).unzip();
+        linear_fit(&x, &y).map(|(_, b)| b)
+    })
+}
+
+/// A statistic of clustered observations with its 95% interval from the bootstrap resampling
+/// whole clusters: `stat` of all of them, and of each resample. `None` with fewer than two
+/// clusters or where `stat` gives none on all of them.
+pub fn cluster_interval(obs: &[&Obs], seed: u64, mut stat: impl FnMut(&[&Obs]) -> Option<f64>) -> Option<Interval> {
+    let groups = by_cluster(obs);
     if groups.len() < 2 {
         return None;
     }
-    let slope = |sample: &[&Obs]| {
-        let (x, y): (Vec<f64>, Vec<f64>) = sample.iter().map(|o| (o.width.ln(), o.y.ln())).unzip();
-        crate::fit::linear_fit(&x, &y).map(|(_, b)| b)
-    };
-    let estimate = slope(&refs)?;
-    percentile(estimate, cluster_bootstrap(&groups, seed, slope), BOOTSTRAP)
+    let estimate = stat(obs)?;
+    percentile(estimate, cluster_bootstrap(&groups, seed, stat), BOOTSTRAP)
+}
+
+/// How many clusters the observations come from.
+pub fn clusters(obs: &[&Obs]) -> usize {
+    by_cluster(obs).len()
 }
 
 /// Least squares `y = c0 + c1 x1 + c2 x2`: `[c0, c1, c2]`, or `None` when the design is
@@ -253,14 +280,10 @@ fn cluster_bootstrap<'a, T>(
     seed: u64,
     mut stat: impl FnMut(&[&'a Obs]) -> Option<T>,
 ) -> Vec<T> {
-    let mut r = Resampler::new(seed);
-    (0..BOOTSTRAP)
-        .filter_map(|_| {
-            let sample: Vec<&Obs> =
-                (0..groups.len()).flat_map(|_| groups[r.index(groups.len())].iter().copied()).collect();
-            stat(&sample)
-        })
-        .collect()
+    bootstrap(seed, |r| {
+        let sample: Vec<&Obs> = (0..groups.len()).flat_map(|_| groups[r.index(groups.len())].iter().copied()).collect();
+        stat(&sample)
+    })
 }
 
 impl DepthFit {
@@ -296,191 +319,84 @@ pub fn crossing_width(points: &[(f64, f64)], tau: f64) -> Option<f64> {
     })
 }
 
-/// The headline verdict from the depth exponents' intervals, thresholds fixed before any
-/// number is seen: the theory predicts `m*` logarithmic in `L` for the ResNet (exponent near 0)
-/// and polynomial for FC.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Confirmed,
-    NotConfirmed,
-    NotMeasurable,
-}
-
-/// ResNet's exponent counts as "no power of L" below this.
-pub const RESNET_P_MAX: f64 = 0.25;
-/// FC's exponent counts as "a power of L" above this.
-pub const FC_P_MIN: f64 = 0.5;
-
-/// Confirmed when every ResNet interval lies below [`RESNET_P_MAX`] and every FC interval
-/// above [`FC_P_MIN`]; not confirmed when some interval lies on the wrong side (a ResNet
-/// interval wholly above `FC_P_MIN`, or an FC one wholly below `RESNET_P_MAX`); otherwise,
-/// or without any interval for a network, not measurable.
-pub fn headline_verdict(resnet: &[Interval], fc: &[Interval]) -> Verdict {
-    if resnet.is_empty() || fc.is_empty() {
-        return Verdict::NotMeasurable;
+/// Least squares `y = a + b x`: `(a, b)`.
+pub fn linear_fit(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
+    let n = x.len() as f64;
+    if x.len() < 2 {
+        return None;
     }
-    if resnet.iter().any(|i| i.lo > FC_P_MIN) || fc.iter().any(|i| i.hi < RESNET_P_MAX) {
-        return Verdict::NotConfirmed;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxx: f64 = x.iter().map(|v| (v - mx).powi(2)).sum();
+    if sxx == 0.0 {
+        return None;
     }
-    if resnet.iter().all(|i| i.hi < RESNET_P_MAX) && fc.iter().all(|i| i.lo > FC_P_MIN) {
-        return Verdict::Confirmed;
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let b = sxy / sxx;
+    Some((my - b * mx, b))
+}
+
+/// `1 - SS_res / SS_tot` of predictions against observations.
+pub fn r_squared(obs: &[f64], pred: &[f64]) -> f64 {
+    let n = obs.len() as f64;
+    let mean = obs.iter().sum::<f64>() / n;
+    let ss_tot: f64 = obs.iter().map(|v| (v - mean).powi(2)).sum();
+    let ss_res: f64 = obs.iter().zip(pred).map(|(o, p)| (o - p).powi(2)).sum();
+    if ss_tot == 0.0 { if ss_res == 0.0 { 1.0 } else { f64::NEG_INFINITY } } else { 1.0 - ss_res / ss_tot }
+}
+
+/// The growth laws' exponents with their 95% percentile intervals: `lnl` holds `ln L` at each
+/// depth and `per_depth` the per-seed values `m` there. Each resample draws the seeds anew at
+/// every depth (with replacement, as many as there are), averages them, and refits `m = a + b
+/// ln L` (the log law) and `ln m = ln a + b ln L` (the power law); the result is the interval
+/// of `b` for each law, in that order. `None` for both without two depths or with a depth
+/// without values.
+pub fn growth_exponents(lnl: &[f64], per_depth: &[Vec<f64>], seed: u64) -> [Option<(f64, f64)>; 2] {
+    if per_depth.iter().any(|v| v.is_empty()) || lnl.len() < 2 {
+        return [None, None];
     }
-    Verdict::NotMeasurable
+    let boots = bootstrap(seed, |r| {
+        let ms: Vec<f64> =
+            per_depth.iter().map(|v| (0..v.len()).map(|_| v[r.index(v.len())]).sum::<f64>() / v.len() as f64).collect();
+        let lnm: Vec<f64> = ms.iter().map(|m| m.ln()).collect();
+        Some((linear_fit(lnl, &ms).map(|(_, b)| b), linear_fit(lnl, &lnm).map(|(_, b)| b)))
+    });
+    let ci = |v: Vec<f64>| percentile(f64::NAN, v, BOOTSTRAP).map(|i| (i.lo, i.hi));
+    [ci(boots.iter().filter_map(|b| b.0).collect()), ci(boots.iter().filter_map(|b| b.1).collect())]
 }
 
-/// One network's observations for the training-free headline: per seed (data draw), depth and
-/// width, the squared coefficient of variation of the NTK over initializations.
-pub struct Fluctuation<'a> {
-    pub arch: &'a str,
-    pub obs: Vec<Obs>,
-}
-
-/// The thresholds at which the implied width `m*(L)` is reported.
-pub const FLUCTUATION_TAUS: [f64; 3] = [0.2, 0.3, 0.5];
-
-fn cells(i: Option<Interval>) -> [String; 3] {
-    i.map_or([String::new(), String::new(), String::new()], |i| {
-        [crate::num::fmt(i.estimate), crate::num::fmt(i.lo), crate::num::fmt(i.hi)]
-    })
-}
-
-/// ntk-fluctuation's depth exponents, one row per network and law: the free form
-/// `CV^2 = A L^b m^g` (the verdict's), its log-law alternative, and the literature's named
-/// laws, `ln(1 + CV^2) = c L / m` (Hanin and Nica, for FC) and `CV^2 = c / m` (for the
-/// ResNet), each fitted to both networks so that the two can be compared. The fit region is
-/// the whole grid from L = 2 on (the log law needs `ln ln L > -inf`, and both laws are fitted
-/// to the same points so that their residuals compare). Intervals resample seeds. Returns the
-/// CSV header and rows.
-pub fn fluctuation_exponents(nets: &[Fluctuation]) -> (Vec<String>, Vec<Vec<String>>) {
-    let header = [
-        "arch", "law", "formula", "g", "g_lo", "g_hi", "b", "b_lo", "b_hi", "p", "p_lo", "p_hi", "c", "c_lo", "c_hi",
-        "rss", "points", "seeds",
-    ];
-    let mut rows = Vec::new();
-    for net in nets {
-        let region: Vec<Obs> = net.obs.iter().copied().filter(|o| o.depth >= 2.0).collect();
-        for (law, name, formula) in
-            [(DepthLaw::Power, "power", "CV^2 = A L^b m^g"), (DepthLaw::Log, "log", "CV^2 = A (ln L)^b m^g")]
-        {
-            let mut row = vec![net.arch.to_string(), name.to_string(), formula.to_string()];
-            match depth_fit(&region, law, 11) {
-                Some(f) => {
-                    for i in [f.g, f.b, f.p] {
-                        row.extend(cells(Some(i)));
-                    }
-                    row.extend(cells(None));
-                    row.extend([crate::num::fmt(f.rss), f.points.to_string(), f.clusters.to_string()]);
-                }
-                None => row.extend(std::iter::repeat_n(String::new(), 15)),
-            }
-            rows.push(row);
+/// Ranks (1-based) of values, ties sharing their mean rank.
+pub fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
         }
-        // Named laws, y = c x through the origin, with y and x per law.
-        type Named = (&'static str, &'static str, fn(&Obs) -> (f64, f64));
-        let named: [Named; 2] = [
-            ("hanin-nica", "ln(1 + CV^2) = c L / m", |o| (o.depth / o.width, o.y.ln_1p())),
-            ("inverse-width", "CV^2 = c / m", |o| (1.0 / o.width, o.y)),
-        ];
-        for (name, formula, xy) in named {
-            let pts: Vec<&Obs> = region.iter().filter(|o| o.y.is_finite() && o.width > 0.0).collect();
-            let fit = |sample: &[&Obs]| {
-                let (x, y): (Vec<f64>, Vec<f64>) = sample.iter().map(|o| xy(o)).unzip();
-                through_origin(&x, &y)
-            };
-            let groups = by_cluster(&pts);
-            let interval = fit(&pts)
-                .filter(|_| groups.len() >= 2)
-                .and_then(|c| percentile(c, cluster_bootstrap(&groups, 13, fit), BOOTSTRAP));
-            let mut row = vec![net.arch.to_string(), name.to_string(), formula.to_string()];
-            row.extend(std::iter::repeat_n(String::new(), 9));
-            row.extend(cells(interval));
-            row.extend([String::new(), pts.len().to_string(), groups.len().to_string()]);
-            rows.push(row);
+        let mean_rank = (i + j) as f64 / 2.0 + 1.0;
+        for k in i..=j {
+            r[idx[k]] = mean_rank;
         }
+        i = j + 1;
     }
-    (header.iter().map(|s| s.to_string()).collect(), rows)
+    r
 }
 
-/// One trained cell of a depth-exponent fit: its kernel change and whether GD reached the
-/// target loss within its budget (a censored cell's kernel change is not at the matched loss).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Trained {
-    pub obs: Obs,
-    pub reached: bool,
-}
-
-/// The fit region of the trained depth exponent: cells whose relative kernel change is at most
-/// this (the lazy regime, where the kernel change is small against the kernel).
-pub const LAZY_REGION: f64 = 1.0;
-
-/// The trained depth exponent, one row per network: `kc = A L^b m^g` fitted to the cells that
-/// reached the target loss with `kc <= LAZY_REGION`, `p = -b/g` (the width at which the kernel
-/// change falls to any threshold grows like `L^p`) with a 95% interval resampling seeds; every
-/// cell is counted: `cells`, `censored` (the target loss not reached within the budget: left
-/// out of the fit, whatever its kernel change) and `outside_region` (reached, but `kc` above
-/// the region). Returns the CSV header and rows.
-pub fn trained_exponents(nets: &[(&str, Vec<Trained>)]) -> (Vec<String>, Vec<Vec<String>>) {
-    exponents_in_region(nets, Some(("kernel_change", LAZY_REGION)))
-}
-
-/// [`trained_exponents`] with the fit region stated: `Some((quantity, bound))` fits the
-/// measured cells whose value is at most `bound` (the others are counted as outside it);
-/// `None` fits every measured cell. Cells not measured are counted as censored.
-pub fn exponents_in_region(
-    nets: &[(&str, Vec<Trained>)],
-    region: Option<(&str, f64)>,
-) -> (Vec<String>, Vec<Vec<String>>) {
-    let header = [
-        "arch",
-        "law",
-        "region",
-        "g",
-        "g_lo",
-        "g_hi",
-        "b",
-        "b_lo",
-        "b_hi",
-        "p",
-        "p_lo",
-        "p_hi",
-        "rss",
-        "points",
-        "seeds",
-        "cells",
-        "censored",
-        "outside_region",
-    ];
-    let mut rows = Vec::new();
-    for (arch, cells_) in nets {
-        let censored = cells_.iter().filter(|c| !c.reached).count();
-        let bound = region.map_or(f64::INFINITY, |(_, b)| b);
-        let inside: Vec<Obs> = cells_.iter().filter(|c| c.reached && c.obs.y <= bound).map(|c| c.obs).collect();
-        let outside = cells_.len() - censored - inside.len();
-        let region_text = region.map_or_else(|| "every measured cell".to_string(), |(q, b)| format!("{q} <= {b}"));
-        // The power law in L, and the log law (a power of ln L) beside it; the verdict uses the
-        // power law's p, the residual sums of squares compare the two.
-        for (law, name) in [(DepthLaw::Power, "power"), (DepthLaw::Log, "log")] {
-            let mut row = vec![arch.to_string(), name.to_string(), region_text.clone()];
-            match depth_fit(&inside, law, 17) {
-                Some(f) => {
-                    for iv in [f.g, f.b, f.p] {
-                        row.extend(cells(Some(iv)));
-                    }
-                    row.extend([crate::num::fmt(f.rss), f.points.to_string(), f.clusters.to_string()]);
-                }
-                // Too few points or seeds for a fit with an interval: no estimate, but the cells
-                // it would have used are still counted.
-                None => {
-                    let seeds: std::collections::BTreeSet<u64> = inside.iter().map(|o| o.cluster).collect();
-                    row.extend(std::iter::repeat_n(String::new(), 10));
-                    row.extend([inside.len().to_string(), seeds.len().to_string()]);
-                }
-            }
-            row.extend([cells_.len().to_string(), censored.to_string(), outside.to_string()]);
-            rows.push(row);
-        }
+/// Spearman's rank correlation (the Pearson correlation of the ranks, ties averaged); `None`
+/// with fewer than 3 pairs or a constant side.
+pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
+    if x.len() < 3 || x.len() != y.len() {
+        return None;
     }
-    (header.iter().map(|s| s.to_string()).collect(), rows)
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = rx.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let sxy: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = rx.iter().map(|a| (a - mx).powi(2)).sum();
+    let syy: f64 = ry.iter().map(|b| (b - my).powi(2)).sum();
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
 }
 
 #[cfg(test)]
@@ -601,45 +517,6 @@ mod tests {
     }
 
     #[test]
-    fn verdict_follows_the_intervals() {
-        let iv = |lo, hi| Interval { estimate: (lo + hi) / 2.0, lo, hi };
-        use Verdict::*;
-        assert_eq!(headline_verdict(&[iv(-0.1, 0.2)], &[iv(0.8, 1.5), iv(0.6, 2.0)]), Confirmed);
-        // A ResNet interval reaching past 0.25: not resolved.
-        assert_eq!(headline_verdict(&[iv(-0.1, 0.3)], &[iv(0.8, 1.5)]), NotMeasurable);
-        // A ResNet interval wholly above 0.5, or an FC one wholly below 0.25: contradicted.
-        assert_eq!(headline_verdict(&[iv(0.6, 0.9)], &[iv(0.8, 1.5)]), NotConfirmed);
-        assert_eq!(headline_verdict(&[iv(-0.1, 0.2)], &[iv(-0.3, 0.1)]), NotConfirmed);
-        assert_eq!(headline_verdict(&[], &[iv(0.8, 1.5)]), NotMeasurable);
-    }
-
-    #[test]
-    fn fluctuation_exponents_recover_known_laws() {
-        // FC: ln(1 + CV^2) = 0.5 L / m exactly (Hanin and Nica's form), so c = 0.5 with a
-        // zero-width interval; where CV^2 is small, CV^2 ~ 0.5 L / m and the free form has
-        // b ~ 1, g ~ -1, p ~ 1. ResNet: CV^2 = 2 / m exactly, so the inverse-width law has
-        // c = 2 and the free form b = 0 (p = 0) and g = -1.
-        let fc = grid(|l, m, _| (0.5 * l / (64.0 * m)).exp_m1());
-        let res = grid(|_, m, _| 2.0 / m);
-        let (header, rows) = fluctuation_exponents(&[
-            Fluctuation { arch: "fc", obs: fc.iter().map(|o| Obs { width: o.width * 64.0, ..*o }).collect() },
-            Fluctuation { arch: "resnet", obs: res },
-        ]);
-        let get = |arch: &str, law: &str, col: &str| -> f64 {
-            let r = rows.iter().find(|r| r[0] == arch && r[1] == law).unwrap();
-            r[header.iter().position(|h| h == col).unwrap()].parse().unwrap()
-        };
-        assert!((get("fc", "hanin-nica", "c") - 0.5).abs() < 1e-3, "{}", get("fc", "hanin-nica", "c"));
-        assert!((get("fc", "hanin-nica", "c_hi") - get("fc", "hanin-nica", "c_lo")).abs() < 1e-3);
-        // m from 2048 to 16384 and L <= 32: CV^2 <= 0.5 * 32 / 2048 = 0.0078, nearly linear.
-        assert!((get("fc", "power", "p") - 1.0).abs() < 0.01, "{}", get("fc", "power", "p"));
-        assert!((get("resnet", "inverse-width", "c") - 2.0).abs() < 1e-3);
-        assert!(get("resnet", "power", "p").abs() < 1e-3 && (get("resnet", "power", "g") + 1.0).abs() < 1e-3);
-        assert_eq!(get("resnet", "power", "seeds"), 4.0);
-        assert_eq!(rows.len(), 8);
-    }
-
-    #[test]
     fn log_slope_recovers_an_exact_power_and_resamples_seeds() {
         // y = 5 x^-1/2 for three seeds: every resample has the same slope, -0.5, so the
         // interval has zero width.
@@ -658,34 +535,54 @@ mod tests {
     }
 
     #[test]
-    fn trained_exponents_fit_the_lazy_region_and_count_every_cell() {
-        // kc = 3 L m^-1/2 (p = 2) on the grid; cells above kc = 1 are outside the region, and
-        // two cells that did not reach the target are censored: all are counted, none fitted.
-        let mut cells: Vec<Trained> =
-            grid(|l, m, _| 3.0 * l / m.sqrt()).into_iter().map(|obs| Trained { obs, reached: true }).collect();
-        cells[0].reached = false;
-        cells[1].reached = false;
-        let total = cells.len();
-        let (header, rows) = trained_exponents(&[("fc", cells.clone())]);
-        let get = |c: &str| rows[0][header.iter().position(|h| h == c).unwrap()].clone();
-        // kc <= 1 needs 3 L <= sqrt(m): (L, m) = (2, 64), (2, 128), (2, 256), (4, 256), so 4
-        // points per seed and 16 in all. The censored cells are seed 0's (2, 32), kc = 1.06,
-        // outside anyway, and (2, 64), kc = 0.75, which would have been inside: 15 are fitted.
-        assert_eq!(get("points"), "15");
-        assert_eq!(get("censored"), "2");
-        assert_eq!(get("cells"), total.to_string());
-        assert_eq!(get("outside_region"), (total - 2 - 15).to_string());
-        assert!((get("p").parse::<f64>().unwrap() - 2.0).abs() < 1e-9);
-        // The log law is fitted beside it on the same cells and counts them alike. The region
-        // has two depths, 2 and 4, and ln ln 4 - ln ln 2 = ln 2 = ln 4 - ln 2, so its slope in
-        // ln ln L equals the power law's in ln L: p = 2 again, and both fit exactly.
-        let log = |c: &str| rows[1][header.iter().position(|h| h == c).unwrap()].clone();
-        assert_eq!((rows[0][1].as_str(), rows[1][1].as_str()), ("power", "log"));
-        assert_eq!(
-            (log("points"), log("censored"), log("outside_region")),
-            (get("points"), get("censored"), get("outside_region"))
+    fn growth_exponents_of_exact_laws() {
+        // Every seed has m = 10 + 5 ln L at L = 2, 4, 8: each resample's means are those values,
+        // so the log law's b is 5 in every resample and its interval is [5, 5].
+        let lnl: Vec<f64> = [2f64, 4.0, 8.0].iter().map(|l| l.ln()).collect();
+        let per_depth: Vec<Vec<f64>> = lnl.iter().map(|x| vec![10.0 + 5.0 * x; 3]).collect();
+        let [log, _] = growth_exponents(&lnl, &per_depth, 0);
+        let (lo, hi) = log.unwrap();
+        assert!((lo - 5.0).abs() < 1e-12 && (hi - 5.0).abs() < 1e-12, "{lo} {hi}");
+        // m = 3 L^2 exactly: the power law's b is 2.
+        let per_depth: Vec<Vec<f64>> = [2f64, 4.0, 8.0].iter().map(|l| vec![3.0 * l * l; 2]).collect();
+        let [_, pow] = growth_exponents(&lnl, &per_depth, 0);
+        let (lo, hi) = pow.unwrap();
+        assert!((lo - 2.0).abs() < 1e-12 && (hi - 2.0).abs() < 1e-12, "{lo} {hi}");
+        // A depth without values, or a single depth: no interval.
+        assert_eq!(growth_exponents(&lnl, &[vec![1.0], vec![], vec![2.0]], 0), [None, None]);
+        assert_eq!(growth_exponents(&lnl[..1], &per_depth[..1], 0), [None, None]);
+    }
+
+    #[test]
+    fn one_bootstrap_draws_its_resamples_from_one_seeded_stream() {
+        // Each resample draws one index below 10: the values are the generator's stream, the
+        // same for the same seed, a different one for another seed, BOOTSTRAP of them.
+        let draw = |seed| bootstrap(seed, |r| Some(r.index(10)));
+        let (a, b, c) = (draw(3), draw(3), draw(4));
+        assert_eq!(a.len(), BOOTSTRAP);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        // Every index below 10 appears, none at or above it.
+        assert!((0..10).all(|i| a.contains(&i)) && a.iter().all(|i| *i < 10));
+        // A resample whose statistic is None is left out: on the same stream, the draws of 0
+        // and the draws of 1 below 2 together make every resample.
+        let (zeros, ones) = (
+            bootstrap(3, |r| (r.index(2) == 0).then_some(())).len(),
+            bootstrap(3, |r| (r.index(2) == 1).then_some(())).len(),
         );
-        assert!((log("p").parse::<f64>().unwrap() - 2.0).abs() < 1e-9);
-        assert!(get("rss").parse::<f64>().unwrap() < 1e-12 && log("rss").parse::<f64>().unwrap() < 1e-12);
+        assert!(zeros > 0 && ones > 0 && zeros + ones == BOOTSTRAP);
+    }
+
+    #[test]
+    fn spearman_of_monotone_and_reversed_data() {
+        // Any increasing transform ranks the same: rho = 1; reversed: -1; ties share a rank.
+        assert_eq!(spearman(&[1.0, 2.0, 3.0, 4.0], &[1.0, 8.0, 27.0, 64.0]), Some(1.0));
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]), Some(-1.0));
+        assert_eq!(ranks(&[5.0, 1.0, 5.0]), vec![2.5, 1.0, 2.5]);
+        assert_eq!(spearman(&[1.0, 2.0], &[1.0, 2.0]), None);
+        // y = 2 + 3 x exactly.
+        let (a, b) = linear_fit(&[0.0, 1.0, 2.0], &[2.0, 5.0, 8.0]).unwrap();
+        assert!((a - 2.0).abs() < 1e-12 && (b - 3.0).abs() < 1e-12);
+        assert_eq!(r_squared(&[2.0, 5.0, 8.0], &[2.0, 5.0, 8.0]), 1.0);
     }
 }
