@@ -317,12 +317,26 @@ fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>, Vec<String
     // panel label -> series label -> points (x, y, sd), all in plotting coordinates.
     let mut panels: Panels = Vec::new();
     let mut xs_seen: Vec<f64> = Vec::new();
-    for r in rows.iter().filter(|r| filters.iter().all(|(i, v)| &r[*i] == *v)) {
+    // A y or sd value is a number or empty (not measured: no point); anything else is an error
+    // naming the table, the column and the line. (An x that is not a number, such as a pooled
+    // row's `all`, is not a point on the x axis.)
+    let number = |line: usize, i: usize, v: &str| -> Result<Option<f64>, ExperimentError> {
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse().map(Some).map_err(|_| {
+            ExperimentError::table(table, format!("line {}, column `{}`: `{v}` is not a number", line + 2, header[i]))
+        })
+    };
+    for (line, r) in rows.iter().enumerate().filter(|(_, r)| filters.iter().all(|(i, v)| &r[*i] == *v)) {
         let Ok(x) = r[xi].parse::<f64>() else { continue };
         let panel = panel_cols.iter().map(|&i| format!("{}={}", header[i], r[i])).collect::<Vec<_>>().join(", ");
         for (yname, ym, ysd) in &ys {
-            let Ok(y) = r[*ym].parse::<f64>() else { continue };
-            let sd = ysd.and_then(|i| r[i].parse::<f64>().ok()).unwrap_or(0.0);
+            let Some(y) = number(line, *ym, &r[*ym])? else { continue };
+            let sd = match ysd {
+                Some(i) => number(line, *i, &r[*i])?.unwrap_or(0.0),
+                None => 0.0,
+            };
             if (spec.log_x && x <= 0.0) || (spec.log_y && y <= 0.0) {
                 continue;
             }
@@ -637,5 +651,23 @@ mod tests {
         assert!((top - px(0.082)).abs() < 1.0, "{top} vs {}", px(0.082));
         // Its lower end is the axis' bottom, below every marker.
         assert!(bottom > px(0.02) + 5.0, "{bottom}");
+    }
+
+    #[test]
+    fn a_value_that_is_not_a_number_is_an_error_naming_it_and_an_empty_one_no_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = dir.path().join("t.csv");
+        let spec =
+            PlotSpec { x: "depth".into(), y: vec!["v".into()], series: vec!["arch".into()], ..Default::default() };
+        // An empty mean is a value not measured: no point, no error.
+        std::fs::write(&table, "arch,depth,v_mean,v_sd\nresnet,1,1,0.5\nresnet,2,,\n").unwrap();
+        assert!(has_points(&table, &spec).unwrap());
+        // A mean or an sd that is not a number names the table, the line and the column.
+        std::fs::write(&table, "arch,depth,v_mean,v_sd\nresnet,1,1,0.5\nresnet,2,abc,0.1\n").unwrap();
+        let e = has_points(&table, &spec).unwrap_err().to_string();
+        assert!(e.contains("t.csv") && e.contains("line 3, column `v_mean`: `abc` is not a number"), "{e}");
+        std::fs::write(&table, "arch,depth,v_mean,v_sd\nresnet,1,1,x\n").unwrap();
+        let e = has_points(&table, &spec).unwrap_err().to_string();
+        assert!(e.contains("line 2, column `v_sd`: `x` is not a number"), "{e}");
     }
 }

@@ -209,7 +209,7 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
         "theta-phase",
         "theta = L^-gamma: small gamma degenerates as L grows (normalized kernel to a constant, kernel predictions to chance); the one-layer branch has its depth limit at theta = 1/L, the centred two-layer branch at 1/sqrt(L), where 1/L makes depth inert",
         format!(
-            "one-layer, kernel-regression test error at L = 256: theta = 1 {}, L^-0.25 {}, 1/sqrt(L) {}, 1/L {}; off-diagonal spread of the normalized kernel at L = 256, theta = 1 over 1/L: {}; theta = 1/L from L = 64 to 1024: ||K~_L - K~_1|| / ||K~_1|| {} to {} (change {}), ||h_L - h_1|| / ||h_1|| {} to {} (change {}). Two-layer, L = 64 to 1024: kernel change at 1/sqrt(L) {} to {} (change {}), at 1/L {} to {} (ratio {}); 1/L over 1/sqrt(L) at L = 1024: {}; test error at L = 256, theta = 1: {}. 95% intervals over seeds; the rule's thresholds are in report.rs",
+            "one-layer, kernel-regression test error at L = 256: theta = 1 {}, L^-0.25 {}, 1/sqrt(L) {}, 1/L {}; off-diagonal spread of the normalized kernel at L = 256, theta = 1 over 1/L: {}; theta = 1/L from L = 64 to 1024: ||K~_L - K~_1|| / ||K~_1|| {} to {} (change {}), ||h_L - h_1|| / ||h_1|| {} to {} (change {}). Two-layer, L = 64 to 1024: kernel change at 1/sqrt(L) {} to {} (change {}), at 1/L {} to {} (ratio {}); 1/L over 1/sqrt(L) at L = 1024: {}; test error at L = 256, theta = 1: {}. 95% intervals over seeds; the rule's thresholds are in kinds/theta_phase.rs",
             mean_text(&vs("1", "256", KERNEL_TEST_ERROR)?.into_iter().map(|p| p.1).collect::<Vec<_>>()),
             g(v("L^-0.25", "256", KERNEL_TEST_ERROR)?),
             g(v("1/sqrt(L)", "256", KERNEL_TEST_ERROR)?),
