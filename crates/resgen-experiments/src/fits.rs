@@ -16,6 +16,7 @@ use resgen_data::output::csv_text;
 use resgen_stats::{DepthLaw, Interval, Obs, depth_fit, linear_fit, r_squared, spearman, through_origin};
 
 use crate::num::fmt;
+use crate::spec::grid::DEPTH;
 
 /// Which law a row fits (`power`, `log`, or a named law of ntk-fluctuation).
 pub const LAW: &str = "law";
@@ -210,14 +211,19 @@ pub type RawValues<'a> = &'a [crate::record::RawRecord];
 /// bootstrap intervals for each law's `b` ([`resgen_stats::growth_exponents`]: seeds resampled
 /// with replacement at every depth, the means refitted; `raw` holds the per-seed values). Widths a seed never found (censored at
 /// `max_width`) are left out of that depth's mean, as in the table.
-pub fn growth_fits(header: &[String], rows: &[Vec<String>], raw: RawValues) -> Result<String, ExperimentError> {
+pub fn growth_fits(
+    header: &[String],
+    rows: &[Vec<String>],
+    raw: RawValues,
+    value: &str,
+) -> Result<String, ExperimentError> {
     let col = |name: &str| {
         header
             .iter()
             .position(|h| h == name)
             .ok_or_else(|| ExperimentError::Measurement(format!("min-width table has no `{name}` column")))
     };
-    let (depth, width, seeds) = (col("depth")?, col("min_width_mean")?, col("seeds")?);
+    let (depth, width, seeds) = (col(DEPTH)?, col(&format!("{value}_mean"))?, col(crate::table::SEEDS)?);
     let line_cols: Vec<usize> = (0..seeds).filter(|&i| i != depth).collect();
     // One line per key: its (L, m) points.
     type Line = (Vec<String>, Vec<(f64, f64)>);
@@ -262,7 +268,7 @@ pub fn growth_fits(header: &[String], rows: &[Vec<String>], raw: RawValues) -> R
                         line_names.iter().zip(key).all(|(n, v)| gk.iter().any(|(k, x)| k == *n && x == v))
                             && gk.iter().any(|(k, x)| k == depth_name && x.parse::<f64>().ok() == Some(*l))
                     })
-                    .filter_map(|(_, _, vals)| vals.iter().find(|(n, _)| n == "min_width").and_then(|(_, x)| *x))
+                    .filter_map(|(_, _, vals)| vals.iter().find(|(n, _)| n == value).and_then(|(_, x)| *x))
                     .collect()
             })
             .collect();

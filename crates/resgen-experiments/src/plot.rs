@@ -14,6 +14,7 @@ use plotters::prelude::*;
 
 use crate::spec::Experiment;
 use crate::spec::PlotSpec;
+use crate::spec::grid::{ARCH, DATASET, DEPTH, FC, N_TRAIN, RESNET, THETA, WIDTH};
 use crate::table::read_table;
 
 /// The figure next to a table: `results/<name>.svg` (or under `results/<profile>/`).
@@ -30,14 +31,14 @@ pub fn caption(exp: &Experiment, profile: &str) -> Result<String, ExperimentErro
     let c = &first.config;
     let mut parts = vec![format!("{profile} profile")];
     let fixed = [
-        ("dataset", "data", format!("{:?}", c.data.source).to_lowercase()),
-        ("n_train", "n", c.data.n_train.to_string()),
-        ("width", "m", c.model.width.to_string()),
-        ("depth", "L", c.model.depth.to_string()),
+        (DATASET, "data", format!("{:?}", c.data.source).to_lowercase()),
+        (N_TRAIN, "n", c.data.n_train.to_string()),
+        (WIDTH, "m", c.model.width.to_string()),
+        (DEPTH, "L", c.model.depth.to_string()),
     ];
     for (col, name, v) in fixed {
         // min-width searches over the width itself.
-        let searched = col == "width" && exp.kind == crate::kinds::Kind::MinWidth;
+        let searched = col == WIDTH && exp.kind == crate::kinds::Kind::MinWidth;
         if !searched && !grid.iter().any(|g| g == col) {
             parts.push(format!("{name} = {v}"));
         }
@@ -341,16 +342,16 @@ fn gather(table: &Path, spec: &PlotSpec) -> Result<(Panels, Vec<f64>, Vec<String
                 continue;
             }
             // Legends name the parameter: "ResNet, L = 8", "FC, theta = 1/L".
-            let is_fc = header.iter().position(|h| h == "arch").is_some_and(|a| r[a] == "fc");
+            let is_fc = header.iter().position(|h| h == ARCH).is_some_and(|a| r[a] == FC);
             let mut label = series_cols
                 .iter()
                 // The FC network ignores theta: its series is drawn once, not once per theta.
-                .filter(|&&i| !(is_fc && header[i] == "theta"))
+                .filter(|&&i| !(is_fc && header[i] == THETA))
                 .map(|&i| match (header[i].as_str(), r[i].as_str()) {
-                    ("arch", "resnet") => "ResNet".to_string(),
-                    ("arch", "fc") => "FC".to_string(),
-                    ("depth", v) => format!("L = {v}"),
-                    ("width", v) => format!("m = {v}"),
+                    (ARCH, RESNET) => "ResNet".to_string(),
+                    (ARCH, FC) => "FC".to_string(),
+                    (DEPTH, v) => format!("L = {v}"),
+                    (WIDTH, v) => format!("m = {v}"),
                     (k, v) => format!("{k} = {v}"),
                 })
                 .collect::<Vec<_>>()

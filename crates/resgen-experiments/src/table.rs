@@ -32,6 +32,8 @@ use crate::spec::{Cell, Experiment};
 use crate::sweep::read_result;
 pub use resgen_stats::{ranks, spearman};
 
+/// A table row's count of cells (seeds) behind it.
+pub const SEEDS: &str = "seeds";
 /// The per-seed cells table's seed column (`<name>.cells.csv`).
 pub const SEED: &str = "seed";
 
@@ -249,7 +251,7 @@ impl Grouped {
     /// The table: key columns, `seeds`, then `<value>_mean`, `_sd`, `_n` per value.
     fn summary(&self) -> (Vec<String>, Vec<Vec<String>>) {
         let mut header = self.key_cols.clone();
-        header.push("seeds".into());
+        header.push(SEEDS.into());
         for v in &self.value_cols {
             header.push(format!("{v}_mean"));
             header.push(format!("{v}_sd"));

@@ -73,7 +73,7 @@ impl ExperimentKind for KernelMotion {
     }
 
     fn derived(t: &Summary) -> Result<Vec<Derived>, ExperimentError> {
-        let table = exponents_table(t.raw, KERNEL_CHANGE, "reached", Some(crate::fits::LAZY_REGION));
+        let table = exponents_table(t.raw, KERNEL_CHANGE, super::shared::REACHED, Some(crate::fits::LAZY_REGION));
         Ok(vec![(DEPTH_EXPONENT, table), (LAZY_WIDTH, lazy_width_table(t.raw))])
     }
 }
@@ -98,8 +98,14 @@ fn cells_by_arch<'a>(
     let val = |vals: &[(String, Option<f64>)], name: &str| vals.iter().find(|(n, _)| n == name).and_then(|(_, v)| *v);
     let mut nets: Vec<(&str, Vec<crate::fits::Trained>)> = Vec::new();
     for (k, seed, vals) in raw {
-        let Some(arch) = k.iter().find(|(n, _)| n == "arch").map(|(_, v)| v.as_str()) else { continue };
-        let (Some(depth), Some(width)) = (key_value(k, "depth"), key_value(k, "width")) else { continue };
+        let Some(arch) = k.iter().find(|(n, _)| n == crate::spec::grid::ARCH).map(|(_, v)| v.as_str()) else {
+            continue;
+        };
+        let (Some(depth), Some(width)) =
+            (key_value(k, crate::spec::grid::DEPTH), key_value(k, crate::spec::grid::WIDTH))
+        else {
+            continue;
+        };
         let y = val(vals, quantity).unwrap_or(f64::NAN);
         let reached = val(vals, measured) == Some(1.0) && y.is_finite();
         let cell = crate::fits::Trained { obs: resgen_stats::Obs { cluster: *seed, depth, width, y }, reached };
@@ -140,7 +146,7 @@ pub(crate) fn lazy_width_table(raw: &[crate::record::RawRecord]) -> String {
     .map(|s| s.to_string())
     .collect();
     let mut rows = Vec::new();
-    for (arch, cells) in cells_by_arch(raw, KERNEL_CHANGE, "reached") {
+    for (arch, cells) in cells_by_arch(raw, KERNEL_CHANGE, super::shared::REACHED) {
         let inside: Vec<resgen_stats::Obs> =
             cells.iter().filter(|c| c.reached && c.obs.y <= LAZY_REGION).map(|c| c.obs).collect();
         let fit = depth_fit(&inside, DepthLaw::Power, 17);

@@ -309,7 +309,7 @@ impl ExperimentKind for MinWidth {
     }
 
     fn derived(t: &Summary) -> Result<Vec<Derived>, ExperimentError> {
-        Ok(vec![(FIT, crate::fits::growth_fits(t.header, t.rows, t.raw)?)])
+        Ok(vec![(FIT, crate::fits::growth_fits(t.header, t.rows, t.raw, MIN_WIDTH)?)])
     }
 }
 

@@ -137,9 +137,13 @@ pub const DEPTH_EXPONENT: &str = "depth-exponent";
 fn fluctuation_exponents_table(raw: &[crate::record::RawRecord]) -> String {
     let mut nets: Vec<crate::fits::Fluctuation> = Vec::new();
     for (k, seed, vals) in raw {
-        let Some(arch) = k.iter().find(|(n, _)| n == "arch").map(|(_, v)| v.as_str()) else { continue };
+        let Some(arch) = k.iter().find(|(n, _)| n == crate::spec::grid::ARCH).map(|(_, v)| v.as_str()) else {
+            continue;
+        };
         let cv = vals.iter().find(|(n, _)| n == CV_DIAG).and_then(|(_, v)| *v);
-        let (Some(depth), Some(width), Some(cv)) = (key_value(k, "depth"), key_value(k, "width"), cv) else {
+        let (Some(depth), Some(width), Some(cv)) =
+            (key_value(k, crate::spec::grid::DEPTH), key_value(k, crate::spec::grid::WIDTH), cv)
+        else {
             continue;
         };
         let obs = resgen_stats::Obs { cluster: *seed, depth, width, y: cv * cv };
@@ -172,8 +176,8 @@ pub fn fluctuation_widths(header: &[String], rows: &[Vec<String>], threshold: f6
     let col = |name: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| ExperimentError::Measurement(format!("no column {name}")))
     };
-    let seeds = col("seeds")?;
-    let width = col("width")?;
+    let seeds = col(crate::table::SEEDS)?;
+    let width = col(crate::spec::grid::WIDTH)?;
     let group_cols: Vec<usize> = (0..seeds).filter(|&c| c != width && header[c] != L_OVER_M).collect();
     let mut groups: Vec<(Vec<String>, Vec<&Vec<String>>)> = Vec::new();
     for r in rows {

@@ -91,7 +91,10 @@ pub(crate) fn train(cfg: &RunConfig, backend: BackendKind) -> Result<(Trainer, V
 
 /// The columns of a view's progress ([`View::progress`]): the training loss, the GD steps
 /// taken, and 1 if the stopping rule's target was met.
-pub const PROGRESS: [&str; 3] = ["train_loss", "steps", "reached"];
+pub const PROGRESS: [&str; 3] = ["train_loss", "steps", REACHED];
+
+/// 1 if GD reached its target training loss within its budget (a column of [`PROGRESS`]).
+pub const REACHED: &str = "reached";
 
 /// The value columns `own`, then `more`, as owned names.
 pub(crate) fn names(own: &[&str], more: &[&str]) -> Vec<String> {
