@@ -708,6 +708,39 @@ fn smoke_kernel_motion() {
 }
 
 #[test]
+fn a_diverging_cell_is_censored_in_the_trained_depth_exponent_not_fatal() {
+    // Two FC cells: one with a sane step, one with a step so large (nu = 1e6) that GD
+    // diverges. The sweep completes, the diverged cell is recorded (diverged 1, reached 0, no
+    // kernel change), and the depth-exponent table counts it as censored.
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny(
+        "kernel-motion",
+        r#"set = { "data.n_train" = 20 }
+        params = { target_loss = 0.2, max_iterations = 500 }
+        grid = { "model.arch" = ["fc"], "model.depth" = [2, 4], "model.width" = [32], "train.nu" = [1.0, 1e6] }
+        seeds = [0, 1]"#,
+        dir.path(),
+    );
+    let o = opts(dir.path());
+    let r = run_sweep(&exp, "smoke", &o).unwrap();
+    assert!(r.failed.is_empty(), "a diverged cell must not fail: {:?}", r.failed);
+    let m = merge(&exp, "smoke", &o.runs, &dir.path().join("results")).unwrap();
+    let t = read_table(&m.written[0]).unwrap();
+    for depth in ["2", "4"] {
+        assert_eq!(value(&t, &[("depth", depth), ("nu", "1000000.0")], "diverged"), 1.0);
+        assert_eq!(value(&t, &[("depth", depth), ("nu", "1000000.0")], "reached"), 0.0);
+        assert!(value(&t, &[("depth", depth), ("nu", "1000000.0")], "kernel_change").is_nan());
+        assert_eq!(value(&t, &[("depth", depth), ("nu", "1.0")], "diverged"), 0.0);
+    }
+    let exponents = dir.path().join("results/smoke/kernel-motion-depth-exponent.csv");
+    let e = read_table(&exponents).unwrap();
+    let power = e.1.iter().find(|r| r[1] == "power").unwrap_or_else(|| panic!("{e:?}"));
+    let col = |c: &str| power[e.0.iter().position(|h| h == c).unwrap()].clone();
+    // 8 cells: the 4 diverged ones are censored, whatever else happened to the others.
+    assert_eq!((col("cells"), col("censored")), ("8".to_string(), "4".to_string()));
+}
+
+#[test]
 fn smoke_label_noise() {
     let dir = tempfile::tempdir().unwrap();
     let exp = tiny(
@@ -963,7 +996,16 @@ fn committed_summary_is_what_the_committed_tables_produce() {
     let claims = resgen_experiments::report::claims(&results).unwrap();
     assert_eq!(claims.len(), 16);
     let md = std::fs::read_to_string(results.join("summary.md")).unwrap();
-    assert_eq!(md, resgen_experiments::report::markdown(&claims), "results/summary.md is stale: run `resgen report`");
+    let seeds = resgen_experiments::report::fewest_seeds(&results).unwrap();
+    assert_eq!(
+        md,
+        resgen_experiments::report::markdown(&claims, seeds),
+        "results/summary.md is stale: run `resgen report`"
+    );
+    assert!(
+        md.contains(resgen_experiments::verdict::METHOD)
+            && md.contains(&format!("fewest seeds behind any verdict: {seeds}"))
+    );
     let tex = std::fs::read_to_string(results.join("summary.tex")).unwrap();
     assert_eq!(tex, resgen_experiments::report::latex(&claims), "results/summary.tex is stale: run `resgen report`");
     // Every verdict is typed, and what the summary prints is its rendering.

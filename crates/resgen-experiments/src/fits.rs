@@ -40,6 +40,15 @@ pub const CELLS: &str = "cells";
 pub const CENSORED: &str = "censored";
 /// Cells that reached the target outside the fit region.
 pub const OUTSIDE_REGION: &str = "outside_region";
+/// The power law fitted to the shallow half of the depths only (`L` up to the median depth).
+pub const POWER_SHALLOW: &str = "power-shallow";
+/// The power law fitted to the deep half of the depths only (`L` from the median depth).
+pub const POWER_DEEP: &str = "power-deep";
+/// The depths a row's fit covers, `L = <lo> to <hi>`.
+pub const DEPTHS: &str = "depths";
+/// The exponent a width growing exactly like `ln L` has as a power law over the row's cells'
+/// depths ([`p_log`]): the line between "no faster than log L" and "faster".
+pub const P_LOG: &str = "p_log";
 /// Growth law: the exponent `b` of `ln L`.
 pub const B: &str = "b";
 /// Lower end of `b`'s 95% interval (growth laws).
@@ -49,9 +58,44 @@ pub const B_CI_HI: &str = "b_ci_hi";
 
 /// The numeric columns of a trained depth-exponent table (kernel-motion's, kernel-velocity's)
 /// that verdicts read.
-pub const DEPTH_EXPONENT_NUMBERS: [&str; 7] = [P, P_LO, P_HI, POINTS, CELLS, CENSORED, OUTSIDE_REGION];
+pub const DEPTH_EXPONENT_NUMBERS: [&str; 9] = [P, P_LO, P_HI, POINTS, SEEDS, CELLS, CENSORED, OUTSIDE_REGION, P_LOG];
 /// The numeric columns of ntk-fluctuation's depth-exponent table that verdicts read.
-pub const FLUCTUATION_NUMBERS: [&str; 5] = [P, P_LO, P_HI, POINTS, SEEDS];
+pub const FLUCTUATION_NUMBERS: [&str; 6] = [P, P_LO, P_HI, POINTS, SEEDS, P_LOG];
+
+/// The exponent `p` of `m = A L^p` fitted by least squares to `m = ln L` at the depths of
+/// `obs` (one point per observation, as the depth fit weighs them): the power-law exponent that
+/// a width growing exactly like `ln L` shows over those depths. It falls with the depths
+/// spanned (about 0.56 over L = 2 to 32, 0.44 over 2 to 128). `None` with fewer than two
+/// distinct depths above 1.
+pub fn p_log(obs: &[Obs]) -> Option<f64> {
+    let (x, y): (Vec<f64>, Vec<f64>) =
+        obs.iter().filter(|o| o.depth > 1.0).map(|o| (o.depth.ln(), o.depth.ln().ln())).unzip();
+    linear_fit(&x, &y).map(|(_, b)| b)
+}
+
+/// The depths of `obs` as `L = <lo> to <hi>`.
+fn depth_span(obs: &[Obs]) -> String {
+    let (lo, hi) = obs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, z), o| (a.min(o.depth), z.max(o.depth)));
+    if obs.is_empty() { String::new() } else { format!("L = {lo} to {hi}") }
+}
+
+/// The shallow and the deep half of `obs` by depth: the observations at depths up to the
+/// median of the distinct depths, and those from it on (the median depth is in both when the
+/// count is odd, so that each half keeps at least two depths of three).
+fn depth_halves(obs: &[Obs]) -> [Vec<Obs>; 2] {
+    let mut depths: Vec<f64> = obs.iter().map(|o| o.depth).collect();
+    depths.sort_by(f64::total_cmp);
+    depths.dedup();
+    if depths.is_empty() {
+        return [vec![], vec![]];
+    }
+    let (k, n) = ((depths.len() - 1) / 2, depths.len());
+    let (shallow_max, deep_min) = if n % 2 == 1 { (depths[k], depths[k]) } else { (depths[k], depths[k + 1]) };
+    [
+        obs.iter().copied().filter(|o| o.depth <= shallow_max).collect(),
+        obs.iter().copied().filter(|o| o.depth >= deep_min).collect(),
+    ]
+}
 
 /// One network's observations for the training-free headline: per seed (data draw), depth and
 /// width, the squared coefficient of variation of the NTK over initializations.
@@ -77,16 +121,21 @@ fn cells(i: Option<Interval>) -> [String; 3] {
 pub fn fluctuation_exponents(nets: &[Fluctuation]) -> (Vec<String>, Vec<Vec<String>>) {
     let header = [
         "arch", "law", "formula", "g", "g_lo", "g_hi", "b", "b_lo", "b_hi", "p", "p_lo", "p_hi", "c", "c_lo", "c_hi",
-        "rss", "points", "seeds",
+        "rss", "points", "seeds", "depths", "p_log",
     ];
     let mut rows = Vec::new();
     for net in nets {
         let region: Vec<Obs> = net.obs.iter().copied().filter(|o| o.depth >= 2.0).collect();
-        for (law, name, formula) in
-            [(DepthLaw::Power, "power", "CV^2 = A L^b m^g"), (DepthLaw::Log, "log", "CV^2 = A (ln L)^b m^g")]
-        {
+        let [shallow, deep] = depth_halves(&region);
+        let fits = [
+            (DepthLaw::Power, POWER, "CV^2 = A L^b m^g", &region),
+            (DepthLaw::Log, "log", "CV^2 = A (ln L)^b m^g", &region),
+            (DepthLaw::Power, POWER_SHALLOW, "CV^2 = A L^b m^g", &shallow),
+            (DepthLaw::Power, POWER_DEEP, "CV^2 = A L^b m^g", &deep),
+        ];
+        for (law, name, formula, obs) in fits {
             let mut row = vec![net.arch.to_string(), name.to_string(), formula.to_string()];
-            match depth_fit(&region, law, 11) {
+            match depth_fit(obs, law) {
                 Some(f) => {
                     for i in [f.g, f.b, f.p] {
                         row.extend(cells(Some(i)));
@@ -96,6 +145,8 @@ pub fn fluctuation_exponents(nets: &[Fluctuation]) -> (Vec<String>, Vec<Vec<Stri
                 }
                 None => row.extend(std::iter::repeat_n(String::new(), 15)),
             }
+            row.push(depth_span(obs));
+            row.push(if law == DepthLaw::Power { p_log(obs).map(fmt).unwrap_or_default() } else { String::new() });
             rows.push(row);
         }
         // Named laws, y = c x through the origin, with y and x per law.
@@ -115,7 +166,7 @@ pub fn fluctuation_exponents(nets: &[Fluctuation]) -> (Vec<String>, Vec<Vec<Stri
             let mut row = vec![net.arch.to_string(), name.to_string(), formula.to_string()];
             row.extend(std::iter::repeat_n(String::new(), 9));
             row.extend(cells(interval));
-            row.extend([String::new(), pts.len().to_string(), groups.to_string()]);
+            row.extend([String::new(), pts.len().to_string(), groups.to_string(), depth_span(&region), String::new()]);
             rows.push(row);
         }
     }
@@ -170,6 +221,8 @@ pub fn exponents_in_region(
         "cells",
         "censored",
         "outside_region",
+        "depths",
+        "p_log",
     ];
     let mut rows = Vec::new();
     for (arch, cells_) in nets {
@@ -179,10 +232,18 @@ pub fn exponents_in_region(
         let outside = cells_.len() - censored - inside.len();
         let region_text = region.map_or_else(|| "every measured cell".to_string(), |(q, b)| format!("{q} <= {b}"));
         // The power law in L, and the log law (a power of ln L) beside it; the verdict uses the
-        // power law's p, the residual sums of squares compare the two.
-        for (law, name) in [(DepthLaw::Power, "power"), (DepthLaw::Log, "log")] {
+        // power law's p, the residual sums of squares compare the two. Then the power law over
+        // the shallow and the deep half of the depths, to show whether one power law holds.
+        let [shallow, deep] = depth_halves(&inside);
+        let fits = [
+            (DepthLaw::Power, POWER, &inside),
+            (DepthLaw::Log, "log", &inside),
+            (DepthLaw::Power, POWER_SHALLOW, &shallow),
+            (DepthLaw::Power, POWER_DEEP, &deep),
+        ];
+        for (law, name, obs) in fits {
             let mut row = vec![arch.to_string(), name.to_string(), region_text.clone()];
-            match depth_fit(&inside, law, 17) {
+            match depth_fit(obs, law) {
                 Some(f) => {
                     for iv in [f.g, f.b, f.p] {
                         row.extend(cells(Some(iv)));
@@ -192,12 +253,14 @@ pub fn exponents_in_region(
                 // Too few points or seeds for a fit with an interval: no estimate, but the cells
                 // it would have used are still counted.
                 None => {
-                    let seeds: std::collections::BTreeSet<u64> = inside.iter().map(|o| o.cluster).collect();
+                    let seeds: std::collections::BTreeSet<u64> = obs.iter().map(|o| o.cluster).collect();
                     row.extend(std::iter::repeat_n(String::new(), 10));
-                    row.extend([inside.len().to_string(), seeds.len().to_string()]);
+                    row.extend([obs.len().to_string(), seeds.len().to_string()]);
                 }
             }
             row.extend([cells_.len().to_string(), censored.to_string(), outside.to_string()]);
+            row.push(depth_span(obs));
+            row.push(if law == DepthLaw::Power { p_log(obs).map(fmt).unwrap_or_default() } else { String::new() });
             rows.push(row);
         }
     }
@@ -377,7 +440,8 @@ mod tests {
         assert!((get("resnet", "inverse-width", "c") - 2.0).abs() < 1e-3);
         assert!(get("resnet", "power", "p").abs() < 1e-3 && (get("resnet", "power", "g") + 1.0).abs() < 1e-3);
         assert_eq!(get("resnet", "power", "seeds"), 4.0);
-        assert_eq!(rows.len(), 8);
+        // Per network: power, log, the power law over each half of the depths, two named laws.
+        assert_eq!(rows.len(), 12);
     }
     #[test]
     fn trained_exponents_fit_the_lazy_region_and_count_every_cell() {
@@ -409,5 +473,28 @@ mod tests {
         );
         assert!((log("p").parse::<f64>().unwrap() - 2.0).abs() < 1e-9);
         assert!(get("rss").parse::<f64>().unwrap() < 1e-12 && log("rss").parse::<f64>().unwrap() < 1e-12);
+    }
+
+    #[test]
+    fn p_log_is_the_power_exponent_of_ln_l_over_the_depths() {
+        // ln ln L against ln L at L = 2, 4, 8, 16, 32: slope 0.5644 (by hand: x = k ln 2,
+        // y = ln k + ln ln 2 for k = 1..5, so the slope is that of ln k on k over ln 2,
+        // 0.391202 / 0.693147); to 128 it is 0.4403.
+        let at = |depths: &[f64]| -> Vec<Obs> {
+            depths.iter().map(|&depth| Obs { cluster: 0, depth, width: 64.0, y: 1.0 }).collect()
+        };
+        assert!((p_log(&at(&[2.0, 4.0, 8.0, 16.0, 32.0])).unwrap() - 0.564386).abs() < 1e-6);
+        assert!((p_log(&at(&[2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0])).unwrap() - 0.440320).abs() < 1e-6);
+        assert!(p_log(&at(&[8.0, 8.0])).is_none());
+        // The halves of five depths share the middle one; of four, they split two and two.
+        let [s, d] = depth_halves(&at(&[2.0, 4.0, 8.0, 16.0, 32.0]));
+        assert_eq!((s.len(), d.len()), (3, 3));
+        assert_eq!((s[2].depth, d[0].depth), (8.0, 8.0));
+        let [s, d] = depth_halves(&at(&[2.0, 4.0, 8.0, 16.0]));
+        assert_eq!(
+            (s.iter().map(|o| o.depth).collect::<Vec<_>>(), d.iter().map(|o| o.depth).collect::<Vec<_>>()),
+            (vec![2.0, 4.0], vec![8.0, 16.0])
+        );
+        assert_eq!(depth_span(&s), "L = 2 to 4");
     }
 }

@@ -143,6 +143,15 @@ impl Cells {
         self.table.err(message)
     }
 
+    /// How many distinct seeds the cells have.
+    pub fn distinct_seeds(&self) -> Result<usize, ExperimentError> {
+        let sc = self.table.col(SEED)?;
+        let mut seeds: Vec<&str> = self.table.rows.iter().map(|r| r[sc].as_str()).collect();
+        seeds.sort_unstable();
+        seeds.dedup();
+        Ok(seeds.len())
+    }
+
     /// `(seed, value)` of every cell matching `keys`, in seed order (NaN where empty); an error
     /// when no cell matches.
     pub fn seeds(&self, keys: &[(&str, &str)], v: &str) -> Result<Vec<(u64, f64)>, ExperimentError> {

@@ -135,26 +135,29 @@ impl Claim {
     }
 }
 
-/// The bootstrap seed of every interval in the summary (fixed, so the summary is reproducible).
-pub const BOOT: u64 = 7;
+/// How the summary's intervals are made, as its header says: every interval a verdict uses is
+/// a 95% Student t interval over per-seed statistics (a seed's value, a paired difference or
+/// log-ratio within a seed, a seed's own fitted exponent), whose coverage at the seed counts
+/// used is checked by simulation in `resgen-stats`.
+pub const METHOD: &str = "95% Student t intervals over per-seed statistics";
 
 /// The values of `a` and `b` at the seeds both have, in seed order.
 pub fn align(a: &[(u64, f64)], b: &[(u64, f64)]) -> (Vec<f64>, Vec<f64>) {
     a.iter().filter_map(|(s, x)| b.iter().find(|(t, _)| t == s).map(|(_, y)| (*x, *y))).unzip()
 }
 
-/// `a` against `b` paired over seeds on a log scale: the mean of `ln a - ln b` with its interval
+/// `a` against `b` paired over seeds on a log scale: the mean of `ln a - ln b` with its t interval
 /// (a ratio `exp` of it), and how many seeds agree in sign.
 pub fn paired_ratio(a: &[(u64, f64)], b: &[(u64, f64)]) -> Option<Paired> {
     let (x, y) = align(a, b);
     let ln = |v: Vec<f64>| v.into_iter().map(f64::ln).collect::<Vec<_>>();
-    resgen_stats::paired(&ln(x), &ln(y), BOOT)
+    resgen_stats::paired_t(&ln(x), &ln(y))
 }
 
 /// `a - b` paired over seeds.
 pub fn paired_diff(a: &[(u64, f64)], b: &[(u64, f64)]) -> Option<Paired> {
     let (x, y) = align(a, b);
-    resgen_stats::paired(&x, &y, BOOT)
+    resgen_stats::paired_t(&x, &y)
 }
 
 /// Whether a paired comparison puts its effect above `threshold` (0 for a difference, `ln r`
@@ -169,14 +172,15 @@ pub fn below(p: Option<Paired>, threshold: f64) -> bool {
     p.is_some_and(|p| p.seeds >= 2 && p.diff.hi < threshold && p.agree == p.seeds)
 }
 
-/// The mean over seeds of `values` (the finite ones) with its interval.
+/// The mean over seeds of `values` (the finite ones) with its 95% t interval.
 pub fn mean_interval(values: &[f64]) -> Option<Interval> {
-    resgen_stats::mean_interval(values, BOOT)
+    resgen_stats::t_interval(values)
 }
 
-/// The exponent of `y ~ x^s` over `(seed, x, y)` points, with its interval over seeds.
+/// The exponent of `y ~ x^s` over `(seed, x, y)` points: each seed's own, their mean with its
+/// 95% t interval.
 pub fn log_slope(points: &[(u64, f64, f64)]) -> Option<Interval> {
-    resgen_stats::log_slope(points, BOOT)
+    resgen_stats::log_slope_t(points)
 }
 
 /// `(seed, width, value)` of every width of `keys`, for a growth exponent in m.
@@ -257,7 +261,7 @@ mod tests {
         let fc = [(0, 4.0), (1, 8.0), (2, 100.0)];
         let res = [(0, 1.0), (1, 2.0), (3, 100.0)];
         assert_eq!(align(&fc, &res), (vec![4.0, 8.0], vec![1.0, 2.0]));
-        // Both ratios are 4: ln 4 with a zero-width interval, 2 of 2 seeds agree.
+        // Both ratios are 4: ln 4 with a zero-width interval (sd 0), 2 of 2 seeds agree.
         let r = paired_ratio(&fc, &res).unwrap();
         assert!((r.diff.estimate - 4f64.ln()).abs() < 1e-12 && (r.diff.lo - r.diff.hi).abs() < 1e-12);
         assert_eq!((r.agree, r.seeds), (2, 2));

@@ -39,14 +39,35 @@ impl ExperimentKind for KernelMotion {
     fn columns() -> Vec<String> {
         names(
             &[KERNEL_CHANGE, KERNEL_ALIGNMENT, TARGET_ALIGNMENT_INIT, TARGET_ALIGNMENT_FINAL, TRACE_RATIO, RADIUS],
-            &PROGRESS,
+            &[PROGRESS[0], PROGRESS[1], PROGRESS[2], DIVERGED],
         )
     }
 
     fn measure(cell: &Cell, p: &ViewParams, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let kdev = ctx.kernel_device()?;
-        let (split, mut views) = train_views(cfg, p.matched()?, ctx.backend, false)?;
+        // A run whose steps diverge is recorded, not failed: no kernel change, not reached, and
+        // `diverged` = 1, so the depth-exponent fit counts it as censored.
+        let (split, mut views) = match train_views(cfg, p.matched()?, ctx.backend, false) {
+            Err(ExperimentError::Diverged(e)) => {
+                let mut r = Record::new(&[]);
+                for c in [
+                    KERNEL_CHANGE,
+                    KERNEL_ALIGNMENT,
+                    TARGET_ALIGNMENT_INIT,
+                    TARGET_ALIGNMENT_FINAL,
+                    TRACE_RATIO,
+                    RADIUS,
+                ] {
+                    r = r.with(c, f64::NAN);
+                }
+                let [loss, steps, reached] = PROGRESS;
+                return Ok(vec![
+                    r.with(loss, f64::NAN).with(steps, e.iter as f64).with(reached, 0.0).with(DIVERGED, 1.0),
+                ]);
+            }
+            other => other?,
+        };
         let v = views.remove(0);
         let (n, d) = (split.train.n, split.train.d);
         let net0 = Net::init(&cfg.model, d, Precision::F64, kdev)?;
@@ -64,7 +85,8 @@ impl ExperimentKind for KernelMotion {
                 .with(TARGET_ALIGNMENT_FINAL, target_alignment(&kt))
                 .with(TRACE_RATIO, kt.trace() / k0.trace())
                 .with(RADIUS, v.last.radius(cfg.model.width))
-                .with_all(v.progress()),
+                .with_all(v.progress())
+                .with(DIVERGED, 0.0),
         ])
     }
 
@@ -77,6 +99,9 @@ impl ExperimentKind for KernelMotion {
         Ok(vec![(DEPTH_EXPONENT, table), (LAZY_WIDTH, lazy_width_table(t.raw))])
     }
 }
+
+/// 1 if GD's steps diverged before the target (the cell is censored: no kernel change).
+pub const DIVERGED: &str = "diverged";
 
 /// The depth-exponent table's suffix: `results/<name>-depth-exponent.csv`.
 pub const DEPTH_EXPONENT: &str = "depth-exponent";
@@ -149,7 +174,7 @@ pub(crate) fn lazy_width_table(raw: &[crate::record::RawRecord]) -> String {
     for (arch, cells) in cells_by_arch(raw, KERNEL_CHANGE, super::shared::REACHED) {
         let inside: Vec<resgen_stats::Obs> =
             cells.iter().filter(|c| c.reached && c.obs.y <= LAZY_REGION).map(|c| c.obs).collect();
-        let fit = depth_fit(&inside, DepthLaw::Power, 17);
+        let fit = depth_fit(&inside, DepthLaw::Power);
         let mut depths: Vec<f64> = cells.iter().map(|c| c.obs.depth).collect();
         depths.sort_by(f64::total_cmp);
         depths.dedup();

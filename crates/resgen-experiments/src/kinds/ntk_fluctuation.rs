@@ -214,7 +214,7 @@ pub fn fluctuation_widths(header: &[String], rows: &[Vec<String>], threshold: f6
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
 /// verdict by the rule written here before the numbers (thresholds above, sides in the text).
 pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
-    use super::width_depth::{FC_P_MIN, RESNET_P_MAX, exponent, headline_verdict};
+    use super::width_depth::{PREDICTION, exponent, exponent_text, headline_verdict};
     use crate::fits::*;
     use crate::results::Table;
     use crate::spec::grid::*;
@@ -234,22 +234,21 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
             .unwrap_or_else(|| "n/a".into())
     };
     // The depth exponent p of the width at which CV falls to any threshold (CV^2 = A L^b m^g,
-    // p = -b/g), with its interval over data draws: the verdict, by the headline's thresholds.
+    // p = -b/g), with its interval over data draws: the verdict, by the headline's rule.
     let e = Table::load(r, "ntk-fluctuation-depth-exponent", &FLUCTUATION_NUMBERS)?;
-    let (p_fc, p_res) = (exponent(&e, FC, Some(POWER))?, exponent(&e, RESNET, Some(POWER))?);
+    let (p_fc, p_res) = (exponent(&e, FC, POWER)?, exponent(&e, RESNET, POWER)?);
     let seeds = e.get_col(&[(ARCH, FC), (LAW, POWER)], SEEDS)?;
     let v = Verdict::bare(headline_verdict(&[p_res], &[p_fc]));
     Ok(Claim::new(
         "NTK fluctuations at init (beyond the paper, Hanin-Nica)",
         "ntk-fluctuation",
         &format!(
-            "FC's relative fluctuation of K(x, x) over initializations grows with L/m, the ResNet's (theta = 1/L) not with L: the width at which it falls to a threshold grows like L^p with p > {} (FC), p < {} (ResNet)",
-            FC_P_MIN, RESNET_P_MAX
+            "FC's relative fluctuation of K(x, x) over initializations grows with L/m, the ResNet's (theta = 1/L) not with L: the width at which it falls to a threshold grows like L^p, and {PREDICTION}"
         ),
         format!(
-            "p = -b/g from CV^2 = A L^b m^g over the grid, 95% interval over {seeds} data draws: FC {}, ResNet {}; coefficient of variation of K(x, x) at m = {m_lo}, L = {l_lo} to {l_hi}: FC {} to {}, ResNet {} to {}; smallest m with CV <= 0.1 at L = {l_hi}: FC {}, ResNet {}",
-            iv(p_fc),
-            iv(p_res),
+            "p = -b/g from CV^2 = A L^b m^g over the grid, 95% t interval over {seeds} data draws: FC {}, ResNet {}; coefficient of variation of K(x, x) at m = {m_lo}, L = {l_lo} to {l_hi}: FC {} to {}, ResNet {} to {}; smallest m with CV <= 0.1 at L = {l_hi}: FC {}, ResNet {}",
+            exponent_text(p_fc),
+            exponent_text(p_res),
             g(fc_lo),
             g(fc_hi),
             g(res_lo),

@@ -12,46 +12,79 @@ use super::kernel_motion::KernelMotion;
 use super::kernel_velocity::KernelVelocity;
 use crate::ExperimentError;
 use crate::fits::{
-    CELLS, CENSORED, DEPTH_EXPONENT_NUMBERS, FLUCTUATION_NUMBERS, LAW, OUTSIDE_REGION, P, P_HI, P_LO, POINTS, POWER,
+    CELLS, CENSORED, DEPTH_EXPONENT_NUMBERS, DEPTHS, FLUCTUATION_NUMBERS, LAW, OUTSIDE_REGION, P, P_HI, P_LO, P_LOG,
+    POINTS, POWER, POWER_DEEP, POWER_SHALLOW,
 };
 use crate::results::Table;
 use crate::spec::grid::{ARCH, DEPTH, FC, RESNET, WIDTH};
-use crate::verdict::{Claim, Outcome, Verdict, iv};
+use crate::verdict::{Claim, Outcome, Verdict, g, iv};
 
-/// ResNet's exponent counts as "no power of L" below this.
-pub const RESNET_P_MAX: f64 = 0.25;
-/// FC's exponent counts as "a power of L" above this.
-pub const FC_P_MIN: f64 = 0.5;
+/// A network's depth exponent from one estimator: `p` with its interval, and `p_log`, the
+/// exponent a width growing exactly like `ln L` has over the same cells' depths.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Exponent {
+    pub p: Interval,
+    pub p_log: f64,
+}
 
-/// Confirmed when every ResNet interval lies below [`RESNET_P_MAX`] and every FC interval
-/// above [`FC_P_MIN`]; not confirmed when some interval lies on the wrong side (a ResNet
-/// interval wholly above `FC_P_MIN`, or an FC one wholly below `RESNET_P_MAX`); otherwise,
-/// or without any interval for a network, not measurable.
-pub fn headline_verdict(resnet: &[Interval], fc: &[Interval]) -> Outcome {
+/// The headline's rule, fixed before the numbers it decides: the theory predicts a width
+/// logarithmic in `L` for the ResNet and polynomial for FC, so the line between them is `p_log`.
+/// Confirmed when every ResNet interval lies below its `p_log` (no faster than log L) and every
+/// FC interval above its own (faster than log L); not confirmed when some interval lies wholly
+/// on the wrong side (a ResNet interval above `p_log`, an FC one below); otherwise, or without
+/// an exponent for a network, not measurable at this scale.
+pub fn headline_verdict(resnet: &[Exponent], fc: &[Exponent]) -> Outcome {
     if resnet.is_empty() || fc.is_empty() {
         return Outcome::NotMeasurable;
     }
-    if resnet.iter().any(|i| i.lo > FC_P_MIN) || fc.iter().any(|i| i.hi < RESNET_P_MAX) {
+    if resnet.iter().any(|e| e.p.lo > e.p_log) || fc.iter().any(|e| e.p.hi < e.p_log) {
         return Outcome::NotConfirmed;
     }
-    if resnet.iter().all(|i| i.hi < RESNET_P_MAX) && fc.iter().all(|i| i.lo > FC_P_MIN) {
+    if resnet.iter().all(|e| e.p.hi < e.p_log) && fc.iter().all(|e| e.p.lo > e.p_log) {
         return Outcome::Confirmed;
     }
     Outcome::NotMeasurable
 }
 
-/// The 95% interval of the power-law depth exponent `p` of `arch` in a depth-exponent table.
-pub fn exponent(t: &Table, arch: &str, law: Option<&str>) -> Result<Interval, ExperimentError> {
-    let mut k = vec![(ARCH, arch)];
-    k.extend(law.map(|l| (LAW, l)));
-    Ok(Interval { estimate: t.get_col(&k, P)?, lo: t.get_col(&k, P_LO)?, hi: t.get_col(&k, P_HI)? })
+/// The prediction the headline rows state.
+pub const PREDICTION: &str = "grows no faster than log L for the ResNet (p's interval below p_log, the exponent a width growing exactly like ln L has as a power law over the same depths) and faster than log L for FC (p's interval above p_log)";
+
+/// The depth exponent of `arch` in a depth-exponent table, fitted by `law` (the power law, or
+/// the power law over one half of the depths), with its `p_log`.
+pub fn exponent(t: &Table, arch: &str, law: &str) -> Result<Exponent, ExperimentError> {
+    let k = [(ARCH, arch), (LAW, law)];
+    let p = Interval { estimate: t.get_col(&k, P)?, lo: t.get_col(&k, P_LO)?, hi: t.get_col(&k, P_HI)? };
+    Ok(Exponent { p, p_log: t.get_col(&k, P_LOG)? })
+}
+
+/// An exponent in words: `0.120 [0.0500, 0.200] (p_log 0.564)`.
+pub fn exponent_text(e: Exponent) -> String {
+    format!("{} (p_log {})", iv(e.p), g(e.p_log))
+}
+
+/// One power law or two: `p` over the shallow and the deep half of the depths, per network.
+fn halves_text(t: &Table) -> Result<String, ExperimentError> {
+    let mut parts = Vec::new();
+    for (arch, name) in [(RESNET, "ResNet"), (FC, "FC")] {
+        let depths = |law: &str| -> Result<String, ExperimentError> {
+            let rows = t
+                .rows()
+                .iter()
+                .position(|r| t.col(ARCH).is_ok_and(|a| r[a] == arch) && t.col(LAW).is_ok_and(|l| r[l] == law));
+            let c = t.col(DEPTHS)?;
+            Ok(rows.map(|i| t.rows()[i][c].clone()).unwrap_or_default())
+        };
+        let (s, d) = (exponent(t, arch, POWER_SHALLOW)?, exponent(t, arch, POWER_DEEP)?);
+        parts.push(format!("{name} {} at {}, {} at {}", iv(s.p), depths(POWER_SHALLOW)?, iv(d.p), depths(POWER_DEEP)?));
+    }
+    Ok(parts.join("; "))
 }
 
 /// The headline as depth exponents: the width at which the NTK stays put grows like `L^p`, from
 /// trained networks (width-depth: the kernel change at the target loss), at the start of GD
 /// (kernel-velocity: the kernel's change per unit of output change) and without training
 /// (ntk-fluctuation: the kernel's fluctuation at initialization). The verdict follows the three
-/// measurements' intervals by [`headline_verdict`]'s thresholds.
+/// measurements' intervals against their `p_log` by [`headline_verdict`].
 pub fn claim(r: &Path) -> Result<Claim, ExperimentError> {
     let trained = Table::load(r, "width-depth-depth-exponent", &DEPTH_EXPONENT_NUMBERS)?;
     let free = Table::load(r, "ntk-fluctuation-depth-exponent", &FLUCTUATION_NUMBERS)?;
@@ -60,41 +93,43 @@ pub fn claim(r: &Path) -> Result<Claim, ExperimentError> {
     let (w_lo, w_hi, l_lo, l_hi) = (t.min_num(WIDTH)?, t.max_num(WIDTH)?, t.min_num(DEPTH)?, t.max_num(DEPTH)?);
     let tv = Table::main(r, "kernel-velocity", &KernelVelocity::columns())?;
     let (vw_lo, vw_hi, vl_lo, vl_hi) = (tv.min_num(WIDTH)?, tv.max_num(WIDTH)?, tv.min_num(DEPTH)?, tv.max_num(DEPTH)?);
-    let (ve_res, ve_fc) = (exponent(&velocity, RESNET, Some(POWER))?, exponent(&velocity, FC, Some(POWER))?);
+    let (ve_res, ve_fc) = (exponent(&velocity, RESNET, POWER)?, exponent(&velocity, FC, POWER)?);
     let vcount = |arch: &str, c: &str| velocity.get_col(&[(ARCH, arch), (LAW, POWER)], c).map(|v| format!("{v:.0}"));
-    let (tr_res, tr_fc) = (exponent(&trained, RESNET, Some(POWER))?, exponent(&trained, FC, Some(POWER))?);
-    let (fr_res, fr_fc) = (exponent(&free, RESNET, Some(POWER))?, exponent(&free, FC, Some(POWER))?);
+    let (tr_res, tr_fc) = (exponent(&trained, RESNET, POWER)?, exponent(&trained, FC, POWER)?);
+    let (fr_res, fr_fc) = (exponent(&free, RESNET, POWER)?, exponent(&free, FC, POWER)?);
     let count = |arch: &str, c: &str| trained.get_col(&[(ARCH, arch), (LAW, POWER)], c).map(|v| format!("{v:.0}"));
     let v = Verdict::bare(headline_verdict(&[tr_res, ve_res, fr_res], &[tr_fc, ve_fc, fr_fc]));
     Ok(Claim::new(
         "width needed grows like log L (ResNet) vs polynomially (FC), as a depth exponent",
         "width-depth",
         &format!(
-            "the width at which the NTK stays put grows like L^p: p < {} (ResNet), p > {} (FC), in every measurement",
-            RESNET_P_MAX, FC_P_MIN
+            "the width at which GD stays in the kernel regime grows like L^p, and {PREDICTION}, in every measurement"
         ),
         format!(
-            "p with 95% interval over seeds; trained (kernel change at training loss 0.1, m = {w_lo} to {w_hi}, L = {l_lo} to {l_hi}, fitted where it is <= 1): ResNet {} from {} of {} cells, FC {} from {} of {} cells (outside the region: ResNet {}, FC {}; censored: ResNet {}, FC {}); at the start of GD (kernel-velocity, the kernel's change per unit of output change after the first steps, m = {vw_lo} to {vw_hi}, L = {vl_lo} to {vl_hi}): ResNet {} from {} of {} cells, FC {} from {} of {} cells (censored, the kernel dead at W0 or the steps diverged: ResNet {}, FC {}); at initialization (ntk-fluctuation): ResNet {}, FC {}",
-            iv(tr_res),
+            "p with 95% t interval over seeds; trained (kernel change at training loss 0.1, m = {w_lo} to {w_hi}, L = {l_lo} to {l_hi}, fitted where it is <= 1): ResNet {} from {} of {} cells, FC {} from {} of {} cells (outside the region: ResNet {}, FC {}; censored: ResNet {}, FC {}; over each half of the depths: {}); at the start of GD (kernel-velocity, the kernel's change per unit of output change after the first steps, m = {vw_lo} to {vw_hi}, L = {vl_lo} to {vl_hi}): ResNet {} from {} of {} cells, FC {} from {} of {} cells (censored, the kernel dead at W0 or the steps diverged: ResNet {}, FC {}; over each half: {}); at initialization (ntk-fluctuation): ResNet {}, FC {} (over each half: {}). GD reaches the target at far smaller widths than these (min-width): what is measured is the width at which it stays in the kernel regime",
+            exponent_text(tr_res),
             count(RESNET, POINTS)?,
             count(RESNET, CELLS)?,
-            iv(tr_fc),
+            exponent_text(tr_fc),
             count(FC, POINTS)?,
             count(FC, CELLS)?,
             count(RESNET, OUTSIDE_REGION)?,
             count(FC, OUTSIDE_REGION)?,
             count(RESNET, CENSORED)?,
             count(FC, CENSORED)?,
-            iv(ve_res),
+            halves_text(&trained)?,
+            exponent_text(ve_res),
             vcount(RESNET, POINTS)?,
             vcount(RESNET, CELLS)?,
-            iv(ve_fc),
+            exponent_text(ve_fc),
             vcount(FC, POINTS)?,
             vcount(FC, CELLS)?,
             vcount(RESNET, CENSORED)?,
             vcount(FC, CENSORED)?,
-            iv(fr_res),
-            iv(fr_fc)
+            halves_text(&velocity)?,
+            exponent_text(fr_res),
+            exponent_text(fr_fc),
+            halves_text(&free)?
         ),
         v,
     ))
@@ -105,15 +140,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn verdict_follows_the_intervals() {
-        let iv = |lo, hi| Interval { estimate: (lo + hi) / 2.0, lo, hi };
+    fn verdict_follows_the_intervals_against_p_log() {
+        // p_log 0.56 (L = 2 to 32) unless said.
+        let e = |lo: f64, hi: f64| Exponent { p: Interval { estimate: (lo + hi) / 2.0, lo, hi }, p_log: 0.56 };
         use Outcome::*;
-        assert_eq!(headline_verdict(&[iv(-0.1, 0.2)], &[iv(0.8, 1.5), iv(0.6, 2.0)]), Confirmed);
-        // A ResNet interval reaching past 0.25: not resolved.
-        assert_eq!(headline_verdict(&[iv(-0.1, 0.3)], &[iv(0.8, 1.5)]), NotMeasurable);
-        // A ResNet interval wholly above 0.5, or an FC one wholly below 0.25: contradicted.
-        assert_eq!(headline_verdict(&[iv(0.6, 0.9)], &[iv(0.8, 1.5)]), NotConfirmed);
-        assert_eq!(headline_verdict(&[iv(-0.1, 0.2)], &[iv(-0.3, 0.1)]), NotConfirmed);
-        assert_eq!(headline_verdict(&[], &[iv(0.8, 1.5)]), NotMeasurable);
+        assert_eq!(headline_verdict(&[e(-0.1, 0.2)], &[e(0.8, 1.5), e(0.6, 2.0)]), Confirmed);
+        // A ResNet interval reaching past p_log: not resolved, though it excludes 0.25.
+        assert_eq!(headline_verdict(&[e(0.3, 0.6)], &[e(0.8, 1.5)]), NotMeasurable);
+        // Pure log growth over L = 2 to 32 has p = 0.56: an FC interval around it is not
+        // "faster than log L", whatever a fixed threshold of 0.5 would say.
+        assert_eq!(headline_verdict(&[e(-0.1, 0.2)], &[e(0.51, 0.6)]), NotMeasurable);
+        // A ResNet interval wholly above p_log, or an FC one wholly below: contradicted.
+        assert_eq!(headline_verdict(&[e(0.6, 0.9)], &[e(0.8, 1.5)]), NotConfirmed);
+        assert_eq!(headline_verdict(&[e(-0.1, 0.2)], &[e(-0.3, 0.5)]), NotConfirmed);
+        assert_eq!(headline_verdict(&[], &[e(0.8, 1.5)]), NotMeasurable);
+        // Each exponent against its own p_log: FC's over L = 2 to 8 only is 0.66.
+        let fc_shallow = Exponent { p: Interval { estimate: 0.7, lo: 0.6, hi: 0.8 }, p_log: 0.66 };
+        assert_eq!(headline_verdict(&[e(-0.1, 0.2)], &[fc_shallow]), NotMeasurable);
     }
 }
