@@ -89,6 +89,22 @@ fn errors_are_clear_and_exit_nonzero() {
 }
 
 #[test]
+fn an_experiment_parameter_out_of_range_fails_before_any_cell_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../experiments/distance-from-init.toml");
+    let text = std::fs::read_to_string(root).unwrap();
+    assert!(text.contains("\ntarget_loss = 0.1\n"));
+    let p = dir.path().join("x.toml");
+    std::fs::write(&p, text.replace("\ntarget_loss = 0.1\n", "\ntarget_loss = -1\n")).unwrap();
+    let (runs, results) = (dir.path().join("runs"), dir.path().join("results"));
+    let out = resgen().arg("run").arg(&p).arg("--runs").arg(&runs).arg("--results").arg(&results).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(stderr, format!("error: {}: params.target_loss: must be a finite number > 0, got -1\n", p.display()));
+    assert!(!runs.exists() && !results.exists(), "a cell ran");
+}
+
+#[test]
 fn ntk_and_bounds_commands_write_their_tables() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");

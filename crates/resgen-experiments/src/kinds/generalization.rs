@@ -6,8 +6,8 @@ use resgen_bounds::formulas::BoundConstants;
 use resgen_train::{RunOutcome, StopReason};
 use serde::Deserialize;
 
-use super::params::number;
-use super::shared::{bound_constants, names, steps_work};
+use super::params::{InvalidParam, Validate, number};
+use super::shared::{bound_constants, check_bound_constants, names, steps_work};
 use super::{Context, ExperimentKind};
 use crate::record::{Record, key};
 use crate::spec::Cell;
@@ -52,6 +52,18 @@ impl Default for Params {
     fn default() -> Self {
         let c = BoundConstants::default();
         Params { delta: c.delta, c_eps: c.c_eps, c_radius: c.c_radius, c_conf: c.c_conf, c_ntk: c.c_ntk }
+    }
+}
+
+impl Validate for Params {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        check_bound_constants(&BoundConstants {
+            delta: self.delta,
+            c_eps: self.c_eps,
+            c_radius: self.c_radius,
+            c_conf: self.c_conf,
+            c_ntk: self.c_ntk,
+        })
     }
 }
 

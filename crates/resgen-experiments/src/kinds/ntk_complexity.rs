@@ -8,8 +8,8 @@ use resgen_bounds::formulas::BoundConstants;
 use resgen_bounds::{analytic, formulas, linalg, qp};
 use serde::Deserialize;
 
-use super::params::number;
-use super::shared::{bound_constants, init_kernels, names};
+use super::params::{InvalidParam, Validate, number};
+use super::shared::{bound_constants, check_bound_constants, init_kernels, names};
 use super::{Context, ExperimentKind};
 use crate::record::{Record, key};
 use crate::spec::Cell;
@@ -67,6 +67,18 @@ impl Default for Params {
             c_conf: c.c_conf,
             c_ntk: c.c_ntk,
         }
+    }
+}
+
+impl Validate for Params {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        check_bound_constants(&BoundConstants {
+            delta: self.delta,
+            c_eps: self.c_eps,
+            c_radius: self.c_radius,
+            c_conf: self.c_conf,
+            c_ntk: self.c_ntk,
+        })
     }
 }
 

@@ -7,8 +7,8 @@ use resgen_bounds::evaluate;
 use resgen_bounds::formulas::BoundConstants;
 use serde::Deserialize;
 
-use super::params::number;
-use super::shared::{bound_constants, init_kernels, names};
+use super::params::{InvalidParam, Validate, at_least, number};
+use super::shared::{bound_constants, check_bound_constants, init_kernels, names};
 use super::{Context, ExperimentKind};
 use crate::record::{Record, key, key_number};
 use crate::spec::Cell;
@@ -77,6 +77,25 @@ impl Default for Params {
             c_conf: c.c_conf,
             c_ntk: c.c_ntk,
         }
+    }
+}
+
+impl Validate for Params {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        at_least("rad_samples", self.rad_samples, 1)?;
+        if !(self.radius_from.is_finite() && self.radius_from > 0.0 && self.radius_from <= 181.0) {
+            return Err(InvalidParam::new(
+                "radius_from",
+                format!("must be a radius in (0, 181], got {}", self.radius_from),
+            ));
+        }
+        check_bound_constants(&BoundConstants {
+            delta: self.delta,
+            c_eps: self.c_eps,
+            c_radius: self.c_radius,
+            c_conf: self.c_conf,
+            c_ntk: self.c_ntk,
+        })
     }
 }
 

@@ -3,7 +3,8 @@
 //! The struct derives `Deserialize` with `#[serde(deny_unknown_fields, default)]`; this module
 //! is the deserializer that feeds it the cell's table, so that its errors say which key is wrong
 //! as the experiment file's user reads them: `params.<key>: unknown parameter for kind <kind>
-//! (known: <the struct's fields>)`, or `params.<key>: <what is wrong with its value>`.
+//! (known: <the struct's fields>)`, or `params.<key>: <what is wrong with its value>`. Once read,
+//! the struct checks its values' ranges ([`Validate`]), with errors in the same form.
 
 use crate::ExperimentError;
 use std::fmt;
@@ -18,6 +19,49 @@ use super::Kind;
 #[serde(deny_unknown_fields)]
 pub struct NoParams {}
 
+impl Validate for NoParams {}
+
+/// A kind's parameters, checked once read: each value within its range.
+pub trait Validate {
+    /// Checks every value's range; the error names the key. Any value is valid by default.
+    fn validate(&self) -> Result<(), InvalidParam> {
+        Ok(())
+    }
+}
+
+/// A `[params]` value outside its range: `params.<key>: <what is wrong>`.
+#[derive(Debug, thiserror::Error)]
+#[error("params.{key}: {message}")]
+pub struct InvalidParam {
+    /// The key.
+    pub key: &'static str,
+    /// What is wrong with its value, with the value.
+    pub message: String,
+}
+
+impl InvalidParam {
+    /// `key` is invalid: `message`.
+    pub fn new(key: &'static str, message: impl Into<String>) -> InvalidParam {
+        InvalidParam { key, message: message.into() }
+    }
+}
+
+/// `Ok` if `value` is a finite number above 0.
+pub(crate) fn positive(key: &'static str, value: f64) -> Result<(), InvalidParam> {
+    if value.is_finite() && value > 0.0 {
+        return Ok(());
+    }
+    Err(InvalidParam::new(key, format!("must be a finite number > 0, got {value}")))
+}
+
+/// `Ok` if `value` is at least `min`.
+pub(crate) fn at_least(key: &'static str, value: usize, min: usize) -> Result<(), InvalidParam> {
+    if value >= min {
+        return Ok(());
+    }
+    Err(InvalidParam::new(key, format!("must be at least {min}, got {value}")))
+}
+
 /// Reads `table` into `P`; errors name the key (see the module doc).
 pub(crate) fn parse<P: DeserializeOwned>(kind: Kind, table: &toml::Table) -> Result<P, ExperimentError> {
     P::deserialize(TableDe(table)).map_err(|e| match e {
@@ -28,6 +72,13 @@ pub(crate) fn parse<P: DeserializeOwned>(kind: Kind, table: &toml::Table) -> Res
             if known.is_empty() { "none".to_string() } else { known.join(", ") }
         )),
     })
+}
+
+/// Reads `table` into `P` ([`parse`]) and checks its values ([`Validate`]).
+pub(crate) fn read<P: DeserializeOwned + Validate>(kind: Kind, table: &toml::Table) -> Result<P, ExperimentError> {
+    let p: P = parse(kind, table)?;
+    p.validate().map_err(|e| ExperimentError::Params(e.to_string()))?;
+    Ok(p)
 }
 
 /// A number: TOML integers (`c_eps = 2`) are accepted as numbers too

@@ -2,6 +2,7 @@
 //! network and its kernel at initialization, the bound constants, and a step's cost.
 
 use crate::ExperimentError;
+use resgen_bounds::BoundsError;
 use resgen_bounds::formulas::BoundConstants;
 use resgen_bounds::ntk;
 use resgen_data::Split;
@@ -10,7 +11,7 @@ use resgen_train::{Metrics, RunConfig, StopReason, Trainer};
 use serde::Deserialize;
 
 use super::Context;
-use super::params::number;
+use super::params::{InvalidParam, Validate, at_least, number, positive};
 
 /// A matched-loss view trains at most this many steps by default (`params.max_iterations`).
 pub const DEFAULT_MATCHED_BUDGET: usize = 5000;
@@ -33,6 +34,13 @@ pub struct ViewParams {
 impl Default for ViewParams {
     fn default() -> Self {
         ViewParams { target_loss: DEFAULT_TARGET_LOSS, max_iterations: DEFAULT_MATCHED_BUDGET }
+    }
+}
+
+impl Validate for ViewParams {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        positive("target_loss", self.target_loss)?;
+        at_least("max_iterations", self.max_iterations, 1)
     }
 }
 
@@ -60,6 +68,18 @@ pub(crate) fn bound_constants(
     let k = BoundConstants { delta, c_eps, c_radius, c_conf, c_ntk };
     k.validate().map_err(|e| ExperimentError::Params(format!("params.{e}")))?;
     Ok(k)
+}
+
+/// Checks the bound constants' ranges ([`BoundConstants::validate`]); the error names the key.
+pub(crate) fn check_bound_constants(k: &BoundConstants) -> Result<(), InvalidParam> {
+    k.validate().map_err(|e| match e {
+        BoundsError::Delta(v) => InvalidParam::new("delta", format!("must lie in (0, 1), got {v}")),
+        BoundsError::Constant { name, value } => {
+            InvalidParam::new(name, format!("must be a finite number >= 0, got {value}"))
+        }
+        // validate() gives only the two above.
+        other => InvalidParam::new("delta, c_eps, c_radius, c_conf, c_ntk", other.to_string()),
+    })
 }
 
 pub(crate) fn load(cfg: &RunConfig) -> Result<Split, ExperimentError> {
