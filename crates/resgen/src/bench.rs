@@ -436,10 +436,14 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
+/// `n/m/L/d`, four positive integers.
 fn parse_shape(s: &str) -> anyhow::Result<[usize; 4]> {
-    let v: Vec<usize> = s.split('/').map(|p| p.trim().parse()).collect::<Result<_, _>>()?;
-    anyhow::ensure!(v.len() == 4, "--shape {s}: expected n/m/L/d");
-    Ok([v[0], v[1], v[2], v[3]])
+    let bad = || anyhow::anyhow!("--shape {s}: expected n/m/L/d, four positive integers (e.g. 512/512/8/784)");
+    let v: Vec<usize> = s.split('/').map(|p| p.trim().parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    match v[..] {
+        [n, m, l, d] if v.iter().all(|&x| x > 0) => Ok([n, m, l, d]),
+        _ => Err(bad()),
+    }
 }
 
 /// `resgen bench`: the GD-step table, or the kernel (`--ntk`) or GEMM (`--gemm`) lines.
@@ -465,12 +469,12 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         "f64" => Precision::F64,
         p => anyhow::bail!("--precision {p}: expected f32 or f64"),
     };
-    let device = backend.checked_device(precision)?;
     let mut shapes: Vec<[usize; 4]> = if args.shapes.is_empty() {
         vec![[512, 512, 8, 784], [1024, 1024, 4, 784], [1000, 512, 32, 784], [256, 2048, 8, 784]]
     } else {
         args.shapes.iter().map(|s| parse_shape(s)).collect::<anyhow::Result<_>>()?
     };
+    let device = backend.checked_device(precision)?;
     if args.large {
         shapes.push([4096, 4096, 16, 784]);
     }

@@ -105,6 +105,19 @@ fn an_experiment_parameter_out_of_range_fails_before_any_cell_runs() {
 }
 
 #[test]
+fn a_malformed_bench_shape_names_the_flag_and_the_form() {
+    for shape in ["abc", "8/16/2", "8/16/2/4/5", "8/0/2/4", "8/16/x/4"] {
+        let out = resgen().args(["bench", "--shape", shape]).output().unwrap();
+        assert!(!out.status.success(), "{shape}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!("error: --shape {shape}: expected n/m/L/d, four positive integers (e.g. 512/512/8/784)\n")
+        );
+        assert!(out.stdout.is_empty(), "{shape}: the benchmark started");
+    }
+}
+
+#[test]
 fn ntk_and_bounds_commands_write_their_tables() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
