@@ -264,6 +264,11 @@ fn merge_and_plot(exp: &Experiment, place: &Place, allow_mixed: bool) -> anyhow:
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The vendored gemm panics on an unknown RESGEN_GEMM at its first product: check it first.
+    if let Err(e) = resgen_models::gemm_route() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

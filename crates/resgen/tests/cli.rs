@@ -118,6 +118,28 @@ fn a_malformed_bench_shape_names_the_flag_and_the_form() {
 }
 
 #[test]
+fn an_unknown_gemm_route_is_a_one_line_error_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = resgen()
+        .args(["train", "--config", "experiments/mnist-3v5.toml", "--quiet", "--out"])
+        .arg(dir.path().join("r"))
+        .env("RESGEN_GEMM", "bogus")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: RESGEN_GEMM=bogus: expected blas (the default), blas-all or rust\n"
+    );
+    assert!(!dir.path().join("r").exists(), "training started");
+    // The accepted values pass the check (`devices` does no training).
+    for ok in ["blas", "blas-all", "rust"] {
+        let out = resgen().arg("devices").env("RESGEN_GEMM", ok).output().unwrap();
+        assert!(out.status.success(), "{ok}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
 fn ntk_and_bounds_commands_write_their_tables() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
