@@ -382,6 +382,17 @@ fn parameter_values_out_of_range_fail_when_the_file_loads() {
         "params.max_width: must be at least 64, got 32"
     );
     assert_eq!(with_params("min-width", "tau = []"), "params.tau: must be a non-empty list of positive numbers");
+    // The bound constants are flat keys beside a kind's own.
+    assert_eq!(
+        with_params("ntrf-bound", "deltta = 0.1"),
+        "params.deltta: unknown parameter for kind ntrf-bound (known: rad_samples, radius_from, delta, c_eps, c_radius, c_conf, c_ntk)"
+    );
+    assert_eq!(with_params("ntk-complexity", "c_ntk = \"one\""), "params.c_ntk: expected a number, found \"one\"");
+    let p = dir.path().join("ok.toml");
+    let text = std::fs::read_to_string(experiments_dir().join("generalization.toml")).unwrap();
+    assert!(!text.contains("[params]"));
+    std::fs::write(&p, text.replacen("\n[", "\n[params]\ndelta = 0.1\nc_eps = 2\n\n[", 1)).unwrap();
+    Experiment::load(&p).unwrap();
 }
 
 #[test]

@@ -62,6 +62,82 @@ pub(crate) fn at_least(key: &'static str, value: usize, min: usize) -> Result<()
     Err(InvalidParam::new(key, format!("must be at least {min}, got {value}")))
 }
 
+/// Declares a kind's `Params` that takes the bound constants beside its own keys: the struct
+/// has the kind's fields and `bounds` ([`BoundConstants`](resgen_bounds::formulas::BoundConstants),
+/// checked by its [`Validate`]), while `[params]` spells the constants as flat keys, `delta`,
+/// `c_eps`, `c_radius`, `c_conf` and `c_ntk`, beside the kind's. It is read through a private
+/// twin with every key flat (serde's `flatten` cannot be combined with `deny_unknown_fields`),
+/// so that unknown keys are still errors listing every known one. Each own field is written
+/// `name: type = default,` after its doc and serde attributes.
+macro_rules! params_with_bounds {
+    (
+        $(#[doc = $doc:expr])*
+        pub struct Params {
+            $(
+                $(#[doc = $fdoc:expr])*
+                $(#[serde($($serde:tt)*)])*
+                $field:ident: $ty:ty = $default:expr,
+            )*
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Clone, Debug, serde::Deserialize)]
+        #[serde(from = "FlatParams")]
+        pub struct Params {
+            $($(#[doc = $fdoc])* pub $field: $ty,)*
+            /// The bound constants (`[params]` keys `delta`, `c_eps`, `c_radius`, `c_conf`,
+            /// `c_ntk`; defaults as in [`BoundConstants`](resgen_bounds::formulas::BoundConstants)).
+            pub bounds: resgen_bounds::formulas::BoundConstants,
+        }
+
+        /// [`Params`] as `[params]` spells it: the bound constants' keys flat.
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        struct FlatParams {
+            $($(#[serde($($serde)*)])* $field: $ty,)*
+            #[serde(deserialize_with = "crate::kinds::params::number")]
+            delta: f64,
+            #[serde(deserialize_with = "crate::kinds::params::number")]
+            c_eps: f64,
+            #[serde(deserialize_with = "crate::kinds::params::number")]
+            c_radius: f64,
+            #[serde(deserialize_with = "crate::kinds::params::number")]
+            c_conf: f64,
+            #[serde(deserialize_with = "crate::kinds::params::number")]
+            c_ntk: f64,
+        }
+
+        impl Default for FlatParams {
+            fn default() -> Self {
+                let k = resgen_bounds::formulas::BoundConstants::default();
+                FlatParams {
+                    $($field: $default,)*
+                    delta: k.delta,
+                    c_eps: k.c_eps,
+                    c_radius: k.c_radius,
+                    c_conf: k.c_conf,
+                    c_ntk: k.c_ntk,
+                }
+            }
+        }
+
+        impl From<FlatParams> for Params {
+            fn from(f: FlatParams) -> Params {
+                let (delta, c_eps, c_radius, c_conf, c_ntk) = (f.delta, f.c_eps, f.c_radius, f.c_conf, f.c_ntk);
+                let bounds = resgen_bounds::formulas::BoundConstants { delta, c_eps, c_radius, c_conf, c_ntk };
+                Params { $($field: f.$field,)* bounds }
+            }
+        }
+
+        impl Default for Params {
+            fn default() -> Params {
+                FlatParams::default().into()
+            }
+        }
+    };
+}
+pub(crate) use params_with_bounds;
+
 /// Reads `table` into `P`; errors name the key (see the module doc).
 pub(crate) fn parse<P: DeserializeOwned>(kind: Kind, table: &toml::Table) -> Result<P, ExperimentError> {
     P::deserialize(TableDe(table)).map_err(|e| match e {

@@ -55,31 +55,19 @@ impl ViewParams {
     }
 }
 
-/// The cell's bound constants from its `[params]` `delta`, `c_eps`, `c_radius`, `c_conf`,
-/// `c_ntk` (each kind that takes them has these fields, with the defaults of
-/// [`BoundConstants`]), checked.
-pub(crate) fn bound_constants(
-    delta: f64,
-    c_eps: f64,
-    c_radius: f64,
-    c_conf: f64,
-    c_ntk: f64,
-) -> Result<BoundConstants, ExperimentError> {
-    let k = BoundConstants { delta, c_eps, c_radius, c_conf, c_ntk };
-    k.validate().map_err(|e| ExperimentError::Params(format!("params.{e}")))?;
-    Ok(k)
-}
-
-/// Checks the bound constants' ranges ([`BoundConstants::validate`]); the error names the key.
-pub(crate) fn check_bound_constants(k: &BoundConstants) -> Result<(), InvalidParam> {
-    k.validate().map_err(|e| match e {
-        BoundsError::Delta(v) => InvalidParam::new("delta", format!("must lie in (0, 1), got {v}")),
-        BoundsError::Constant { name, value } => {
-            InvalidParam::new(name, format!("must be a finite number >= 0, got {value}"))
-        }
-        // validate() gives only the two above.
-        other => InvalidParam::new("delta, c_eps, c_radius, c_conf, c_ntk", other.to_string()),
-    })
+/// The bound constants of the kinds that take them (`params_with_bounds!`): their ranges
+/// ([`BoundConstants::validate`]), with the error naming the key.
+impl Validate for BoundConstants {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        BoundConstants::validate(self).map_err(|e| match e {
+            BoundsError::Delta(v) => InvalidParam::new("delta", format!("must lie in (0, 1), got {v}")),
+            BoundsError::Constant { name, value } => {
+                InvalidParam::new(name, format!("must be a finite number >= 0, got {value}"))
+            }
+            // BoundConstants::validate gives only the two above.
+            other => InvalidParam::new("delta, c_eps, c_radius, c_conf, c_ntk", other.to_string()),
+        })
+    }
 }
 
 pub(crate) fn load(cfg: &RunConfig) -> Result<Split, ExperimentError> {
