@@ -5,8 +5,8 @@
 train config="experiments/mnist-3v5.toml" *args="":
     cargo run --release -p resgen -- train --config {{config}} {{args}}
 
-# Every named experiment, quick profile (CPU): results/<name>.csv and .svg. Finished cells
-# under runs/ are reused; delete runs/ to recompute from scratch.
+# Finished cells under runs/ are reused; delete runs/ to recompute from scratch.
+# Every named experiment, quick profile (CPU): results/<name>.csv and .svg.
 tables *args="":
     cargo run --release -p resgen -- run all --profile quick {{args}}
 
@@ -14,9 +14,9 @@ tables *args="":
 table name *args="":
     cargo run --release -p resgen -- run {{name}} --profile quick {{args}}
 
-# Every named experiment, paper profile (sized for one GPU): results/paper/<name>.csv and .svg.
 # Training runs on the GPU backend (`just paper wgpu` for Vulkan/Metal); kernels and bounds on
 # the CPU in f64 (or on CUDA with the cuda backend).
+# Every named experiment, paper profile (sized for one GPU): results/paper/<name>.csv and .svg.
 paper backend="cuda" *args="":
     cargo run --release -p resgen --features {{backend}} -- run all --profile paper --device {{backend}} {{args}}
 
@@ -32,9 +32,9 @@ test:
 bench *args="":
     cargo run --release -p resgen -- bench {{args}}
 
-# Intel MKL for the `blas` feature (flex's large f32/f64 products on MKL): downloads PyPI's
-# mkl-static wheel into a cache folder once and prints `export RESGEN_MKL_LIB=...`, so
-# `eval "$(just fetch-mkl)"` sets it.
+# Downloads PyPI's mkl-static wheel into a cache folder once and prints
+# `export RESGEN_MKL_LIB=...`, so `eval "$(just fetch-mkl)"` sets it.
+# Fetch Intel MKL for the `blas` feature (flex's large f32/f64 products on MKL).
 fetch-mkl:
     @scripts/fetch-mkl.sh
 
@@ -42,8 +42,8 @@ fetch-mkl:
 test-mkl:
     ci/blas-tests.sh
 
-# The benchmark with the `blas` feature (after `eval "$(just fetch-mkl)"`); `--gemm` for the GEMM
-# layouts alone.
+# Run it after `eval "$(just fetch-mkl)"`; `--gemm` times the GEMM layouts alone.
+# The GD-step benchmark with the `blas` feature (flex's large products on MKL).
 bench-mkl *args="":
     cargo run --release -p resgen --features blas -- bench {{args}}
 
@@ -54,8 +54,8 @@ bench-peer *args="":
     cargo build --release -p resgen
     {{env_var_or_default("PYTHON", ".venv-peer/bin/python")}} bench/peer_torch.py --resgen target/release/resgen {{args}}
 
-# The same with the `blas` build (MKL), and the pure-Rust kernels of that binary
-# (RESGEN_GEMM=rust) in a column beside it: the three in one run.
+# The pure-Rust column is the same binary with RESGEN_GEMM=rust.
+# resgen on MKL, its pure-Rust kernels and PyTorch, back to back in one table.
 bench-peer-mkl *args="":
     #!/usr/bin/env bash
     set -euo pipefail
@@ -67,9 +67,10 @@ bench-peer-mkl *args="":
 bench-cuda:
     cargo run --release -p resgen --features cuda -- bench --device cuda --large
 
-# Build and pack what an offline GPU host runs (bench/gpu-pack.sh: .gpu/resgen.xz and the Vulkan
-# loader in .gl/); there, `bash bench/gpu.sh 480` runs the benchmark, the wgpu-vs-CPU check and
-# as many paper-profile experiments as fit (docs/cluster-and-gpu.md).
+# bench/gpu-pack.sh writes .gpu/resgen.xz and the Vulkan loader in .gl/; there,
+# `bash bench/gpu.sh 480` runs the benchmark, the wgpu-vs-CPU check and as many paper-profile
+# experiments as fit (docs/cluster-and-gpu.md).
+# Build and pack what an offline GPU host runs.
 gpu-pack:
     bench/gpu-pack.sh
 
@@ -78,11 +79,12 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Type-check and lint the cuda code path without CUDA or network access (DOCS_RS stops cubecl's
-# build script from downloading LLVM). About 5 minutes on 2 cores; run it after touching the
-# cuda parts of crates/resgen-models/src/backend.rs or changing the Burn version.
-# When the check passes it records what it covered in ci/cuda-checked (commit that file): the
-# test suite fails when backend.rs or the locked Burn version changed since the last check.
+# DOCS_RS stops cubecl's build script from downloading LLVM. About 5 minutes on 2 cores; run it
+# after touching the cuda parts of crates/resgen-models/src/backend.rs or changing the Burn
+# version. When the check passes it records what it covered in ci/cuda-checked (commit that
+# file): the test suite fails when backend.rs or the locked Burn version changed since the last
+# check.
+# Type-check and lint the cuda code path without CUDA or network access.
 check-cuda:
     DOCS_RS=1 cargo clippy -p resgen-models --features cuda -- -D warnings
     cargo test --release -p resgen-tests --test suite -- cuda_check::record_cuda_check --ignored --exact

@@ -16,6 +16,11 @@ fn experiments_dir() -> PathBuf {
 
 /// The committed experiment file with its profiles replaced by one `smoke` profile.
 fn tiny(name: &str, profile: &str, dir: &Path) -> Experiment {
+    Experiment::load(&tiny_file(name, profile, dir)).unwrap()
+}
+
+/// [`tiny`]'s file, written but not loaded.
+fn tiny_file(name: &str, profile: &str, dir: &Path) -> PathBuf {
     let src = experiments_dir().join(format!("{name}.toml"));
     let mut t: toml::Table = std::fs::read_to_string(&src).unwrap().parse().unwrap();
     let p: toml::Table = profile.parse().unwrap();
@@ -25,7 +30,7 @@ fn tiny(name: &str, profile: &str, dir: &Path) -> Experiment {
     );
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, toml::to_string(&t).unwrap()).unwrap();
-    Experiment::load(&path).unwrap()
+    path
 }
 
 fn opts(dir: &Path) -> SweepOptions {
@@ -290,15 +295,19 @@ fn bad_experiment_files_name_the_file_and_key() {
     .unwrap();
     let e = Experiment::load(&p).unwrap_err().to_string();
     assert!(e.contains("bad.toml") && e.contains("kind"), "{e}");
-    // A grid value the run config rejects names the cell.
-    let exp = tiny("forward-scale", r#"grid = { "model.theta" = ["1/L", "abc"] }"#, dir.path());
-    let e = exp.cells("smoke").unwrap_err().to_string();
+    // A grid value the run config rejects names the cell, when the file loads.
+    let p = tiny_file("forward-scale", r#"grid = { "model.theta" = ["1/L", "abc"] }"#, dir.path());
+    let e = Experiment::load(&p).unwrap_err().to_string();
     assert!(e.contains("abc") && e.contains("theta"), "{e}");
-    // Unknown parameters of a kind are a cell error that names the key.
-    let exp =
-        tiny("rademacher", "grid = { dataset = [\"sphere\"] }\nparams = { radious = 2.0 }\nseeds = [0]", dir.path());
-    let r = run_sweep(&exp, "smoke", &opts(dir.path())).unwrap();
-    assert!(r.failed[0].1.contains("params.radious"), "{:?}", r.failed);
+    // Unknown parameters of a kind are an error naming the file, the profile and the key, when
+    // the file loads.
+    let p = tiny_file(
+        "rademacher",
+        "grid = { dataset = [\"sphere\"] }\nparams = { radious = 2.0 }\nseeds = [0]",
+        dir.path(),
+    );
+    let e = Experiment::load(&p).unwrap_err().to_string();
+    assert!(e.contains("rademacher.toml [profiles.smoke]: params.radious"), "{e}");
     let e = Experiment::find("no-such-experiment", &experiments_dir()).unwrap_err().to_string();
     assert!(e.contains("forward-scale"), "{e}");
     // `all` lists the files with a `kind`; a broken one is an error, not silently skipped.
@@ -315,24 +324,75 @@ fn bad_experiment_files_name_the_file_and_key() {
 #[test]
 fn kind_parameters_are_read_into_their_struct_and_errors_name_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let work = |params: &str| {
+    // Errors come when the file loads, after its path and profile.
+    let work = |params: &str| -> Result<(u64, f64), String> {
         let profile = format!("grid = {{ dataset = [\"sphere\"] }}\nparams = {params}\nseeds = [0]");
-        let exp = tiny("rademacher", &profile, dir.path());
-        resgen_experiments::estimate::cell_work(&exp.cells("smoke").unwrap()[0])
+        let path = tiny_file("rademacher", &profile, dir.path());
+        let prefix = format!("{} [profiles.smoke]: ", path.display());
+        let exp = Experiment::load(&path).map_err(|e| e.to_string().strip_prefix(&prefix).unwrap().to_string())?;
+        Ok(resgen_experiments::estimate::cell_work(&exp.cells("smoke").unwrap()[0]).unwrap())
     };
     assert_eq!(
-        work("{ radious = 2.0 }").unwrap_err().to_string(),
+        work("{ radious = 2.0 }").unwrap_err(),
         "params.radious: unknown parameter for kind rademacher (known: radius, samples, trained_radius, target_loss, max_iterations)"
     );
-    let e = work("{ samples = \"many\" }").unwrap_err().to_string();
+    let e = work("{ samples = \"many\" }").unwrap_err();
     assert!(e.starts_with("params.samples: invalid type: string \"many\", expected usize"), "{e}");
-    assert_eq!(
-        work("{ target_loss = \"low\" }").unwrap_err().to_string(),
-        "params.target_loss: expected a number, found \"low\""
-    );
+    assert_eq!(work("{ target_loss = \"low\" }").unwrap_err(), "params.target_loss: expected a number, found \"low\"");
+    // Values out of range.
+    assert_eq!(work("{ target_loss = -1 }").unwrap_err(), "params.target_loss: must be a finite number > 0, got -1");
+    assert_eq!(work("{ samples = 0 }").unwrap_err(), "params.samples: must be at least 1, got 0");
+    assert_eq!(work("{ radius = 0 }").unwrap_err(), "params.radius: must be a finite number > 0, got 0");
     // Integers are numbers; without trained_radius the kind trains nothing.
     assert_eq!(work("{ target_loss = 1, trained_radius = false }").unwrap(), (0, 0.0));
     assert_eq!(work("{ target_loss = 1, trained_radius = true, max_iterations = 7 }").unwrap().0, 7);
+}
+
+#[test]
+fn parameter_values_out_of_range_fail_when_the_file_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    // The file's own `[params]`: the error names the file and the key.
+    let with_params = |name: &str, params: &str| {
+        let mut t: toml::Table =
+            std::fs::read_to_string(experiments_dir().join(format!("{name}.toml"))).unwrap().parse().unwrap();
+        t.insert("params".into(), toml::Value::Table(params.parse().unwrap()));
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&path, toml::to_string(&t).unwrap()).unwrap();
+        let e = Experiment::load(&path).unwrap_err().to_string();
+        e.strip_prefix(&format!("{}: ", path.display())).unwrap_or_else(|| panic!("{e}")).to_string()
+    };
+    assert_eq!(
+        with_params("distance-from-init", "target_loss = -1"),
+        "params.target_loss: must be a finite number > 0, got -1"
+    );
+    assert_eq!(
+        with_params("kernel-motion", "target_loss = inf"),
+        "params.target_loss: must be a finite number > 0, got inf"
+    );
+    assert_eq!(with_params("kernel-velocity", "steps = 0"), "params.steps: must be at least 1, got 0");
+    assert_eq!(with_params("ntk-fluctuation", "inits = 1"), "params.inits: must be at least 2, got 1");
+    assert_eq!(with_params("ntrf-bound", "delta = 1.5"), "params.delta: must lie in (0, 1), got 1.5");
+    assert_eq!(
+        with_params("ntrf-bound", "radius_from = 200"),
+        "params.radius_from: must be a radius in (0, 181], got 200"
+    );
+    assert_eq!(with_params("generalization", "c_eps = -2"), "params.c_eps: must be a finite number >= 0, got -2");
+    assert_eq!(
+        with_params("min-width", "min_width = 64\nmax_width = 32"),
+        "params.max_width: must be at least 64, got 32"
+    );
+    assert_eq!(with_params("min-width", "tau = []"), "params.tau: must be a non-empty list of positive numbers");
+    // The bound constants are flat keys beside a kind's own.
+    assert_eq!(
+        with_params("ntrf-bound", "deltta = 0.1"),
+        "params.deltta: unknown parameter for kind ntrf-bound (known: rad_samples, radius_from, delta, c_eps, c_radius, c_conf, c_ntk)"
+    );
+    assert_eq!(with_params("ntk-complexity", "c_ntk = \"one\""), "params.c_ntk: expected a number, found \"one\"");
+    let p = dir.path().join("ok.toml");
+    let text = std::fs::read_to_string(experiments_dir().join("generalization.toml")).unwrap();
+    assert!(!text.contains("[params]"));
+    std::fs::write(&p, text.replacen("\n[", "\n[params]\ndelta = 0.1\nc_eps = 2\n\n[", 1)).unwrap();
+    Experiment::load(&p).unwrap();
 }
 
 #[test]
@@ -1184,9 +1244,10 @@ fn smoke_width_depth_counts_every_cell_in_its_depth_exponent() {
         run(&exp, dir.path());
         let e = read_table(&dir.path().join("results/smoke/width-depth-depth-exponent.csv")).unwrap();
         let col = |name: &str| e.0.iter().position(|h| h == name).unwrap();
-        // A power-law row and a log-law row per network.
-        assert_eq!(e.1.len(), 4, "{e:?}");
-        for row in &e.1 {
+        // A power-law row and a log-law row per network, then the power law over each half of
+        // the depths (here one depth each: no fit), which count only their half's cells.
+        assert_eq!(e.1.len(), 8, "{e:?}");
+        for row in e.1.iter().filter(|r| r[1] == "power" || r[1] == "log") {
             let n = |c: &str| row[col(c)].parse::<usize>().unwrap_or(0);
             // 2 depths x 2 widths x 2 seeds per network.
             assert_eq!(n("cells"), 8, "{row:?}");
@@ -1226,9 +1287,10 @@ fn smoke_kernel_velocity() {
         has_columns(&t, &["kernel_velocity_mean", "kernel_change_mean", "output_change_mean", "measured_mean"]);
         let e = read_table(&dir.path().join("results/smoke/kernel-velocity-depth-exponent.csv")).unwrap();
         let col = |name: &str| e.0.iter().position(|h| h == name).unwrap();
-        // A power-law row and a log-law row per network.
-        assert_eq!(e.1.len(), 4, "{e:?}");
-        for row in &e.1 {
+        // A power-law row and a log-law row per network, then the power law over each half of
+        // the depths (here one depth each: no fit), which count only their half's cells.
+        assert_eq!(e.1.len(), 8, "{e:?}");
+        for row in e.1.iter().filter(|r| r[1] == "power" || r[1] == "log") {
             let n = |c: &str| row[col(c)].parse::<usize>().unwrap_or(0);
             // 2 depths x 2 widths x 2 seeds per network, none outside a region (there is none).
             assert_eq!((n("cells"), n("outside_region")), (8, 0), "{row:?}");

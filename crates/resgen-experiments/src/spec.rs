@@ -210,7 +210,9 @@ pub fn column_name(key: &str) -> String {
 }
 
 impl Experiment {
-    /// Reads `experiments/<name>.toml` (or any path); errors name the file and the key.
+    /// Reads `experiments/<name>.toml` (or any path); errors name the file and the key. Every
+    /// profile's cells are resolved here ([`Experiment::cells`]), so a parameter or config value
+    /// out of range is an error before any cell of any profile runs.
     pub fn load(path: &Path) -> Result<Experiment, ExperimentError> {
         let file = |message: String| ExperimentError::File { path: path.to_path_buf(), message };
         let text = std::fs::read_to_string(path).map_err(|e| file(e.to_string()))?;
@@ -226,6 +228,9 @@ impl Experiment {
                 key: "seeds".into(),
                 message: "give at least one seed".into(),
             });
+        }
+        for profile in exp.profiles.keys() {
+            exp.cells(profile)?;
         }
         Ok(exp)
     }
@@ -255,13 +260,22 @@ impl Experiment {
     }
 
     /// Every cell of a profile's sweep, in a fixed order: the grid (keys in file order of the
-    /// sorted map, last key fastest), then seeds. Invalid configs are errors naming the cell.
+    /// sorted map, last key fastest), then seeds. Invalid configs are errors naming the cell;
+    /// invalid kind parameters ([`Kind::check_params`]) are errors naming the file (and the
+    /// profile, where its parameters make them invalid) and the key.
     pub fn cells(&self, profile: &str) -> Result<Vec<Cell>, ExperimentError> {
         let prof = self.profile(profile)?;
         let origin = format!("{} [profiles.{profile}]", self.path.display());
         let mut params = self.params.clone();
         for (k, v) in &prof.params {
             params.insert(k.clone(), v.clone());
+        }
+        if let Err(e) = self.kind.check_params(&params) {
+            // The profile is named where its own parameters make the difference.
+            return Err(match self.kind.check_params(&self.params) {
+                Err(own) => ExperimentError::File { path: self.path.clone(), message: own.to_string() },
+                Ok(()) => ExperimentError::Profile { origin, message: e.to_string() },
+            });
         }
         let seeds = prof.seeds.clone().unwrap_or_else(|| self.seeds.clone());
         let mut cells = Vec::new();

@@ -30,7 +30,9 @@ pub use error::ModelError;
 pub use export::{NamedTensor, load_burnpack, load_safetensors, save_burnpack, save_safetensors};
 #[cfg(feature = "blas")]
 pub use gemm_provider::gemm_crate;
-pub use gemm_provider::{backend_identity, blas_min_work, gemm_provider};
+pub use gemm_provider::{
+    GEMM_ENV, GemmRoute, GemmRouteError, backend_identity, blas_min_work, gemm_provider, gemm_route,
+};
 pub use net::{Backprop, Forward, Net, logistic_loss_mean};
 
 /// Reads a tensor back to the host as f64, whatever its dtype.

@@ -8,8 +8,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-mod bench;
-
 use clap::{Parser, Subcommand};
 use resgen_experiments::{Experiment, SweepOptions};
 use resgen_models::BackendKind;
@@ -184,7 +182,7 @@ enum Command {
     /// Benchmark one full-batch GD step of both networks, or the kernels (--ntk) or GEMMs (--gemm).
     ///
     /// Reports ms per step, GFLOP/s and peak memory, with the CPU model and GEMM kernels.
-    Bench(bench::BenchArgs),
+    Bench(resgen_bench::BenchArgs),
     /// Compare two runs of one config, metrics column by column; fail above --tol.
     ///
     /// Each column's largest difference |a - b| / max(1, |a|, |b|) over the logged iterations
@@ -264,6 +262,11 @@ fn merge_and_plot(exp: &Experiment, place: &Place, allow_mixed: bool) -> anyhow:
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The vendored gemm panics on an unknown RESGEN_GEMM at its first product: check it first.
+    if let Err(e) = resgen_models::gemm_route() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -326,7 +329,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             devices();
             Ok(())
         }
-        Command::Bench(args) => bench::bench(args),
+        Command::Bench(args) => Ok(resgen_bench::bench(args)?),
         Command::Compare { a, b, tol } => compare(&a, &b, tol),
     }
 }

@@ -89,6 +89,57 @@ fn errors_are_clear_and_exit_nonzero() {
 }
 
 #[test]
+fn an_experiment_parameter_out_of_range_fails_before_any_cell_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../experiments/distance-from-init.toml");
+    let text = std::fs::read_to_string(root).unwrap();
+    assert!(text.contains("\ntarget_loss = 0.1\n"));
+    let p = dir.path().join("x.toml");
+    std::fs::write(&p, text.replace("\ntarget_loss = 0.1\n", "\ntarget_loss = -1\n")).unwrap();
+    let (runs, results) = (dir.path().join("runs"), dir.path().join("results"));
+    let out = resgen().arg("run").arg(&p).arg("--runs").arg(&runs).arg("--results").arg(&results).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(stderr, format!("error: {}: params.target_loss: must be a finite number > 0, got -1\n", p.display()));
+    assert!(!runs.exists() && !results.exists(), "a cell ran");
+}
+
+#[test]
+fn a_malformed_bench_shape_names_the_flag_and_the_form() {
+    for shape in ["abc", "8/16/2", "8/16/2/4/5", "8/0/2/4", "8/16/x/4"] {
+        let out = resgen().args(["bench", "--shape", shape]).output().unwrap();
+        assert!(!out.status.success(), "{shape}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!("error: --shape {shape}: expected n/m/L/d, four positive integers (e.g. 512/512/8/784)\n")
+        );
+        assert!(out.stdout.is_empty(), "{shape}: the benchmark started");
+    }
+}
+
+#[test]
+fn an_unknown_gemm_route_is_a_one_line_error_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = resgen()
+        .args(["train", "--config", "experiments/mnist-3v5.toml", "--quiet", "--out"])
+        .arg(dir.path().join("r"))
+        .env("RESGEN_GEMM", "bogus")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: RESGEN_GEMM=bogus: expected blas (the default), blas-all or rust\n"
+    );
+    assert!(!dir.path().join("r").exists(), "training started");
+    // The accepted values pass the check (`devices` does no training).
+    for ok in ["blas", "blas-all", "rust"] {
+        let out = resgen().arg("devices").env("RESGEN_GEMM", ok).output().unwrap();
+        assert!(out.status.success(), "{ok}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
 fn ntk_and_bounds_commands_write_their_tables() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");

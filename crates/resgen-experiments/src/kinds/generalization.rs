@@ -4,10 +4,9 @@
 use crate::ExperimentError;
 use resgen_bounds::formulas::BoundConstants;
 use resgen_train::{RunOutcome, StopReason};
-use serde::Deserialize;
 
-use super::params::number;
-use super::shared::{bound_constants, names, steps_work};
+use super::params::{InvalidParam, Validate, params_with_bounds};
+use super::shared::{names, steps_work};
 use super::{Context, ExperimentKind};
 use crate::record::{Record, key};
 use crate::spec::Cell;
@@ -31,27 +30,14 @@ pub const BOUND_MEASURED_RAD: &str = "bound_measured_rad";
 /// The bounds report's quantities that describe the run rather than measure it: not columns.
 const NOT_COLUMNS: [&str; 3] = ["n", "width", "depth_L"];
 
-/// The `[params]` of generalization and label-noise: the bound constants.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// The bound constants ([`BoundConstants`]).
-    #[serde(deserialize_with = "number")]
-    pub delta: f64,
-    #[serde(deserialize_with = "number")]
-    pub c_eps: f64,
-    #[serde(deserialize_with = "number")]
-    pub c_radius: f64,
-    #[serde(deserialize_with = "number")]
-    pub c_conf: f64,
-    #[serde(deserialize_with = "number")]
-    pub c_ntk: f64,
+params_with_bounds! {
+    /// The `[params]` of generalization and label-noise: the bound constants.
+    pub struct Params {}
 }
 
-impl Default for Params {
-    fn default() -> Self {
-        let c = BoundConstants::default();
-        Params { delta: c.delta, c_eps: c.c_eps, c_radius: c.c_radius, c_conf: c.c_conf, c_ntk: c.c_ntk }
+impl Validate for Params {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        <BoundConstants as Validate>::validate(&self.bounds)
     }
 }
 
@@ -82,7 +68,7 @@ pub(crate) fn trained_with_bounds(
     ctx: &Context,
 ) -> Result<(Record, RunOutcome), ExperimentError> {
     let cfg = &cell.config;
-    let constants = bound_constants(p.delta, p.c_eps, p.c_radius, p.c_conf, p.c_ntk)?;
+    let constants = p.bounds;
     let run_dir = ctx.dir.join("run");
     let opts =
         resgen_train::RunOptions { backend: ctx.backend, out: Some(run_dir.clone()), quiet: true, name: "cell".into() };

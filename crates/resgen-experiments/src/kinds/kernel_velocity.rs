@@ -25,6 +25,7 @@ use resgen_train::TrainError;
 use serde::Deserialize;
 
 use super::kernel_motion::{DEPTH_EXPONENT, exponents_table};
+use super::params::{InvalidParam, Validate, at_least};
 use super::shared::{relative_change, steps_work, train};
 use super::{Context, Derived, ExperimentKind, Summary};
 use crate::record::Record;
@@ -55,6 +56,12 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params { steps: DEFAULT_STEPS }
+    }
+}
+
+impl Validate for Params {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        at_least("steps", self.steps, 1)
     }
 }
 

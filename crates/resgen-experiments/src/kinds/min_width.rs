@@ -34,7 +34,7 @@ use resgen_models::{Net, Precision};
 use resgen_train::StopReason;
 use serde::Deserialize;
 
-use super::params::number;
+use super::params::{InvalidParam, Validate, at_least, number, positive};
 use super::shared::{input_dim, load, names, relative_change, run_training, step_gflop};
 use super::{Context, Derived, ExperimentKind, Summary};
 use crate::record::{Record, key};
@@ -129,6 +129,31 @@ impl Default for Params {
             eps_lin: vec![0.1, 0.2],
             max_step_gflop: f64::INFINITY,
         }
+    }
+}
+
+impl Validate for Params {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        positive("target_loss", self.target_loss)?;
+        at_least("max_iterations", self.max_iterations, 1)?;
+        at_least("min_width", self.min_width, 1)?;
+        at_least("max_width", self.max_width, self.min_width)?;
+        for (key, list) in [("tau", &self.tau), ("eps_lin", &self.eps_lin)] {
+            if list.is_empty() {
+                return Err(InvalidParam::new(key, "must be a non-empty list of positive numbers"));
+            }
+            for &v in list {
+                positive(key, v)?;
+            }
+        }
+        // No cap (infinity) is the default.
+        if self.max_step_gflop.is_nan() || self.max_step_gflop <= 0.0 {
+            return Err(InvalidParam::new(
+                "max_step_gflop",
+                format!("must be a positive number of GFLOP, got {}", self.max_step_gflop),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -5,7 +5,8 @@
 //!
 //! A kind's file holds everything the kind means:
 //! - its parameters, the experiment file's `[params]`, as a struct deserialized with
-//!   `deny_unknown_fields` (an unknown key is a cell error naming it and the kind's known keys);
+//!   `deny_unknown_fields` and checked by its [`Validate`] (an unknown key or a value out of
+//!   range is an error naming it, when the experiment file loads);
 //! - what it measures on one cell ([`ExperimentKind::measure`]), with the column names it
 //!   writes as constants, which its verdict reads and its plot draws
 //!   ([`ExperimentKind::columns`]);
@@ -50,7 +51,7 @@ pub mod rademacher;
 pub mod theta_phase;
 pub mod width_depth;
 
-pub use params::NoParams;
+pub use params::{InvalidParam, NoParams, Validate};
 pub use shared::{DEFAULT_MATCHED_BUDGET, PROGRESS, ViewParams, step_gflop};
 
 /// Where one cell is measured: the training backend, the cell's folder, and the f64 device
@@ -97,8 +98,9 @@ pub type Derived = (&'static str, String);
 /// One experiment kind: its parameters, its measurement, its work estimate and its derived
 /// table.
 pub trait ExperimentKind {
-    /// The kind's `[params]`, deserialized with `#[serde(deny_unknown_fields, default)]`.
-    type Params: DeserializeOwned + Default;
+    /// The kind's `[params]`, deserialized with `#[serde(deny_unknown_fields, default)]`, then
+    /// checked by [`Validate::validate`].
+    type Params: DeserializeOwned + Default + Validate;
 
     /// Measures one cell: the records its table aggregates over seeds.
     fn measure(cell: &Cell, params: &Self::Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError>;
@@ -132,13 +134,23 @@ macro_rules! registry {
         }
 
         impl Kind {
-            /// Runs the cell's measurement: its parameters first (an unknown or malformed key
-            /// is an error naming it), then the kind's [`ExperimentKind::measure`].
+            /// Runs the cell's measurement: its parameters first (an unknown, malformed or
+            /// out-of-range key is an error naming it), then the kind's [`ExperimentKind::measure`].
             pub fn measure(self, cell: &Cell, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
                 match self {
                     $(Kind::$variant => {
-                        let p = params::parse::<<$kind as ExperimentKind>::Params>(self, &cell.params)?;
+                        let p = params::read::<<$kind as ExperimentKind>::Params>(self, &cell.params)?;
                         <$kind>::measure(cell, &p, ctx)
+                    })*
+                }
+            }
+
+            /// Reads and checks a cell's `[params]` table as the kind's parameters, without
+            /// measuring: an unknown, malformed or out-of-range key is an error naming it.
+            pub fn check_params(self, params: &toml::Table) -> Result<(), ExperimentError> {
+                match self {
+                    $(Kind::$variant => {
+                        params::read::<<$kind as ExperimentKind>::Params>(self, params).map(drop)
                     })*
                 }
             }
@@ -154,7 +166,7 @@ macro_rules! registry {
             pub fn work(self, cell: &Cell) -> Result<(u64, f64), ExperimentError> {
                 match self {
                     $(Kind::$variant => {
-                        let p = params::parse::<<$kind as ExperimentKind>::Params>(self, &cell.params)?;
+                        let p = params::read::<<$kind as ExperimentKind>::Params>(self, &cell.params)?;
                         Ok(<$kind>::work(cell, &p))
                     })*
                 }

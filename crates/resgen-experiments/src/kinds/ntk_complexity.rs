@@ -6,10 +6,9 @@ use crate::ExperimentError;
 use resgen_bounds::defaults::QP_MAX_SWEEPS;
 use resgen_bounds::formulas::BoundConstants;
 use resgen_bounds::{analytic, formulas, linalg, qp};
-use serde::Deserialize;
 
-use super::params::number;
-use super::shared::{bound_constants, init_kernels, names};
+use super::params::{InvalidParam, Validate, params_with_bounds};
+use super::shared::{init_kernels, names};
 use super::{Context, ExperimentKind};
 use crate::record::{Record, key};
 use crate::spec::Cell;
@@ -37,36 +36,17 @@ pub const CAO_GU_NTK_INF_BOUND: &str = "cao_gu_ntk_inf_bound";
 /// The ridge the Cholesky factorization needed.
 pub const RIDGE: &str = "ridge";
 
-/// ntk-complexity's `[params]`: whether to add the analytic kernel, and the bound constants.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// Also the analytic (infinite-width) kernel.
-    pub analytic: bool,
-    /// The bound constants ([`BoundConstants`]).
-    #[serde(deserialize_with = "number")]
-    pub delta: f64,
-    #[serde(deserialize_with = "number")]
-    pub c_eps: f64,
-    #[serde(deserialize_with = "number")]
-    pub c_radius: f64,
-    #[serde(deserialize_with = "number")]
-    pub c_conf: f64,
-    #[serde(deserialize_with = "number")]
-    pub c_ntk: f64,
+params_with_bounds! {
+    /// ntk-complexity's `[params]`: whether to add the analytic kernel, and the bound constants.
+    pub struct Params {
+        /// Also the analytic (infinite-width) kernel.
+        analytic: bool = true,
+    }
 }
 
-impl Default for Params {
-    fn default() -> Self {
-        let c = BoundConstants::default();
-        Params {
-            analytic: true,
-            delta: c.delta,
-            c_eps: c.c_eps,
-            c_radius: c.c_radius,
-            c_conf: c.c_conf,
-            c_ntk: c.c_ntk,
-        }
+impl Validate for Params {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        <BoundConstants as Validate>::validate(&self.bounds)
     }
 }
 
@@ -94,7 +74,7 @@ impl ExperimentKind for NtkComplexity {
 
     fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
-        let constants = bound_constants(p.delta, p.c_eps, p.c_radius, p.c_conf, p.c_ntk)?;
+        let constants = p.bounds;
         let (split, k, _) = init_kernels(cfg, ctx)?;
         let (n, d) = (split.train.n, split.train.d);
         let mut kernels = vec![(EMPIRICAL, k.normalized())];

@@ -14,6 +14,7 @@ use resgen_data::output::csv_text;
 use resgen_models::{Net, Precision};
 use serde::Deserialize;
 
+use super::params::{InvalidParam, Validate, at_least};
 use super::shared::names;
 use super::{Context, Derived, ExperimentKind, Summary};
 use crate::num::{fmt, mean_sd};
@@ -59,6 +60,13 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params { inits: 30 }
+    }
+}
+
+impl Validate for Params {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        // A coefficient of variation needs at least two initializations.
+        at_least("inits", self.inits, 2)
     }
 }
 

@@ -5,10 +5,9 @@ use crate::ExperimentError;
 use resgen_bounds::defaults::{RAD_SAMPLES, SOLVER_LIMITS, radius_grid_from};
 use resgen_bounds::evaluate;
 use resgen_bounds::formulas::BoundConstants;
-use serde::Deserialize;
 
-use super::params::number;
-use super::shared::{bound_constants, init_kernels, names};
+use super::params::{InvalidParam, Validate, at_least, number, params_with_bounds};
+use super::shared::{init_kernels, names};
 use super::{Context, ExperimentKind};
 use crate::record::{Record, key, key_number};
 use crate::spec::Cell;
@@ -42,41 +41,29 @@ pub fn r_star_column(formula: &str) -> String {
     format!("r_star_{formula}")
 }
 
-/// ntrf-bound's `[params]`: the Monte Carlo sign vectors, and the bound constants.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// Sign vectors of the Monte Carlo Rademacher terms.
-    pub rad_samples: usize,
-    /// The smallest radius of the grid `R = 2^(k/2)` (up to 181) the bounds are minimized
-    /// over; low enough that every minimizer is interior.
-    #[serde(deserialize_with = "number")]
-    pub radius_from: f64,
-    /// The bound constants ([`BoundConstants`]).
-    #[serde(deserialize_with = "number")]
-    pub delta: f64,
-    #[serde(deserialize_with = "number")]
-    pub c_eps: f64,
-    #[serde(deserialize_with = "number")]
-    pub c_radius: f64,
-    #[serde(deserialize_with = "number")]
-    pub c_conf: f64,
-    #[serde(deserialize_with = "number")]
-    pub c_ntk: f64,
+params_with_bounds! {
+    /// ntrf-bound's `[params]`: the Monte Carlo sign vectors, the radius grid, and the bound
+    /// constants.
+    pub struct Params {
+        /// Sign vectors of the Monte Carlo Rademacher terms.
+        rad_samples: usize = RAD_SAMPLES,
+        /// The smallest radius of the grid `R = 2^(k/2)` (up to 181) the bounds are minimized
+        /// over; low enough that every minimizer is interior.
+        #[serde(deserialize_with = "number")]
+        radius_from: f64 = DEFAULT_RADIUS_FROM,
+    }
 }
 
-impl Default for Params {
-    fn default() -> Self {
-        let c = BoundConstants::default();
-        Params {
-            rad_samples: RAD_SAMPLES,
-            radius_from: DEFAULT_RADIUS_FROM,
-            delta: c.delta,
-            c_eps: c.c_eps,
-            c_radius: c.c_radius,
-            c_conf: c.c_conf,
-            c_ntk: c.c_ntk,
+impl Validate for Params {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        at_least("rad_samples", self.rad_samples, 1)?;
+        if !(self.radius_from.is_finite() && self.radius_from > 0.0 && self.radius_from <= 181.0) {
+            return Err(InvalidParam::new(
+                "radius_from",
+                format!("must be a radius in (0, 181], got {}", self.radius_from),
+            ));
         }
+        <BoundConstants as Validate>::validate(&self.bounds)
     }
 }
 
@@ -104,7 +91,7 @@ impl ExperimentKind for NtrfBound {
 
     fn measure(cell: &Cell, p: &Params, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
-        let constants = bound_constants(p.delta, p.c_eps, p.c_radius, p.c_conf, p.c_ntk)?;
+        let constants = p.bounds;
         if !(p.radius_from.is_finite() && p.radius_from > 0.0 && p.radius_from <= 181.0) {
             return Err(ExperimentError::Params(format!(
                 "params.radius_from = {}: must be a radius in (0, 181]",

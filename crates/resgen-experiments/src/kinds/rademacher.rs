@@ -5,7 +5,7 @@
 use crate::ExperimentError;
 use serde::Deserialize;
 
-use super::params::number;
+use super::params::{InvalidParam, Validate, at_least, number, positive};
 use super::shared::{
     DEFAULT_MATCHED_BUDGET, DEFAULT_TARGET_LOSS, PROGRESS, ViewParams, init_kernels, names, steps_work, train_views,
 };
@@ -52,6 +52,15 @@ impl Default for Params {
             target_loss: DEFAULT_TARGET_LOSS,
             max_iterations: DEFAULT_MATCHED_BUDGET,
         }
+    }
+}
+
+impl Validate for Params {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        positive("radius", self.radius)?;
+        at_least("samples", self.samples, 1)?;
+        positive("target_loss", self.target_loss)?;
+        at_least("max_iterations", self.max_iterations, 1)
     }
 }
 

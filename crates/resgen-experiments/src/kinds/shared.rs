@@ -2,6 +2,7 @@
 //! network and its kernel at initialization, the bound constants, and a step's cost.
 
 use crate::ExperimentError;
+use resgen_bounds::BoundsError;
 use resgen_bounds::formulas::BoundConstants;
 use resgen_bounds::ntk;
 use resgen_data::Split;
@@ -10,7 +11,7 @@ use resgen_train::{Metrics, RunConfig, StopReason, Trainer};
 use serde::Deserialize;
 
 use super::Context;
-use super::params::number;
+use super::params::{InvalidParam, Validate, at_least, number, positive};
 
 /// A matched-loss view trains at most this many steps by default (`params.max_iterations`).
 pub const DEFAULT_MATCHED_BUDGET: usize = 5000;
@@ -36,6 +37,13 @@ impl Default for ViewParams {
     }
 }
 
+impl Validate for ViewParams {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        positive("target_loss", self.target_loss)?;
+        at_least("max_iterations", self.max_iterations, 1)
+    }
+}
+
 impl ViewParams {
     /// `(target_loss, max_iterations)`, checked.
     pub(crate) fn matched(&self) -> Result<(f64, usize), ExperimentError> {
@@ -47,19 +55,19 @@ impl ViewParams {
     }
 }
 
-/// The cell's bound constants from its `[params]` `delta`, `c_eps`, `c_radius`, `c_conf`,
-/// `c_ntk` (each kind that takes them has these fields, with the defaults of
-/// [`BoundConstants`]), checked.
-pub(crate) fn bound_constants(
-    delta: f64,
-    c_eps: f64,
-    c_radius: f64,
-    c_conf: f64,
-    c_ntk: f64,
-) -> Result<BoundConstants, ExperimentError> {
-    let k = BoundConstants { delta, c_eps, c_radius, c_conf, c_ntk };
-    k.validate().map_err(|e| ExperimentError::Params(format!("params.{e}")))?;
-    Ok(k)
+/// The bound constants of the kinds that take them (`params_with_bounds!`): their ranges
+/// ([`BoundConstants::validate`]), with the error naming the key.
+impl Validate for BoundConstants {
+    fn validate(&self) -> Result<(), InvalidParam> {
+        BoundConstants::validate(self).map_err(|e| match e {
+            BoundsError::Delta(v) => InvalidParam::new("delta", format!("must lie in (0, 1), got {v}")),
+            BoundsError::Constant { name, value } => {
+                InvalidParam::new(name, format!("must be a finite number >= 0, got {value}"))
+            }
+            // BoundConstants::validate gives only the two above.
+            other => InvalidParam::new("delta, c_eps, c_radius, c_conf, c_ntk", other.to_string()),
+        })
+    }
 }
 
 pub(crate) fn load(cfg: &RunConfig) -> Result<Split, ExperimentError> {

@@ -21,6 +21,7 @@ use resgen_models::to_host;
 use resgen_train::StopReason;
 use serde::Deserialize;
 
+use super::params::Validate;
 use super::shared::{load, names, net_at_init, relative_change, run_training, steps_work};
 use super::{Context, ExperimentKind};
 use crate::num::mean_sd;
@@ -60,6 +61,8 @@ impl Default for Params {
         Params { train_max_depth: DEFAULT_TRAIN_MAX_DEPTH }
     }
 }
+
+impl Validate for Params {}
 
 /// The theta-phase kind.
 pub struct ThetaPhase;

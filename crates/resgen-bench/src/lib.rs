@@ -11,12 +11,40 @@
 //! ```
 //!
 //! `resgen bench` is a subcommand of the one `resgen` binary, so an offline GPU host needs only
-//! that binary (see bench/gpu.sh).
+//! that binary (see bench/gpu.sh); this crate is that subcommand: its arguments ([`BenchArgs`])
+//! and its run ([`bench`]), which prints the tables to stdout.
 
 use std::time::Instant;
 
 use resgen_data::{DataConfig, DataSource};
 use resgen_models::{Arch, BackendKind, ModelConfig, Net, Precision, Tensor};
+
+/// Why the benchmark could not run: an argument it cannot use, or a backend, data set, network
+/// or kernel that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A `--shape` that is not `n/m/L/d` in positive integers.
+    #[error("--shape {0}: expected n/m/L/d, four positive integers (e.g. 512/512/8/784)")]
+    Shape(String),
+    /// An `--arch` other than `resnet` or `fc`.
+    #[error("--arch {0}: expected resnet or fc")]
+    Arch(String),
+    /// A `--precision` other than `f32` or `f64`.
+    #[error("--precision {0}: expected f32 or f64")]
+    Precision(String),
+    /// The backend cannot be used here.
+    #[error(transparent)]
+    Backend(#[from] resgen_models::BackendError),
+    /// The benchmark's data could not be made.
+    #[error(transparent)]
+    Data(#[from] resgen_data::DataError),
+    /// A network could not be built.
+    #[error(transparent)]
+    Model(#[from] resgen_models::ModelError),
+    /// A kernel could not be computed.
+    #[error(transparent)]
+    Bounds(#[from] resgen_bounds::BoundsError),
+}
 
 /// The arguments of `resgen bench`.
 #[derive(clap::Args)]
@@ -124,7 +152,7 @@ struct NtkLines {
     large_n: Option<usize>,
 }
 
-fn bench_ntk(backend: BackendKind, archs: &[Arch], lines: NtkLines, fmt: Format) -> anyhow::Result<()> {
+fn bench_ntk(backend: BackendKind, archs: &[Arch], lines: NtkLines, fmt: Format) -> Result<(), BenchError> {
     use resgen_bounds::ntk::empirical_ntk;
     use resgen_bounds::ntrf;
     let device = backend.checked_device(Precision::F64)?;
@@ -262,7 +290,7 @@ fn bench_new_paths(
     split: &resgen_data::Split,
     data: &DataConfig,
     fmt: Format,
-) -> anyhow::Result<()> {
+) -> Result<(), BenchError> {
     use resgen_bounds::ntk::empirical_ntk;
     let (n, m, l, d) = (1000, 1024, 16, 784);
     let shape = format!("{n}/{m}/{l}/{d}");
@@ -436,20 +464,24 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn parse_shape(s: &str) -> anyhow::Result<[usize; 4]> {
-    let v: Vec<usize> = s.split('/').map(|p| p.trim().parse()).collect::<Result<_, _>>()?;
-    anyhow::ensure!(v.len() == 4, "--shape {s}: expected n/m/L/d");
-    Ok([v[0], v[1], v[2], v[3]])
+/// `n/m/L/d`, four positive integers.
+fn parse_shape(s: &str) -> Result<[usize; 4], BenchError> {
+    let bad = || BenchError::Shape(s.to_string());
+    let v: Vec<usize> = s.split('/').map(|p| p.trim().parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    match v[..] {
+        [n, m, l, d] if v.iter().all(|&x| x > 0) => Ok([n, m, l, d]),
+        _ => Err(bad()),
+    }
 }
 
 /// `resgen bench`: the GD-step table, or the kernel (`--ntk`) or GEMM (`--gemm`) lines.
-pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
+pub fn bench(args: BenchArgs) -> Result<(), BenchError> {
     let backend = args.device.unwrap_or_else(BackendKind::default_compiled);
     let archs = match args.arch.as_deref() {
         None => vec![Arch::Resnet, Arch::Fc],
         Some("resnet") => vec![Arch::Resnet],
         Some("fc") => vec![Arch::Fc],
-        Some(a) => anyhow::bail!("--arch {a}: expected resnet or fc"),
+        Some(a) => return Err(BenchError::Arch(a.to_string())),
     };
     if args.ntk {
         let lines = NtkLines {
@@ -463,14 +495,14 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let precision = match args.precision.as_str() {
         "f32" => Precision::F32,
         "f64" => Precision::F64,
-        p => anyhow::bail!("--precision {p}: expected f32 or f64"),
+        p => return Err(BenchError::Precision(p.to_string())),
     };
-    let device = backend.checked_device(precision)?;
     let mut shapes: Vec<[usize; 4]> = if args.shapes.is_empty() {
         vec![[512, 512, 8, 784], [1024, 1024, 4, 784], [1000, 512, 32, 784], [256, 2048, 8, 784]]
     } else {
-        args.shapes.iter().map(|s| parse_shape(s)).collect::<anyhow::Result<_>>()?
+        args.shapes.iter().map(|s| parse_shape(s)).collect::<Result<_, _>>()?
     };
+    let device = backend.checked_device(precision)?;
     if args.large {
         shapes.push([4096, 4096, 16, 784]);
     }
