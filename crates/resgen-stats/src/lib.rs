@@ -389,6 +389,38 @@ fn cluster_bootstrap<'a, T>(
     })
 }
 
+/// The pooled fit of [`depth_fit`] alone, without intervals, for a width read off the fitted
+/// law (a figure's fitted line needs no interval): the same usable observations and at least
+/// two clusters, but no seed needs a fit of its own.
+pub fn pooled_fit(obs: &[Obs], law: DepthLaw) -> Option<PooledFit> {
+    let usable: Vec<&Obs> = obs
+        .iter()
+        .filter(|o| o.y.is_finite() && o.y > 0.0 && o.width > 0.0 && o.depth > 0.0)
+        .filter(|o| law == DepthLaw::Power || o.depth > 1.0)
+        .collect();
+    if by_cluster(&usable).len() < 2 {
+        return None;
+    }
+    let (c, _) = fit_once(&usable, law)?;
+    Some(PooledFit { law, ln_a: c[0], g: c[1], b: c[2] })
+}
+
+/// `ln y = ln A + g ln m + b f(L)` fitted to every usable observation at once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PooledFit {
+    pub law: DepthLaw,
+    pub ln_a: f64,
+    pub g: f64,
+    pub b: f64,
+}
+
+impl PooledFit {
+    /// The width at which the fitted `y` equals `tau` at depth `depth`: `(tau / (A f(L)^b))^(1/g)`.
+    pub fn width_at(&self, tau: f64, depth: f64) -> f64 {
+        ((tau.ln() - self.ln_a - self.b * self.law.x(depth)) / self.g).exp()
+    }
+}
+
 impl DepthFit {
     /// The width at which the fitted `y` equals `tau` at depth `depth`: `(tau / (A f(L)^b))^(1/g)`.
     pub fn width_at(&self, tau: f64, depth: f64) -> f64 {
@@ -529,6 +561,7 @@ mod tests {
         assert_eq!((f.points, f.clusters), (80, 4));
         // y = tau at m = (3 L / tau)^2: L = 4, tau = 0.3 gives m = 1600.
         assert!((f.width_at(0.3, 4.0) - 1600.0).abs() < 1e-6);
+        assert!((pooled_fit(&obs, DepthLaw::Power).unwrap().width_at(0.3, 4.0) - 1600.0).abs() < 1e-6);
     }
 
     #[test]

@@ -154,7 +154,7 @@ fn cells_by_arch<'a>(
 pub(crate) fn lazy_width_table(raw: &[crate::record::RawRecord]) -> String {
     use crate::fits::LAZY_REGION;
     use crate::num::fmt;
-    use resgen_stats::{DepthLaw, crossing_width, depth_fit};
+    use resgen_stats::{DepthLaw, crossing_width, pooled_fit};
     let header: Vec<String> = [
         "arch",
         "depth",
@@ -174,7 +174,7 @@ pub(crate) fn lazy_width_table(raw: &[crate::record::RawRecord]) -> String {
     for (arch, cells) in cells_by_arch(raw, KERNEL_CHANGE, super::shared::REACHED) {
         let inside: Vec<resgen_stats::Obs> =
             cells.iter().filter(|c| c.reached && c.obs.y <= LAZY_REGION).map(|c| c.obs).collect();
-        let fit = depth_fit(&inside, DepthLaw::Power);
+        let fit = pooled_fit(&inside, DepthLaw::Power);
         let mut depths: Vec<f64> = cells.iter().map(|c| c.obs.depth).collect();
         depths.sort_by(f64::total_cmp);
         depths.dedup();
