@@ -68,7 +68,7 @@ pub enum BackendError {
         /// The backend asked for.
         name: &'static str,
         /// What failed.
-        reason: String,
+        reason: ProbeError,
     },
     /// The backend cannot compute in the requested precision.
     #[error("backend '{name}' does not support {precision:?} arithmetic; use precision = \"f32\" or a CPU backend")]
@@ -84,6 +84,17 @@ pub enum BackendError {
     /// A GPU's throughput probe could not run.
     #[error("the throughput probe failed: {0}")]
     Probe(String),
+}
+
+/// Why a GPU backend's probe, its first computation (`1 + 2` on the device), failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ProbeError {
+    /// The device computed, but not 3.
+    #[error("1 + 2 gave {0}")]
+    WrongSum(f32),
+    /// Initializing the device or computing on it panicked (the panic's message).
+    #[error("{0}")]
+    Panicked(String),
 }
 
 impl BackendKind {
@@ -194,8 +205,8 @@ impl BackendKind {
                     t.sum().into_scalar::<f32>()
                 }) {
                     Ok(3.0) => Ok(()),
-                    Ok(v) => Err(format!("1 + 2 gave {v}")),
-                    Err(e) => Err(panic_message(&*e, "initialization panicked")),
+                    Ok(v) => Err(ProbeError::WrongSum(v)),
+                    Err(e) => Err(ProbeError::Panicked(panic_message(&*e, "initialization panicked"))),
                 }
             });
             if let Err(reason) = outcome {
@@ -247,7 +258,7 @@ pub fn gpu_f32_peak(device: &Device) -> Option<Result<f64, BackendError>> {
 }
 
 /// The outcome of each GPU backend's probe, indexed by `BackendKind as usize`.
-static PROBES: [std::sync::OnceLock<Result<(), String>>; 4] =
+static PROBES: [std::sync::OnceLock<Result<(), ProbeError>>; 4] =
     [std::sync::OnceLock::new(), std::sync::OnceLock::new(), std::sync::OnceLock::new(), std::sync::OnceLock::new()];
 
 thread_local! {

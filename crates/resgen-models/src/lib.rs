@@ -20,8 +20,8 @@ mod gemm_provider;
 mod net;
 
 pub use backend::{
-    BackendError, BackendKind, HIDE_ADAPTERS_ENV, Precision, gpu_f32_peak, gpu_identity, is_gpu_runtime_location,
-    panic_message, quietly,
+    BackendError, BackendKind, HIDE_ADAPTERS_ENV, Precision, ProbeError, gpu_f32_peak, gpu_identity,
+    is_gpu_runtime_location, panic_message, quietly,
 };
 pub use burn::tensor::activation::relu;
 pub use burn::tensor::{Device, Tensor};
