@@ -88,14 +88,14 @@ impl ExperimentKind for ForwardScale {
 
 // The verdict.
 
-/// The effect a "confirmed" needs, fixed before the numbers: theta = 1 makes `||h_L||` at least
+/// The effect a "confirmed" needs: theta = 1 makes `||h_L||` at least
 /// this many times larger than theta = 1/L at the largest depth.
 const BLOWUP_MIN: f64 = 10.0;
 /// ... while theta = 1/L keeps `||h_L||` below this (the input has norm 1).
 const H_NORM_MAX: f64 = 3.0;
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+/// verdict by the rule written here (thresholds above, sides in the text).
 pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;

@@ -57,7 +57,7 @@ impl ExperimentKind for GdDynamics {
 const LOSS_FALL_MAX: f64 = 0.5;
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+/// verdict by the rule written here (thresholds above, sides in the text).
 pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;

@@ -362,7 +362,7 @@ pub fn power_crossing(points: &[(f64, f64)], window: usize, threshold: f64) -> O
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+/// verdict by the rule written here (thresholds above, sides in the text).
 pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
     use crate::fits::*;
     use crate::results::Table;

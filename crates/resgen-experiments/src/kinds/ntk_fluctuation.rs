@@ -220,7 +220,7 @@ pub fn fluctuation_widths(header: &[String], rows: &[Vec<String>], threshold: f6
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here before the numbers (thresholds above, sides in the text).
+/// verdict by the rule written here (thresholds above, sides in the text).
 pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
     use super::width_depth::{PREDICTION, exponent, exponent_text, headline_verdict};
     use crate::fits::*;

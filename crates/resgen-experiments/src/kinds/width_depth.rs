@@ -27,7 +27,8 @@ pub struct Exponent {
     pub p_log: f64,
 }
 
-/// The headline's rule, fixed before the numbers it decides: the theory predicts a width
+/// The headline's rule (set with earlier tables in view; no confirmatory run on fresh seeds has
+/// been made under it): the theory predicts a width
 /// logarithmic in `L` for the ResNet and polynomial for FC, so the line between them is `p_log`.
 /// Confirmed when every ResNet interval lies below its `p_log` (no faster than log L) and every
 /// FC interval above its own (faster than log L); not confirmed when some interval lies wholly
