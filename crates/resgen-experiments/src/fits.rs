@@ -79,6 +79,24 @@ fn depth_span(obs: &[Obs]) -> String {
     if obs.is_empty() { String::new() } else { format!("L = {lo} to {hi}") }
 }
 
+/// The fits of a depth-exponent table's rows for one network: the power law and the log law
+/// over `obs`, then the power law over each half of its depths, with their `law` names.
+fn fitted_laws(obs: &[Obs]) -> [(DepthLaw, &'static str, Vec<Obs>); 4] {
+    let [shallow, deep] = depth_halves(obs);
+    [
+        (DepthLaw::Power, POWER, obs.to_vec()),
+        (DepthLaw::Log, "log", obs.to_vec()),
+        (DepthLaw::Power, POWER_SHALLOW, shallow),
+        (DepthLaw::Power, POWER_DEEP, deep),
+    ]
+}
+
+/// A row's last two columns: the depths its fit covers and, for a power law, `p_log` there.
+fn depth_columns(law: DepthLaw, obs: &[Obs]) -> [String; 2] {
+    let p = if law == DepthLaw::Power { p_log(obs).map(fmt).unwrap_or_default() } else { String::new() };
+    [depth_span(obs), p]
+}
+
 /// The shallow and the deep half of `obs` by depth: the observations at depths up to the
 /// median of the distinct depths, and those from it on (the median depth is in both when the
 /// count is odd, so that each half keeps at least two depths of three).
@@ -126,16 +144,10 @@ pub fn fluctuation_exponents(nets: &[Fluctuation]) -> (Vec<String>, Vec<Vec<Stri
     let mut rows = Vec::new();
     for net in nets {
         let region: Vec<Obs> = net.obs.iter().copied().filter(|o| o.depth >= 2.0).collect();
-        let [shallow, deep] = depth_halves(&region);
-        let fits = [
-            (DepthLaw::Power, POWER, "CV^2 = A L^b m^g", &region),
-            (DepthLaw::Log, "log", "CV^2 = A (ln L)^b m^g", &region),
-            (DepthLaw::Power, POWER_SHALLOW, "CV^2 = A L^b m^g", &shallow),
-            (DepthLaw::Power, POWER_DEEP, "CV^2 = A L^b m^g", &deep),
-        ];
-        for (law, name, formula, obs) in fits {
+        for (law, name, obs) in fitted_laws(&region) {
+            let formula = if law == DepthLaw::Log { "CV^2 = A (ln L)^b m^g" } else { "CV^2 = A L^b m^g" };
             let mut row = vec![net.arch.to_string(), name.to_string(), formula.to_string()];
-            match depth_fit(obs, law) {
+            match depth_fit(&obs, law) {
                 Some(f) => {
                     for i in [f.g, f.b, f.p] {
                         row.extend(cells(Some(i)));
@@ -145,8 +157,7 @@ pub fn fluctuation_exponents(nets: &[Fluctuation]) -> (Vec<String>, Vec<Vec<Stri
                 }
                 None => row.extend(std::iter::repeat_n(String::new(), 15)),
             }
-            row.push(depth_span(obs));
-            row.push(if law == DepthLaw::Power { p_log(obs).map(fmt).unwrap_or_default() } else { String::new() });
+            row.extend(depth_columns(law, &obs));
             rows.push(row);
         }
         // Named laws, y = c x through the origin, with y and x per law.
@@ -234,16 +245,9 @@ pub fn exponents_in_region(
         // The power law in L, and the log law (a power of ln L) beside it; the verdict uses the
         // power law's p, the residual sums of squares compare the two. Then the power law over
         // the shallow and the deep half of the depths, to show whether one power law holds.
-        let [shallow, deep] = depth_halves(&inside);
-        let fits = [
-            (DepthLaw::Power, POWER, &inside),
-            (DepthLaw::Log, "log", &inside),
-            (DepthLaw::Power, POWER_SHALLOW, &shallow),
-            (DepthLaw::Power, POWER_DEEP, &deep),
-        ];
-        for (law, name, obs) in fits {
+        for (law, name, obs) in fitted_laws(&inside) {
             let mut row = vec![arch.to_string(), name.to_string(), region_text.clone()];
-            match depth_fit(obs, law) {
+            match depth_fit(&obs, law) {
                 Some(f) => {
                     for iv in [f.g, f.b, f.p] {
                         row.extend(cells(Some(iv)));
@@ -259,8 +263,7 @@ pub fn exponents_in_region(
                 }
             }
             row.extend([cells_.len().to_string(), censored.to_string(), outside.to_string()]);
-            row.push(depth_span(obs));
-            row.push(if law == DepthLaw::Power { p_log(obs).map(fmt).unwrap_or_default() } else { String::new() });
+            row.extend(depth_columns(law, &obs));
             rows.push(row);
         }
     }

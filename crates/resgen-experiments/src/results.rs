@@ -80,15 +80,24 @@ impl Table {
         Ok((0..self.rows.len()).filter(|&r| cols.iter().all(|(i, val)| self.rows[r][*i] == *val)).collect())
     }
 
-    /// Column `c` of the row matching `keys` (NaN where empty).
-    pub fn get_col(&self, keys: &[(&str, &str)], c: &str) -> Result<f64, ExperimentError> {
-        let rows = self.matching(keys)?;
-        match rows[..] {
-            [row] => self.number_at(row, c),
+    /// The index of the one row matching `keys`.
+    fn one_row(&self, keys: &[(&str, &str)]) -> Result<usize, ExperimentError> {
+        match self.matching(keys)?[..] {
+            [row] => Ok(row),
             [] => Err(self.err(format!("no row {keys:?}"))),
             // A claim must name every grid column it reads, or it reads an arbitrary row.
             _ => Err(self.err(format!("more than one row {keys:?}"))),
         }
+    }
+
+    /// Column `c` of the row matching `keys` (NaN where empty).
+    pub fn get_col(&self, keys: &[(&str, &str)], c: &str) -> Result<f64, ExperimentError> {
+        self.number_at(self.one_row(keys)?, c)
+    }
+
+    /// Column `c` of the row matching `keys`, as written.
+    pub fn text(&self, keys: &[(&str, &str)], c: &str) -> Result<String, ExperimentError> {
+        Ok(self.rows[self.one_row(keys)?][self.col(c)?].clone())
     }
 
     /// The distinct values of a column, in table order.

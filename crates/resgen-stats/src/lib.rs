@@ -1,11 +1,15 @@
 //! resgen's statistics, free of Burn and of file formats: what every verdict and derived table
 //! of resgen-experiments computes its numbers with.
 //!
+//! - The verdicts' intervals: 95% Student t intervals over per-seed statistics ([`t_interval`]),
+//!   for a mean, a paired comparison ([`paired_t`]), a per-seed slope in log-log space
+//!   ([`log_slope_t`]) and the depth exponent ([`depth_fit`]); their coverage is checked by
+//!   simulation in this crate's tests.
 //! - One bootstrap ([`bootstrap`]): [`BOOTSTRAP`] resamples from a seeded generator
 //!   ([`Resampler`], the same stream on every machine), and one percentile rule for its 95%
-//!   intervals. The mean of values over seeds ([`mean_interval`]), a paired comparison over
-//!   seeds ([`paired`]), a slope in log-log space ([`log_slope`]), the depth exponent
-//!   ([`depth_fit`]) and the growth laws' exponents ([`growth_exponents`]) all resample through it.
+//!   intervals, for what the derived tables report beside the verdicts: the growth laws'
+//!   exponents ([`growth_exponents`]) and statistics of clustered observations
+//!   ([`cluster_interval`]). [`mean_interval`] is the bootstrap of a mean.
 //! - Least squares: [`linear_fit`], [`ols2`], [`through_origin`], [`r_squared`].
 //! - Rank correlation: [`ranks`], [`spearman`].
 //!
@@ -17,9 +21,9 @@
 //! `ln ln L` (so `m*(L)` is a power of `ln L`); both fits report their residual sum of squares.
 //!
 //! Intervals: every observation belongs to a cluster (its seed: the same initialization and
-//! data draw across the grid), and the bootstrap resamples whole clusters with replacement and
-//! refits, so correlation within a seed is kept. Percentile intervals at 95%, from a fixed-seed
-//! generator so that tables are reproducible.
+//! data draw across the grid). The t intervals take one value per cluster (its own fit); the
+//! bootstrap resamples whole clusters with replacement and refits. Either way correlation
+//! within a seed is kept, and every interval is reproducible.
 
 /// Bootstrap resamples behind every interval.
 pub const BOOTSTRAP: usize = 2000;
@@ -97,22 +101,13 @@ pub fn mean_interval(values: &[f64], seed: u64) -> Option<Interval> {
     percentile(mean(values), boots, BOOTSTRAP)
 }
 
-/// A paired comparison over seeds: the mean of `a - b`, its bootstrap interval, and how many
-/// seeds agree with the sign of the mean.
+/// A paired comparison over seeds: the mean of `a - b`, its interval ([`paired_t`]), and how
+/// many seeds agree with the sign of the mean.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Paired {
     pub diff: Interval,
     pub agree: usize,
     pub seeds: usize,
-}
-
-/// `a[i]` and `b[i]` come from the same seed; pairs with a non-finite member are left out (the
-/// caller counts them as failed cells).
-pub fn paired(a: &[f64], b: &[f64], seed: u64) -> Option<Paired> {
-    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).filter(|v| v.is_finite()).collect();
-    let diff = mean_interval(&d, seed)?;
-    let agree = d.iter().filter(|v| v.signum() == diff.estimate.signum() && **v != 0.0).count();
-    Some(Paired { diff, agree, seeds: d.len() })
 }
 
 /// Student's t distribution's 97.5% quantile with `df` degrees of freedom (`df >= 1`): the
@@ -207,23 +202,6 @@ pub fn log_slope_t(points: &[(u64, f64, f64)]) -> Option<Interval> {
         })
         .collect();
     t_interval(&slopes)
-}
-
-/// The least-squares slope of `ln y` on `ln x` over points `(cluster, x, y)` (those with
-/// positive, finite `x` and `y`), with a 95% interval from a bootstrap that resamples clusters
-/// (seeds) whole: the exponent of a power law `y ~ x^s`. `None` with fewer than two clusters or
-/// a single `x`.
-pub fn log_slope(points: &[(u64, f64, f64)], seed: u64) -> Option<Interval> {
-    let obs: Vec<Obs> = points
-        .iter()
-        .filter(|(_, x, y)| *x > 0.0 && *y > 0.0 && x.is_finite() && y.is_finite())
-        .map(|&(cluster, x, y)| Obs { cluster, depth: 1.0, width: x, y })
-        .collect();
-    let refs: Vec<&Obs> = obs.iter().collect();
-    cluster_interval(&refs, seed, |sample: &[&Obs]| {
-        let (x, y): (Vec<f64>, Vec<f64>) = sample.iter().map(|o| (o.width.ln(), o.y.ln())).unzip();
-        linear_fit(&x, &y).map(|(_, b)| b)
-    })
 }
 
 /// A statistic of clustered observations with its 95% interval from the bootstrap resampling
@@ -617,23 +595,20 @@ mod tests {
     }
 
     #[test]
-    fn paired_bootstrap_on_a_fixed_sample() {
-        // Differences 1, 1, 1: every resample's mean is 1, so the interval is [1, 1] and all
-        // three seeds agree in sign.
-        let p = paired(&[2.0, 3.0, 4.0], &[1.0, 2.0, 3.0], 5).unwrap();
-        assert_eq!(p.diff, Interval { estimate: 1.0, lo: 1.0, hi: 1.0 });
-        assert_eq!((p.agree, p.seeds), (3, 3));
-        // Differences 0 and 2: a resample's mean is 0, 1 or 2 with probabilities 1/4, 1/2,
-        // 1/4, so with 2000 resamples the 2.5% and 97.5% points are 0 and 2; the mean is 1 and
-        // one seed of two is positive (the zero difference agrees with no sign).
-        let p = paired(&[1.0, 3.0], &[1.0, 1.0], 5).unwrap();
-        assert_eq!(p.diff, Interval { estimate: 1.0, lo: 0.0, hi: 2.0 });
-        assert!(!p.diff.excludes(0.0) && p.diff.excludes(-0.5));
+    fn bootstrap_mean_on_a_fixed_sample() {
+        // 1, 1, 1: every resample's mean is 1, so the interval is [1, 1].
+        assert_eq!(mean_interval(&[1.0, 1.0, 1.0], 5), Some(Interval { estimate: 1.0, lo: 1.0, hi: 1.0 }));
+        // 0 and 2: a resample's mean is 0, 1 or 2 with probabilities 1/4, 1/2, 1/4, so with
+        // 2000 resamples the 2.5% and 97.5% points are 0 and 2, around the mean 1.
+        let i = mean_interval(&[0.0, 2.0], 5).unwrap();
+        assert_eq!(i, Interval { estimate: 1.0, lo: 0.0, hi: 2.0 });
+        assert!(!i.excludes(0.0) && i.excludes(-0.5));
+        assert!(mean_interval(&[], 5).is_none());
+        // The paired t comparison leaves a failed cell (NaN) out of the pairs, and a zero
+        // difference agrees with no sign.
+        let p = paired_t(&[1.0, 3.0, 2.0], &[1.0, 1.0, f64::NAN]).unwrap();
         assert_eq!((p.agree, p.seeds), (1, 2));
-        // A failed cell (NaN) is left out of the pairs.
-        let p = paired(&[2.0, f64::NAN], &[1.0, 1.0], 5).unwrap();
-        assert_eq!(p.seeds, 1);
-        assert!(paired(&[], &[], 5).is_none());
+        assert!(paired_t(&[], &[]).is_none());
     }
 
     #[test]
@@ -654,7 +629,16 @@ mod tests {
     }
 
     #[test]
-    fn log_slope_recovers_an_exact_power_and_resamples_seeds() {
+    fn cluster_interval_of_a_slope_resamples_seeds() {
+        // The log-log slope of clustered points, with the cluster bootstrap.
+        let log_slope = |pts: &[(u64, f64, f64)], seed: u64| {
+            let obs: Vec<Obs> = pts.iter().map(|&(cluster, x, y)| Obs { cluster, depth: 1.0, width: x, y }).collect();
+            let refs: Vec<&Obs> = obs.iter().collect();
+            cluster_interval(&refs, seed, |sample: &[&Obs]| {
+                let (x, y): (Vec<f64>, Vec<f64>) = sample.iter().map(|o| (o.width.ln(), o.y.ln())).unzip();
+                linear_fit(&x, &y).map(|(_, b)| b)
+            })
+        };
         // y = 5 x^-1/2 for three seeds: every resample has the same slope, -0.5, so the
         // interval has zero width.
         let pts: Vec<(u64, f64, f64)> =

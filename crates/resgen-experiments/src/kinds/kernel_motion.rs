@@ -37,10 +37,7 @@ impl ExperimentKind for KernelMotion {
     type Params = ViewParams;
 
     fn columns() -> Vec<String> {
-        names(
-            &[KERNEL_CHANGE, KERNEL_ALIGNMENT, TARGET_ALIGNMENT_INIT, TARGET_ALIGNMENT_FINAL, TRACE_RATIO, RADIUS],
-            &[PROGRESS[0], PROGRESS[1], PROGRESS[2], DIVERGED],
-        )
+        names(&MEASURED, &[PROGRESS[0], PROGRESS[1], PROGRESS[2], DIVERGED])
     }
 
     fn measure(cell: &Cell, p: &ViewParams, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
@@ -51,14 +48,7 @@ impl ExperimentKind for KernelMotion {
         let (split, mut views) = match train_views(cfg, p.matched()?, ctx.backend, false) {
             Err(ExperimentError::Diverged(e)) => {
                 let mut r = Record::new(&[]);
-                for c in [
-                    KERNEL_CHANGE,
-                    KERNEL_ALIGNMENT,
-                    TARGET_ALIGNMENT_INIT,
-                    TARGET_ALIGNMENT_FINAL,
-                    TRACE_RATIO,
-                    RADIUS,
-                ] {
+                for c in MEASURED {
                     r = r.with(c, f64::NAN);
                 }
                 let [loss, steps, reached] = PROGRESS;
@@ -99,6 +89,10 @@ impl ExperimentKind for KernelMotion {
         Ok(vec![(DEPTH_EXPONENT, table), (LAZY_WIDTH, lazy_width_table(t.raw))])
     }
 }
+
+/// The columns a cell measures on its trained network (none where GD diverged).
+const MEASURED: [&str; 6] =
+    [KERNEL_CHANGE, KERNEL_ALIGNMENT, TARGET_ALIGNMENT_INIT, TARGET_ALIGNMENT_FINAL, TRACE_RATIO, RADIUS];
 
 /// 1 if GD's steps diverged before the target (the cell is censored: no kernel change).
 pub const DIVERGED: &str = "diverged";

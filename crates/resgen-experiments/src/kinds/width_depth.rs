@@ -67,14 +67,7 @@ pub fn exponent_text(e: Exponent) -> String {
 fn halves_text(t: &Table) -> Result<String, ExperimentError> {
     let mut parts = Vec::new();
     for (arch, name) in [(RESNET, "ResNet"), (FC, "FC")] {
-        let depths = |law: &str| -> Result<String, ExperimentError> {
-            let rows = t
-                .rows()
-                .iter()
-                .position(|r| t.col(ARCH).is_ok_and(|a| r[a] == arch) && t.col(LAW).is_ok_and(|l| r[l] == law));
-            let c = t.col(DEPTHS)?;
-            Ok(rows.map(|i| t.rows()[i][c].clone()).unwrap_or_default())
-        };
+        let depths = |law: &str| t.text(&[(ARCH, arch), (LAW, law)], DEPTHS);
         let (s, d) = (exponent(t, arch, POWER_SHALLOW)?, exponent(t, arch, POWER_DEEP)?);
         parts.push(format!("{name} {} at {}, {} at {}", iv(s.p), depths(POWER_SHALLOW)?, iv(d.p), depths(POWER_DEEP)?));
     }
