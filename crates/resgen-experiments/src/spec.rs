@@ -20,6 +20,9 @@
 //! [plot]                             # how `resgen plot` draws results/<name>.csv
 //! x = "depth"
 //! y = ["h_norm"]
+//!
+//! [verdict]                          # every number the claim's rule reads, with its reason
+//! h_norm_max = { value = 3.0, why = "O(1): within 3x of ||x|| = 1 at every depth" }
 //! ```
 //!
 //! A cell is one point of the grid and one seed. What determines its result (the resolved run
@@ -50,6 +53,9 @@ pub struct Profile {
     /// Kind parameters overriding the file's `[params]`.
     #[serde(default)]
     pub params: toml::Table,
+    /// Another profile whose `set`, `grid` and `params` this one starts from (its own entries
+    /// added on top; its `seeds`, if given, replace the other's).
+    pub from: Option<String>,
 }
 
 /// How `resgen plot` draws the table.
@@ -131,6 +137,54 @@ pub struct Experiment {
     /// Further figures, `[figures.<figure>]`, each drawn as `results/<name>-<figure>.svg`.
     #[serde(default)]
     pub figures: BTreeMap<String, PlotSpec>,
+    /// The numbers the claim's rule reads (`claim` in `kinds/<kind>.rs`), each with its reason.
+    #[serde(default)]
+    pub verdict: BTreeMap<String, RuleNumber>,
+}
+
+/// One number of a claim's rule, `name = { value = 0.25, why = "..." }`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleNumber {
+    /// The value the rule compares against.
+    pub value: f64,
+    /// Why it is this value, in one line.
+    pub why: String,
+}
+
+/// The profile whose tables decide the summary's verdicts, written to `results/` itself; every
+/// other profile's tables go to `results/<profile>/`.
+pub const VERDICT_PROFILE: &str = "confirm";
+
+/// A claim's rule as its experiment file fixes it: the `[verdict]` table, read by the claim's
+/// code through [`Rule::num`], and hashed into each table's meta.json when its cells are merged
+/// ([`Rule::hash`]), so that `resgen report` can refuse a row whose rule changed after its data.
+#[derive(Clone, Debug, Default)]
+pub struct Rule {
+    /// The experiment's name.
+    pub experiment: String,
+    /// Its file (for errors).
+    pub path: PathBuf,
+    /// The numbers.
+    pub numbers: BTreeMap<String, RuleNumber>,
+}
+
+impl Rule {
+    /// The value of `name`; an error naming the file when the table lacks it.
+    pub fn num(&self, name: &str) -> Result<f64, ExperimentError> {
+        self.numbers.get(name).map(|n| n.value).ok_or_else(|| ExperimentError::Key {
+            path: self.path.clone(),
+            key: format!("verdict.{name}"),
+            message: format!("the rule of {} reads this number; add it with its reason", self.experiment),
+        })
+    }
+
+    /// 16 hex digits: FNV-1a of the names and values (not the reasons: rewording a reason does
+    /// not change the rule).
+    pub fn hash(&self) -> String {
+        let text: String = self.numbers.iter().map(|(k, n)| format!("{k} = {:?}\n", n.value)).collect();
+        fnv_hex(&format!("resgen-rule v1\n{text}"))
+    }
 }
 
 /// One point of a sweep.
@@ -229,6 +283,15 @@ impl Experiment {
                 message: "give at least one seed".into(),
             });
         }
+        for (name, n) in &exp.verdict {
+            if !n.value.is_finite() || n.why.trim().is_empty() || n.why.contains('\n') {
+                return Err(ExperimentError::Key {
+                    path: path.to_path_buf(),
+                    key: format!("verdict.{name}"),
+                    message: "a rule's number needs a finite value and a one-line reason (why = \"...\")".into(),
+                });
+            }
+        }
         for profile in exp.profiles.keys() {
             exp.cells(profile)?;
         }
@@ -250,13 +313,43 @@ impl Experiment {
         Self::load(&path)
     }
 
-    /// The profile, or an error listing the ones the file has.
-    pub fn profile(&self, name: &str) -> Result<&Profile, ExperimentError> {
-        self.profiles.get(name).ok_or_else(|| ExperimentError::NoProfile {
-            path: self.path.clone(),
-            name: name.to_string(),
-            known: self.profiles.keys().cloned().collect(),
-        })
+    /// The profile, resolved through its `from` (its own entries on top of the other's), or an
+    /// error listing the ones the file has.
+    pub fn profile(&self, name: &str) -> Result<Profile, ExperimentError> {
+        let get = |n: &str| {
+            self.profiles.get(n).ok_or_else(|| ExperimentError::NoProfile {
+                path: self.path.clone(),
+                name: n.to_string(),
+                known: self.profiles.keys().cloned().collect(),
+            })
+        };
+        let own = get(name)?;
+        let Some(base) = &own.from else { return Ok(own.clone()) };
+        let mut p = get(base)?.clone();
+        if p.from.is_some() {
+            return Err(ExperimentError::Profile {
+                origin: format!("{} [profiles.{name}]", self.path.display()),
+                message: format!("from = \"{base}\": that profile has a `from` of its own; name a profile without one"),
+            });
+        }
+        p.set.extend(own.set.clone());
+        p.grid.extend(own.grid.clone());
+        p.params.extend(own.params.clone());
+        if own.seeds.is_some() {
+            p.seeds = own.seeds.clone();
+        }
+        p.from = None;
+        Ok(p)
+    }
+
+    /// The claim's rule as this file fixes it (its `[verdict]` table).
+    pub fn rule(&self) -> Rule {
+        Rule { experiment: self.name.clone(), path: self.path.clone(), numbers: self.verdict.clone() }
+    }
+
+    /// The seeds of a profile.
+    pub fn seeds(&self, profile: &str) -> Result<Vec<u64>, ExperimentError> {
+        Ok(self.profile(profile)?.seeds.unwrap_or_else(|| self.seeds.clone()))
     }
 
     /// Every cell of a profile's sweep, in a fixed order: the grid (keys in file order of the
@@ -278,6 +371,7 @@ impl Experiment {
             });
         }
         let seeds = prof.seeds.clone().unwrap_or_else(|| self.seeds.clone());
+        let prof = &prof;
         let mut cells = Vec::new();
         for point in grid_points(prof, &origin)? {
             for &seed in &seeds {

@@ -68,11 +68,13 @@ pub struct MergeReport {
 /// The table's path: `results/<name>.csv` for the quick profile, `results/<profile>/<name>.csv`
 /// for the others (so a paper run never overwrites the committed quick tables).
 pub fn table_path(results: &Path, exp: &Experiment, profile: &str) -> PathBuf {
-    if profile == "quick" {
-        results.join(format!("{}.csv", exp.name))
-    } else {
-        results.join(profile).join(format!("{}.csv", exp.name))
-    }
+    profile_dir(results, profile).join(format!("{}.csv", exp.name))
+}
+
+/// Where a profile's tables go: `results/` for the profile that decides the verdicts
+/// ([`crate::spec::VERDICT_PROFILE`]), `results/<profile>/` for every other.
+pub fn profile_dir(results: &Path, profile: &str) -> PathBuf {
+    if profile == crate::spec::VERDICT_PROFILE { results.to_path_buf() } else { results.join(profile) }
 }
 
 /// The raw per-cell table beside a table: `results/<name>.cells.csv`.
@@ -156,6 +158,8 @@ pub fn merge_with(
         "cpus": distinct(&provs, |p| &p.cpu),
         "precision": distinct(&provs, |p| &p.precision),
         "mixed_provenance": mixed,
+        "seeds": exp.seeds(profile)?,
+        "rule_hash": exp.rule().hash(),
         "first_cell_finished": distinct(&provs, |p| &p.finished).iter().find(|f| !f.is_empty()),
         "last_cell_finished": distinct(&provs, |p| &p.finished).last(),
         "resgen_version": env!("CARGO_PKG_VERSION"),

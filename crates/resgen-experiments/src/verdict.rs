@@ -22,6 +22,8 @@ pub enum Outcome {
     NotMeasurable,
     /// A bound's values ordered as predicted, none of them below 1 (no bound at all).
     OrderingVacuous,
+    /// The rule was not applied: its data were made under another rule, or are missing.
+    NotDecided,
 }
 
 impl Outcome {
@@ -37,6 +39,7 @@ impl Outcome {
             Outcome::NotConfirmed => "not confirmed",
             Outcome::NotMeasurable => "not measurable at this scale",
             Outcome::OrderingVacuous => "ordering as predicted, every value vacuous",
+            Outcome::NotDecided => "not decided",
         }
     }
 }

@@ -156,14 +156,22 @@ enum Command {
         #[command(flatten)]
         place: Place,
     },
-    /// Write results/summary.md and summary.tex from the quick-profile tables.
+    /// Write summary.md and summary.tex from a profile's tables (results/ for the confirm
+    /// profile, whose run decides the verdicts; results/<profile>/ for the others).
     ///
-    /// One row per claim: prediction, the fair comparison's numbers, verdict. Also run by
-    /// `resgen run all`.
+    /// One row per claim: prediction, the fair comparison's numbers, verdict, and the run behind
+    /// it. A row whose rule (its experiment file's [verdict] table) changed after its table was
+    /// merged is not decided, and the command fails naming it. Also run by `resgen run all`.
     Report {
         /// Folder of the tables.
         #[arg(long, default_value = "results")]
         results: PathBuf,
+        /// Folder of the experiment files (the rules).
+        #[arg(long, default_value = "experiments")]
+        experiments: PathBuf,
+        /// Whose tables: confirm (results/) or another profile (results/<profile>/).
+        #[arg(long, default_value = resgen_experiments::spec::VERDICT_PROFILE)]
+        profile: String,
     },
     /// List the experiments of --profile: cells, GD work bound, last run time and claim.
     List {
@@ -318,10 +326,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Report { results } => {
-            for p in resgen_experiments::report::write_report(&results)? {
-                println!("{}", p.display());
-            }
+        Command::Report { results, experiments, profile } => {
+            report(&results, &experiments, &profile)?;
             Ok(())
         }
         Command::List { place, work } => list(&place, work),
@@ -445,10 +451,8 @@ fn run_experiments(
     }
     if shard.is_some() {
         println!("shard done; when every shard has finished, run `resgen merge` on the combined runs folder");
-    } else if failed.is_empty() && names.iter().any(|n| n == "all") && place.profile == "quick" {
-        for p in resgen_experiments::report::write_report(&place.results)? {
-            println!("{}", p.display());
-        }
+    } else if failed.is_empty() && names.iter().any(|n| n == "all") {
+        report(&place.results, &place.experiments, &place.profile)?;
     }
     if !failed.is_empty() {
         for f in &failed {
@@ -458,6 +462,33 @@ fn run_experiments(
             "{} cell(s) failed (the other cells finished; rerun to retry only the failed ones)",
             failed.len()
         );
+    }
+    Ok(())
+}
+
+/// Writes a profile's summary and says which run decides the verdicts; fails naming the rows
+/// it could not decide.
+fn report(results: &std::path::Path, experiments: &std::path::Path, profile: &str) -> anyhow::Result<()> {
+    use resgen_experiments::spec::VERDICT_PROFILE;
+    let w = resgen_experiments::report::write_report(results, experiments, profile)?;
+    for p in &w.paths {
+        println!("{}", p.display());
+    }
+    if profile == VERDICT_PROFILE {
+        println!(
+            "the summary's verdicts come from the {VERDICT_PROFILE} profile (fresh seeds, rules fixed before it ran)"
+        );
+    } else {
+        println!(
+            "this summary is the {profile} profile's, exploratory; the verdicts that count are in {}, from --profile {VERDICT_PROFILE}",
+            results.join("summary.md").display()
+        );
+    }
+    if !w.undecided.is_empty() {
+        for u in &w.undecided {
+            eprintln!("not decided: {u}");
+        }
+        anyhow::bail!("{} row(s) of the summary not decided (written as such)", w.undecided.len());
     }
     Ok(())
 }

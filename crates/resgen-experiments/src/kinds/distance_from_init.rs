@@ -55,13 +55,11 @@ impl ExperimentKind for DistanceFromInit {
 
 // The verdict.
 
-/// The growth exponent in m of a quantity claimed bounded in m must have its interval below
-/// this (an unbounded radius growing like the theory's ball, sqrt(m), would have 0.5).
-const BOUNDED_EXPONENT_MAX: f64 = 0.25;
-
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (thresholds above, sides in the text).
-pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
+/// the text).
+pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
+    let bounded_exponent_max = rule.num("bounded_exponent_max")?;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
@@ -79,7 +77,7 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
     for a in [RESNET, FC] {
         let keys = [(ARCH, a), (DEPTH, depth.as_str()), (VIEW, MATCHED_LOSS), (LAYER, MAX)];
         let s = log_slope(&width_points(&c, &widths, &keys, DIST_SCALED)?);
-        ok &= s.is_some_and(|s| s.hi < BOUNDED_EXPONENT_MAX);
+        ok &= s.is_some_and(|s| s.hi < bounded_exponent_max);
         // The residual layers W_2..W_L apart from the input and output layers: per seed and
         // width, the largest of them.
         let mut res_pts = Vec::new();
@@ -121,7 +119,7 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
         "distance-from-init",
         "R = sqrt(m) max_l ||W_l - W0_l|| stays of order 1 as m grows: its exponent in m near 0 (a radius growing like sqrt(m) would have 0.5)",
         format!(
-            "at matched training loss 0.1, L = {depth}, m = {lo} to {hi}, with 95% intervals over seeds (rule: the exponent's interval below {BOUNDED_EXPONENT_MAX} for both): {}",
+            "at matched training loss 0.1, L = {depth}, m = {lo} to {hi}, with 95% intervals over seeds (rule: the exponent's interval below {bounded_exponent_max} for both): {}",
             parts.join("; ")
         ),
         Verdict::of(ok),

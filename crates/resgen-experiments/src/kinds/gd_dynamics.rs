@@ -53,12 +53,11 @@ impl ExperimentKind for GdDynamics {
 
 // The verdict.
 
-/// GD must bring the training loss to at most this fraction of its initial value.
-const LOSS_FALL_MAX: f64 = 0.5;
-
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (thresholds above, sides in the text).
-pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
+/// the text).
+pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
+    let loss_fall_max = rule.num("loss_fall_max")?;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
@@ -73,7 +72,7 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
             let at = |it: &str| c.seeds(&[(DATASET, &ds), (ARCH, a), (DEPTH, &hi), (ITER, it)], TRAIN_LOSS);
             let (l0, l1) = (at("0")?, at(&last)?);
             let fall = paired_ratio(&l1, &l0);
-            ok &= below(fall, LOSS_FALL_MAX.ln());
+            ok &= below(fall, loss_fall_max.ln());
             parts.push(format!(
                 "{ds} {a} {} to {} (ratio {})",
                 g(t.get(&[(DATASET, &ds), (ARCH, a), (DEPTH, &hi), (ITER, "0")], TRAIN_LOSS)?),
@@ -87,7 +86,7 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
         "gd-dynamics",
         "the training loss falls under GD for both networks",
         format!(
-            "training loss in {last} steps at L = {hi} (kernel-normalized step), final over initial with its interval over seeds (rule: below {LOSS_FALL_MAX} for every network and data set): {}",
+            "training loss in {last} steps at L = {hi} (kernel-normalized step), final over initial with its interval over seeds (rule: below {loss_fall_max} for every network and data set): {}",
             parts.join("; ")
         ),
         Verdict::of(ok),

@@ -92,8 +92,10 @@ pub(crate) fn trained_with_bounds(
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (thresholds above, sides in the text).
-pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
+/// the text).
+pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
+    let gap_diff_min = rule.num("gap_diff_min")?;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
@@ -119,7 +121,7 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
                 }
                 if deep.contains(d) {
                     total += 1;
-                    if above(diff, 0.0) {
+                    if above(diff, gap_diff_min) {
                         lower += 1;
                     }
                 }

@@ -51,12 +51,11 @@ impl ExperimentKind for GradFeatures {
 
 // The verdict.
 
-/// FC's hidden-layer gradient features must be at least this many times the ResNet's.
-const GRAD_RATIO_MIN: f64 = 3.0;
-
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (thresholds above, sides in the text).
-pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
+/// the text).
+pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
+    let grad_ratio_min = rule.num("grad_ratio_min")?;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
@@ -73,11 +72,11 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
         "grad-features",
         "residual layers' ||grad f|| / sqrt(m) of order theta; FC layers of order 1",
         format!(
-            "hidden-layer ||grad f|| / sqrt(m) at L = {hi}, m = {w}: ResNet {}, FC {}; FC over ResNet {} (rule: above {GRAD_RATIO_MIN}, every seed agreeing)",
+            "hidden-layer ||grad f|| / sqrt(m) at L = {hi}, m = {w}: ResNet {}, FC {}; FC over ResNet {} (rule: above {grad_ratio_min}, every seed agreeing)",
             mean_text(&vals(&res)),
             mean_text(&vals(&fc)),
             ratio_text(ratio)
         ),
-        Verdict::of(above(ratio, GRAD_RATIO_MIN.ln())),
+        Verdict::of(above(ratio, grad_ratio_min.ln())),
     ))
 }

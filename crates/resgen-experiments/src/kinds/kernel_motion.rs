@@ -29,6 +29,8 @@ pub const TARGET_ALIGNMENT_FINAL: &str = "target_alignment_final";
 pub const TRACE_RATIO: &str = "trace_ratio";
 /// `sqrt(m) max_l ||W_l - W0_l||_F`.
 pub const RADIUS: &str = "radius";
+/// The hidden layers' (`W_2..W_L`) share of `tr K` at `W0`, every layer's block counted.
+pub const HIDDEN_SHARE: &str = "hidden_share";
 
 /// The kernel-motion kind.
 pub struct KernelMotion;
@@ -47,7 +49,7 @@ impl ExperimentKind for KernelMotion {
         // `diverged` = 1, so the depth-exponent fit counts it as censored.
         let (split, mut views) = match train_views(cfg, p.matched()?, ctx.backend, false) {
             Err(ExperimentError::Diverged(e)) => {
-                let mut r = Record::new(&[]);
+                let mut r = Record::new(&[]).with(HIDDEN_SHARE, f64::NAN);
                 for c in MEASURED {
                     r = r.with(c, f64::NAN);
                 }
@@ -62,8 +64,22 @@ impl ExperimentKind for KernelMotion {
         let (n, d) = (split.train.n, split.train.d);
         let net0 = Net::init(&cfg.model, d, Precision::F64, kdev)?;
         let net_t = Net::from_host(&cfg.model, d, &v.weights, Precision::F64, kdev);
-        let k0 = ntk::empirical_ntk(&net0, &split.train.x, n).normalized();
-        let kt = ntk::empirical_ntk(&net_t, &split.train.x, n).normalized();
+        let (e0, et) = (ntk::empirical_ntk(&net0, &split.train.x, n), ntk::empirical_ntk(&net_t, &split.train.x, n));
+        // The hidden layers' share of tr K at W0 (W_2..W_L; every layer's block counted).
+        let hidden: f64 = e0.per_layer[1..cfg.model.depth].iter().map(|k| k.trace()).sum();
+        let hidden_share = hidden / e0.total.trace();
+        let kernel = |e: &ntk::EmpiricalNtk| {
+            if p.trained_kernel {
+                let trained: Vec<resgen_bounds::Gram> = (0..e.per_layer.len())
+                    .filter(|&l| net0.is_trained(l + 1))
+                    .map(|l| e.per_layer[l].clone())
+                    .collect();
+                resgen_bounds::Gram::sum(&trained, n).scale(1.0 / e.width as f64)
+            } else {
+                e.normalized()
+            }
+        };
+        let (k0, kt) = (kernel(&e0), kernel(&et));
         let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>();
         let fro = |a: &[f64]| dot(a, a).sqrt();
         let target_alignment = |k: &resgen_bounds::Gram| k.quad(&split.train.y) / (n as f64 * fro(&k.data));
@@ -75,6 +91,7 @@ impl ExperimentKind for KernelMotion {
                 .with(TARGET_ALIGNMENT_FINAL, target_alignment(&kt))
                 .with(TRACE_RATIO, kt.trace() / k0.trace())
                 .with(RADIUS, v.last.radius(cfg.model.width))
+                .with(HIDDEN_SHARE, hidden_share)
                 .with_all(v.progress())
                 .with(DIVERGED, 0.0),
         ])
@@ -237,8 +254,10 @@ pub(crate) fn exponents_table(
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (thresholds above, sides in the text).
-pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
+/// the text).
+pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
+    let (exponent_max, ratio_min) = (rule.num("exponent_max")?, rule.num("ratio_min")?);
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
@@ -251,7 +270,7 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
     for arch in [RESNET, FC] {
         for depth in t.sorted_nums(DEPTH)? {
             let s = log_slope(&width_points(&c, &widths, &[(ARCH, arch), (DEPTH, depth.as_str())], KERNEL_CHANGE)?);
-            shrinks &= s.is_some_and(|s| s.hi < 0.0);
+            shrinks &= s.is_some_and(|s| s.hi < exponent_max);
             slopes.push(format!("{arch} L = {depth} {}", slope_text(s)));
         }
     }
@@ -271,6 +290,6 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
             ratio_text(ratio),
             slopes.join(", ")
         ),
-        Verdict::of(shrinks && above(ratio, 0.0)),
+        Verdict::of(shrinks && above(ratio, ratio_min.ln())),
     ))
 }

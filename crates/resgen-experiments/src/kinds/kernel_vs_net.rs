@@ -127,8 +127,10 @@ impl ExperimentKind for KernelVsNet {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (thresholds above, sides in the text).
-pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
+/// the text).
+pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
+    let (exponent_max, ratio_max) = (rule.num("exponent_max")?, rule.num("ratio_max")?);
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
@@ -145,7 +147,7 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
     let mut falls = true;
     for a in [RESNET, FC] {
         for d in t.values(DEPTH)? {
-            falls &= slope(a, &d)?.is_some_and(|s| s.hi < 0.0);
+            falls &= slope(a, &d)?.is_some_and(|s| s.hi < exponent_max);
         }
     }
     let at_hi = |a: &str| c.seeds(&[(ARCH, a), (DEPTH, &l_hi), (WIDTH, w_hi)], RMSE_TEST);
@@ -168,6 +170,6 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
             g(v(RESNET, &l_hi, w_hi, KRR_TEST_ERROR)?),
             g(v(RESNET, &l_hi, w_hi, NET_TEST_ERROR)?)
         ),
-        Verdict::of(falls && below(closer, 0.0)),
+        Verdict::of(falls && below(closer, ratio_max.ln())),
     ))
 }

@@ -70,13 +70,11 @@ impl ExperimentKind for LabelNoise {
 
 // The verdict.
 
-/// A complexity tracks the test error when its Spearman correlation with it over the noise
-/// levels is at least this (mean over seeds), with an interval above 0.
-const SPEARMAN_MIN: f64 = 0.8;
-
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (thresholds above, sides in the text).
-pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
+/// the text).
+pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
+    let spearman_min = rule.num("spearman_min")?;
     use super::generalization::TEST_ERROR;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
@@ -114,7 +112,7 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
             let (an, seeds) = rho(a, d, ANALYTIC_COMPLEXITY)?;
             let (em, _) = rho(a, d, NTK_COMPLEXITY)?;
             let (bd, _) = rho(a, d, BOUND_MEASURED_RAD)?;
-            let tracks = |i: Option<Interval>| i.is_some_and(|i| i.estimate >= SPEARMAN_MIN && i.lo > 0.0);
+            let tracks = |i: Option<Interval>| i.is_some_and(|i| i.estimate >= spearman_min && i.lo > 0.0);
             analytic_ok &= tracks(an) && seeds >= 2;
             trained_ok &= tracks(bd) && seeds >= 2;
             for lvl in &levels {
@@ -151,7 +149,7 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
         "label-noise",
         "sqrt(y^T K^-1 y / n) rises with the fraction of corrupted training labels, as the test error does (Spearman over noise levels, per network and depth)",
         format!(
-            "Spearman with the test error over {} noise levels, mean over seeds with its 95% interval, per network and depth (analytic NTK complexity; empirical NTK complexity at W0; measured-Rademacher bound of the trained network): {}; target loss 0.05 reached in {reached} of {cells} cells. Rule: mean at least {SPEARMAN_MIN} with the interval above 0 for every network and depth, judged apart for the analytic complexity and for the trained networks (only where every cell reached the target)",
+            "Spearman with the test error over {} noise levels, mean over seeds with its 95% interval, per network and depth (analytic NTK complexity; empirical NTK complexity at W0; measured-Rademacher bound of the trained network): {}; target loss 0.05 reached in {reached} of {cells} cells. Rule: mean at least {spearman_min} with the interval above 0 for every network and depth, judged apart for the analytic complexity and for the trained networks (only where every cell reached the target)",
             levels.len(),
             parts.join("; ")
         ),

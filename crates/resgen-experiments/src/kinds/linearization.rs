@@ -65,8 +65,10 @@ impl ExperimentKind for Linearization {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (thresholds above, sides in the text).
-pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
+/// the text).
+pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
+    let (exponent_max, ratio_max) = (rule.num("exponent_max")?, rule.num("ratio_max")?);
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
@@ -84,7 +86,7 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
     let (sr, sf) = (slope(RESNET)?, slope(FC)?);
     let at_hi = |a: &str| c.seeds(&[(ARCH, a), (DEPTH, &depth), (WIDTH, &hi), (VIEW, MATCHED_LOSS)], EPS_LIN_MAX);
     let closer = paired_ratio(&at_hi(RESNET)?, &at_hi(FC)?);
-    let falls = |s: Option<Interval>| s.is_some_and(|s| s.hi < 0.0);
+    let falls = |s: Option<Interval>| s.is_some_and(|s| s.hi < exponent_max);
     let half = |s: Option<Interval>| {
         if s.is_some_and(|s| !s.excludes(-0.5)) { "contains -1/2" } else { "excludes -1/2" }
     };
@@ -104,6 +106,6 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
             half(sf),
             ratio_text(closer)
         ),
-        Verdict::of(falls(sr) && falls(sf) && below(closer, 0.0)),
+        Verdict::of(falls(sr) && falls(sf) && below(closer, ratio_max.ln())),
     ))
 }

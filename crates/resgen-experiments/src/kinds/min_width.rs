@@ -362,8 +362,10 @@ pub fn power_crossing(points: &[(f64, f64)], window: usize, threshold: f64) -> O
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (thresholds above, sides in the text).
-pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
+/// the text).
+pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
+    let fc_growth_min = rule.num("fc_growth_min")?;
     use crate::fits::*;
     use crate::results::Table;
     use crate::spec::grid::*;
@@ -419,7 +421,7 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
         // The first depth from which on no FC seed has an extrapolated width (within the limit).
         let fc_ext_none = none_from(&fc_ext_found);
         measured_both &= !b(RESNET, strict, B).is_nan() && !b(FC, strict, B).is_nan();
-        growth_ok &= b(FC, strict, B_CI_LO) > 0.0 && b(RESNET, strict, B_CI_HI) < b(FC, strict, B_CI_LO);
+        growth_ok &= b(FC, strict, B_CI_LO) > fc_growth_min && b(RESNET, strict, B_CI_HI) < b(FC, strict, B_CI_LO);
         // Measured direction: at the common width FC's kernel moves more than the ResNet's at
         // every depth, and more at the largest depth than at the smallest, the ResNet's not.
         for d in &depths {

@@ -229,27 +229,34 @@ impl Kind {
     }
 }
 
-/// A claim's rule: its row of the summary, from the tables in the results folder.
-pub type ClaimRule = fn(&Path) -> Result<crate::verdict::Claim, ExperimentError>;
+/// A claim's rule: its row of the summary, from the tables in the results folder and the
+/// numbers of its experiment file's `[verdict]` table.
+pub type ClaimRule = fn(&Path, &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError>;
 
-/// Every claim of the summary, in its order: the experiment whose table the row names, and the
-/// rule in that experiment's module. (kernel-velocity has no row of its own: the headline,
-/// `width-depth`, reads its depth exponent.)
-pub const CLAIMS: [(&str, ClaimRule); 16] = [
-    ("forward-scale", forward_scale::claim),
-    ("grad-features", grad_features::claim),
-    ("gd-dynamics", gd_dynamics::claim),
-    ("distance-from-init", distance_from_init::claim),
-    ("linearization", linearization::claim),
-    ("width-depth", width_depth::claim),
-    ("min-width", min_width::claim),
-    ("rademacher", rademacher::claim),
-    ("ntk-complexity", ntk_complexity::claim),
-    ("ntrf-bound", ntrf_bound::claim),
-    ("generalization", generalization::claim),
-    ("ntk-fluctuation", ntk_fluctuation::claim),
-    ("kernel-motion", kernel_motion::claim),
-    ("label-noise", label_noise::claim),
-    ("theta-phase", theta_phase::claim),
-    ("kernel-vs-net", kernel_vs_net::claim),
+/// The headline's further tables: the depth exponents of the first GD steps and at
+/// initialization, and the trained estimator's frozen-layer control and MNIST counterparts.
+pub const HEADLINE_READS: [&str; 5] =
+    ["kernel-velocity", "ntk-fluctuation", "width-depth-frozen", "width-depth-mnist", "width-depth-mnist-frozen"];
+
+/// Every claim of the summary, in its order: the experiment whose table the row names and
+/// whose `[verdict]` table holds the rule's numbers, the rule in that experiment's module, and
+/// the other experiments whose tables the rule reads. (kernel-velocity and the width-depth
+/// variants have no row of their own: the headline, `width-depth`, reads them.)
+pub const CLAIMS: [(&str, ClaimRule, &[&str]); 16] = [
+    ("forward-scale", forward_scale::claim, &[]),
+    ("grad-features", grad_features::claim, &[]),
+    ("gd-dynamics", gd_dynamics::claim, &[]),
+    ("distance-from-init", distance_from_init::claim, &[]),
+    ("linearization", linearization::claim, &[]),
+    ("width-depth", width_depth::claim, &HEADLINE_READS),
+    ("min-width", min_width::claim, &[]),
+    ("rademacher", rademacher::claim, &[]),
+    ("ntk-complexity", ntk_complexity::claim, &[]),
+    ("ntrf-bound", ntrf_bound::claim, &[]),
+    ("generalization", generalization::claim, &[]),
+    ("ntk-fluctuation", ntk_fluctuation::claim, &[]),
+    ("kernel-motion", kernel_motion::claim, &[]),
+    ("label-noise", label_noise::claim, &[]),
+    ("theta-phase", theta_phase::claim, &[]),
+    ("kernel-vs-net", kernel_vs_net::claim, &[]),
 ];

@@ -104,8 +104,10 @@ impl ExperimentKind for NtkComplexity {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (thresholds above, sides in the text).
-pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
+/// the text).
+pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
+    let diff_min = rule.num("diff_min")?;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
@@ -118,7 +120,7 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
         let v = |a: &str, d: &str| t.get(&[(DATASET, &ds), (ARCH, a), (DEPTH, d), (KERNEL, EMPIRICAL)], COMPLEXITY_INF);
         let sv = |a: &str| c.seeds(&[(DATASET, &ds), (ARCH, a), (DEPTH, &hi), (KERNEL, EMPIRICAL)], COMPLEXITY_INF);
         let diff = paired_diff(&sv(FC)?, &sv(RESNET)?);
-        res_lower &= above(diff, 0.0);
+        res_lower &= above(diff, diff_min);
         parts.push(format!(
             "{ds}: ResNet {} to {}, FC {} to {}, FC minus ResNet at L = {hi} {}",
             g(v(RESNET, &lo)?),

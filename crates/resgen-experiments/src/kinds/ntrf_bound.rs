@@ -143,8 +143,10 @@ impl ExperimentKind for NtrfBound {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (thresholds above, sides in the text).
-pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
+/// the text).
+pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
+    let (diff_min, vacuous_from) = (rule.num("diff_min")?, rule.num("vacuous_from")?);
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
@@ -161,8 +163,8 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
         let sv = |a: &str| c.seeds(&[(N_TRAIN, &n), (ARCH, a), (DEPTH, &hi), (RADIUS, BEST)], &measured);
         let (rm, fm) = (v(RESNET, &measured)?, v(FC, &measured)?);
         let diff = paired_diff(&sv(FC)?, &sv(RESNET)?);
-        res_lower &= above(diff, 0.0);
-        any_below_one |= rm < 1.0 || fm < 1.0;
+        res_lower &= above(diff, diff_min);
+        any_below_one |= rm < vacuous_from || fm < vacuous_from;
         // Every seed's minimizing radius must lie inside the grid, or the minimum is not found.
         let mut r_stars = Vec::new();
         for a in [RESNET, FC] {

@@ -29,11 +29,14 @@ pub struct ViewParams {
     pub target_loss: f64,
     /// The most GD steps to reach it.
     pub max_iterations: usize,
+    /// kernel-motion only: the kernel over the trained layers alone (a frozen layer's block
+    /// left out), for the frozen-layer control; by default every layer's.
+    pub trained_kernel: bool,
 }
 
 impl Default for ViewParams {
     fn default() -> Self {
-        ViewParams { target_loss: DEFAULT_TARGET_LOSS, max_iterations: DEFAULT_MATCHED_BUDGET }
+        ViewParams { target_loss: DEFAULT_TARGET_LOSS, max_iterations: DEFAULT_MATCHED_BUDGET, trained_kernel: false }
     }
 }
 

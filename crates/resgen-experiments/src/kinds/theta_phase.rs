@@ -162,8 +162,9 @@ impl ExperimentKind for ThetaPhase {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (thresholds above, sides in the text).
-pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentError> {
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
+/// the text).
+pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
@@ -189,12 +190,15 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
     // One-layer: degeneration at gamma = 0 by L = 256; a depth limit at theta = 1/L from L = 64
     // to 1024.
     let flat = paired_ratio(&vs("1", "256", OFFDIAG_SD)?, &vs("1/L", "256", OFFDIAG_SD)?);
-    let degenerate = mean_above(vs("1", "256", KERNEL_TEST_ERROR)?, 0.4) && below(flat, 1e-3f64.ln());
+    let degenerate = mean_above(vs("1", "256", KERNEL_TEST_ERROR)?, rule.num("chance_error_min")?)
+        && below(flat, rule.num("degenerate_spread_max")?.ln());
     let (k64, k1024) = (v("1/L", "64", KERNEL_CHANGE)?, v("1/L", "1024", KERNEL_CHANGE)?);
     let (h64, h1024) = (v("1/L", "64", H_CHANGE)?, v("1/L", "1024", H_CHANGE)?);
     let dk = paired_diff(&vs("1/L", "1024", KERNEL_CHANGE)?, &vs("1/L", "64", KERNEL_CHANGE)?);
     let dh = paired_diff(&vs("1/L", "1024", H_CHANGE)?, &vs("1/L", "64", H_CHANGE)?);
-    let limit = within(dk, 0.05) && mean_above(vs("1/L", "1024", KERNEL_CHANGE)?, 0.1) && within(dh, 0.1 * h64);
+    let limit = within(dk, rule.num("limit_kernel_drift_max")?)
+        && mean_above(vs("1/L", "1024", KERNEL_CHANGE)?, rule.num("limit_kernel_change_min")?)
+        && within(dh, rule.num("limit_h_drift_max")? * h64);
     // Two-layer (centred): the depth limit moves to 1/sqrt(L), and 1/L makes depth inert.
     let (s64, s1024) = (w("1/sqrt(L)", "64", KERNEL_CHANGE)?, w("1/sqrt(L)", "1024", KERNEL_CHANGE)?);
     let (i64_, i1024) = (w("1/L", "64", KERNEL_CHANGE)?, w("1/L", "1024", KERNEL_CHANGE)?);
@@ -203,16 +207,16 @@ pub fn claim(r: &std::path::Path) -> Result<crate::verdict::Claim, ExperimentErr
     let inert = paired_ratio(&ws("1/L", "1024", KERNEL_CHANGE)?, &ws("1/sqrt(L)", "1024", KERNEL_CHANGE)?);
     // (Its limit kernel is close to the depth-1 kernel, about 0.09 away at m = 128 on MNIST, so
     // "not inert" is judged against 1/L's, which keeps shrinking.)
-    let centred = within(ds, 0.05 * s64)
-        && mean_above(ws("1/sqrt(L)", "1024", KERNEL_CHANGE)?, 0.05)
+    let centred = within(ds, rule.num("centred_drift_max")? * s64)
+        && mean_above(ws("1/sqrt(L)", "1024", KERNEL_CHANGE)?, rule.num("centred_kernel_change_min")?)
         && below(di, 0.0)
-        && below(inert, 0.01f64.ln());
+        && below(inert, rule.num("inert_ratio_max")?.ln());
     Ok(Claim::new(
         "Residual scaling phases (beyond the paper)",
         "theta-phase",
         "theta = L^-gamma: small gamma degenerates as L grows (normalized kernel to a constant, kernel predictions to chance); the one-layer branch has its depth limit at theta = 1/L, the centred two-layer branch at 1/sqrt(L), where 1/L makes depth inert",
         format!(
-            "one-layer, kernel-regression test error at L = 256: theta = 1 {}, L^-0.25 {}, 1/sqrt(L) {}, 1/L {}; off-diagonal spread of the normalized kernel at L = 256, theta = 1 over 1/L: {}; theta = 1/L from L = 64 to 1024: ||K~_L - K~_1|| / ||K~_1|| {} to {} (change {}), ||h_L - h_1|| / ||h_1|| {} to {} (change {}). Two-layer, L = 64 to 1024: kernel change at 1/sqrt(L) {} to {} (change {}), at 1/L {} to {} (ratio {}); 1/L over 1/sqrt(L) at L = 1024: {}; test error at L = 256, theta = 1: {}. 95% intervals over seeds; the rule's thresholds are in kinds/theta_phase.rs",
+            "one-layer, kernel-regression test error at L = 256: theta = 1 {}, L^-0.25 {}, 1/sqrt(L) {}, 1/L {}; off-diagonal spread of the normalized kernel at L = 256, theta = 1 over 1/L: {}; theta = 1/L from L = 64 to 1024: ||K~_L - K~_1|| / ||K~_1|| {} to {} (change {}), ||h_L - h_1|| / ||h_1|| {} to {} (change {}). Two-layer, L = 64 to 1024: kernel change at 1/sqrt(L) {} to {} (change {}), at 1/L {} to {} (ratio {}); 1/L over 1/sqrt(L) at L = 1024: {}; test error at L = 256, theta = 1: {}. 95% intervals over seeds; the rule's thresholds are in experiments/theta-phase.toml, [verdict]",
             mean_text(&vs("1", "256", KERNEL_TEST_ERROR)?.into_iter().map(|p| p.1).collect::<Vec<_>>()),
             g(v("L^-0.25", "256", KERNEL_TEST_ERROR)?),
             g(v("1/sqrt(L)", "256", KERNEL_TEST_ERROR)?),

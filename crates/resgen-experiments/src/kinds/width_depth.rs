@@ -8,7 +8,7 @@ use std::path::Path;
 use resgen_stats::Interval;
 
 use super::ExperimentKind;
-use super::kernel_motion::KernelMotion;
+use super::kernel_motion::{HIDDEN_SHARE, KernelMotion};
 use super::kernel_velocity::KernelVelocity;
 use crate::ExperimentError;
 use crate::fits::{
@@ -74,25 +74,113 @@ fn halves_text(t: &Table) -> Result<String, ExperimentError> {
     Ok(parts.join("; "))
 }
 
+/// One trained estimator's depth exponents (a kernel-motion sweep: width-depth, its frozen-layer
+/// control, and their MNIST counterparts): both networks' `p`, the grid, and the counts.
+struct Trained {
+    res: Exponent,
+    fc: Exponent,
+    text: String,
+}
+
+/// Reads `<name>-depth-exponent.csv` and `<name>.csv` into the headline's words.
+fn trained(r: &Path, name: &str, what: &str) -> Result<Trained, ExperimentError> {
+    let e = Table::load(r, &format!("{name}-depth-exponent"), &DEPTH_EXPONENT_NUMBERS)?;
+    let t = Table::main(r, name, &KernelMotion::columns())?;
+    let (w_lo, w_hi, l_lo, l_hi) = (t.min_num(WIDTH)?, t.max_num(WIDTH)?, t.min_num(DEPTH)?, t.max_num(DEPTH)?);
+    let (res, fc) = (exponent(&e, RESNET, POWER)?, exponent(&e, FC, POWER)?);
+    let count = |arch: &str, c: &str| e.get_col(&[(ARCH, arch), (LAW, POWER)], c).map(|v| format!("{v:.0}"));
+    let text = format!(
+        "{what} (m = {w_lo} to {w_hi}, L = {l_lo} to {l_hi}): ResNet {} from {} of {} cells, FC {} from {} of {} cells (outside the region: ResNet {}, FC {}; censored, not reached or diverged: ResNet {}, FC {}; over each half of the depths: {})",
+        exponent_text(res),
+        count(RESNET, POINTS)?,
+        count(RESNET, CELLS)?,
+        exponent_text(fc),
+        count(FC, POINTS)?,
+        count(FC, CELLS)?,
+        count(RESNET, OUTSIDE_REGION)?,
+        count(FC, OUTSIDE_REGION)?,
+        count(RESNET, CENSORED)?,
+        count(FC, CENSORED)?,
+        halves_text(&e)?
+    );
+    Ok(Trained { res, fc, text })
+}
+
+/// The hidden layers' share of `tr K` at `W0` at the deepest and shallowest depth, widest width,
+/// per network (mean over seeds), from a kernel-motion table.
+fn hidden_share_text(r: &Path, name: &str) -> Result<String, ExperimentError> {
+    let t = Table::load(r, name, &[&format!("{HIDDEN_SHARE}_mean")])?;
+    let (w, l_lo, l_hi) = (t.max_num(WIDTH)?, t.min_num(DEPTH)?, t.max_num(DEPTH)?);
+    let at = |a: &str, l: &str| t.get_col(&[(ARCH, a), (DEPTH, l), (WIDTH, &w)], &format!("{HIDDEN_SHARE}_mean"));
+    Ok(format!(
+        "W_2..W_L carry {} (L = {l_lo}) to {} (L = {l_hi}) of the ResNet's tr K at W0 and m = {w}, {} to {} of FC's",
+        pct(at(RESNET, &l_lo)?),
+        pct(at(RESNET, &l_hi)?),
+        pct(at(FC, &l_lo)?),
+        pct(at(FC, &l_hi)?)
+    ))
+}
+
+fn pct(x: f64) -> String {
+    format!("{}%", g(100.0 * x))
+}
+
+/// What the frozen-layer control says beside the main measurement, in words.
+fn control_words(main: Outcome, control: Outcome) -> &'static str {
+    match (main, control) {
+        (a, b) if a == b => "the control agrees with the main measurement",
+        (Outcome::Confirmed, _) => {
+            "the control does not agree: with the input and output layers frozen the prediction does not show, so the main measurement's result rests on the layers whose size does not change with depth"
+        }
+        (_, Outcome::Confirmed) => {
+            "the control does not agree: the hidden layers alone show the prediction, which the main measurement, with the input and output layers in the kernel, does not"
+        }
+        _ => "neither the control nor the main measurement decides the prediction",
+    }
+}
+
 /// The headline as depth exponents: the width at which the NTK stays put grows like `L^p`, from
-/// trained networks (width-depth: the kernel change at the target loss), at the start of GD
-/// (kernel-velocity: the kernel's change per unit of output change) and without training
-/// (ntk-fluctuation: the kernel's fluctuation at initialization). The verdict follows the three
-/// measurements' intervals against their `p_log` by [`headline_verdict`].
-pub fn claim(r: &Path) -> Result<Claim, ExperimentError> {
-    let trained = Table::load(r, "width-depth-depth-exponent", &DEPTH_EXPONENT_NUMBERS)?;
+/// trained networks (width-depth: the kernel change at the target loss) on the sphere teacher
+/// and on MNIST, each beside its frozen-layer control (W_1 and W_{L+1} not trained, the kernel
+/// the hidden layers' alone), at the start of GD (kernel-velocity: the kernel's change per
+/// unit of output change) and without training (ntk-fluctuation: the kernel's fluctuation at
+/// initialization). The verdict follows every measurement's intervals against their `p_log`
+/// by [`headline_verdict`]. The rule's one number, `lazy_region_max`, is the kernel change up
+/// to which the trained fits read a cell; the fits use [`crate::fits::LAZY_REGION`], and a file
+/// that states another value is an error rather than a silent mismatch.
+pub fn claim(r: &Path, rule: &crate::spec::Rule) -> Result<Claim, ExperimentError> {
+    let region = rule.num("lazy_region_max")?;
+    if region != crate::fits::LAZY_REGION {
+        return Err(ExperimentError::Key {
+            path: rule.path.clone(),
+            key: "verdict.lazy_region_max".into(),
+            message: format!("{region}, but the depth-exponent fits read cells up to {}", crate::fits::LAZY_REGION),
+        });
+    }
+    let main = trained(
+        r,
+        "width-depth",
+        "trained on the sphere teacher (kernel change at the target loss, fitted where it is <= 1)",
+    )?;
+    let control = trained(
+        r,
+        "width-depth-frozen",
+        "its control, W_1 and W_{L+1} frozen and the kernel the hidden layers' alone",
+    )?;
+    let mnist = trained(r, "width-depth-mnist", "trained on MNIST")?;
+    let mnist_control = trained(r, "width-depth-mnist-frozen", "its control")?;
     let free = Table::load(r, "ntk-fluctuation-depth-exponent", &FLUCTUATION_NUMBERS)?;
     let velocity = Table::load(r, "kernel-velocity-depth-exponent", &DEPTH_EXPONENT_NUMBERS)?;
-    let t = Table::main(r, "width-depth", &KernelMotion::columns())?;
-    let (w_lo, w_hi, l_lo, l_hi) = (t.min_num(WIDTH)?, t.max_num(WIDTH)?, t.min_num(DEPTH)?, t.max_num(DEPTH)?);
     let tv = Table::main(r, "kernel-velocity", &KernelVelocity::columns())?;
     let (vw_lo, vw_hi, vl_lo, vl_hi) = (tv.min_num(WIDTH)?, tv.max_num(WIDTH)?, tv.min_num(DEPTH)?, tv.max_num(DEPTH)?);
     let (ve_res, ve_fc) = (exponent(&velocity, RESNET, POWER)?, exponent(&velocity, FC, POWER)?);
     let vcount = |arch: &str, c: &str| velocity.get_col(&[(ARCH, arch), (LAW, POWER)], c).map(|v| format!("{v:.0}"));
-    let (tr_res, tr_fc) = (exponent(&trained, RESNET, POWER)?, exponent(&trained, FC, POWER)?);
     let (fr_res, fr_fc) = (exponent(&free, RESNET, POWER)?, exponent(&free, FC, POWER)?);
-    let count = |arch: &str, c: &str| trained.get_col(&[(ARCH, arch), (LAW, POWER)], c).map(|v| format!("{v:.0}"));
-    let v = Verdict::bare(headline_verdict(&[tr_res, ve_res, fr_res], &[tr_fc, ve_fc, fr_fc]));
+    let pair = |t: &Trained| headline_verdict(&[t.res], &[t.fc]);
+    let v = Verdict::bare(headline_verdict(
+        &[main.res, control.res, mnist.res, mnist_control.res, ve_res, fr_res],
+        &[main.fc, control.fc, mnist.fc, mnist_control.fc, ve_fc, fr_fc],
+    ));
     Ok(Claim::new(
         "width needed grows like log L (ResNet) vs polynomially (FC), as a depth exponent",
         "width-depth",
@@ -100,18 +188,14 @@ pub fn claim(r: &Path) -> Result<Claim, ExperimentError> {
             "the width at which GD stays in the kernel regime grows like L^p, and {PREDICTION}, in every measurement"
         ),
         format!(
-            "p with 95% t interval over seeds; trained (kernel change at training loss 0.1, m = {w_lo} to {w_hi}, L = {l_lo} to {l_hi}, fitted where it is <= 1): ResNet {} from {} of {} cells, FC {} from {} of {} cells (outside the region: ResNet {}, FC {}; censored: ResNet {}, FC {}; over each half of the depths: {}); at the start of GD (kernel-velocity, the kernel's change per unit of output change after the first steps, m = {vw_lo} to {vw_hi}, L = {vl_lo} to {vl_hi}): ResNet {} from {} of {} cells, FC {} from {} of {} cells (censored, the kernel dead at W0 or the steps diverged: ResNet {}, FC {}; over each half: {}); at initialization (ntk-fluctuation): ResNet {}, FC {} (over each half: {}). GD reaches the target at far smaller widths than these (min-width): what is measured is the width at which it stays in the kernel regime",
-            exponent_text(tr_res),
-            count(RESNET, POINTS)?,
-            count(RESNET, CELLS)?,
-            exponent_text(tr_fc),
-            count(FC, POINTS)?,
-            count(FC, CELLS)?,
-            count(RESNET, OUTSIDE_REGION)?,
-            count(FC, OUTSIDE_REGION)?,
-            count(RESNET, CENSORED)?,
-            count(FC, CENSORED)?,
-            halves_text(&trained)?,
+            "p with 95% t interval over seeds; {}; {}: {}. {}; {}: {}. Hidden layers' share: {}. At the start of GD (kernel-velocity, the kernel's change per unit of output change after the first steps, m = {vw_lo} to {vw_hi}, L = {vl_lo} to {vl_hi}): ResNet {} from {} of {} cells, FC {} from {} of {} cells (censored, the kernel dead at W0 or the steps diverged: ResNet {}, FC {}; over each half: {}); at initialization (ntk-fluctuation): ResNet {}, FC {} (over each half: {}). GD reaches the target at far smaller widths than these (min-width): what is measured is the width at which it stays in the kernel regime",
+            main.text,
+            control.text,
+            control_words(pair(&main), pair(&control)),
+            mnist.text,
+            mnist_control.text,
+            control_words(pair(&mnist), pair(&mnist_control)),
+            hidden_share_text(r, "width-depth")?,
             exponent_text(ve_res),
             vcount(RESNET, POINTS)?,
             vcount(RESNET, CELLS)?,
