@@ -246,29 +246,52 @@ pub fn exponents_in_region(
         // power law's p, the residual sums of squares compare the two. Then the power law over
         // the shallow and the deep half of the depths, to show whether one power law holds.
         for (law, name, obs) in fitted_laws(&inside) {
-            let mut row = vec![arch.to_string(), name.to_string(), region_text.clone()];
-            match depth_fit(&obs, law) {
-                Some(f) => {
-                    for iv in [f.g, f.b, f.p] {
-                        row.extend(cells(Some(iv)));
-                    }
-                    row.extend([fmt(f.rss), f.points.to_string(), f.clusters.to_string()]);
-                }
-                // Too few points or seeds for a fit with an interval: no estimate, but the cells
-                // it would have used are still counted.
-                None => {
-                    let seeds: std::collections::BTreeSet<u64> = obs.iter().map(|o| o.cluster).collect();
-                    row.extend(std::iter::repeat_n(String::new(), 10));
-                    row.extend([obs.len().to_string(), seeds.len().to_string()]);
-                }
+            let counts = [cells_.len(), censored, outside];
+            rows.push(fit_row([arch, name, &region_text], law, &obs, counts));
+        }
+        // How p moves with the region's cut: the power law refitted over the cells up to each
+        // of [`REGION_CUTS`] (the last, every cell that reached the target), counted alike.
+        if let Some((q, _)) = region {
+            for (name, cut) in REGION_CUTS {
+                let inside: Vec<Obs> = cells_.iter().filter(|c| c.reached && c.obs.y <= cut).map(|c| c.obs).collect();
+                let outside = cells_.len() - censored - inside.len();
+                let text =
+                    if cut.is_finite() { format!("{q} <= {cut}") } else { "every cell that reached the target".into() };
+                rows.push(fit_row([arch, name, &text], DepthLaw::Power, &inside, [cells_.len(), censored, outside]));
             }
-            row.extend([cells_.len().to_string(), censored.to_string(), outside.to_string()]);
-            row.extend(depth_columns(law, &obs));
-            rows.push(row);
         }
     }
     (header.iter().map(|s| s.to_string()).collect(), rows)
 }
+
+/// One row of a depth-exponent table: `key` (arch, law, region), the fit of `obs` by `law` with
+/// its intervals (empty where too few points or seeds give no interval, the points it would
+/// have used still counted), and `counts` (cells, censored, outside the region).
+fn fit_row(key: [&str; 3], law: DepthLaw, obs: &[Obs], counts: [usize; 3]) -> Vec<String> {
+    let mut row: Vec<String> = key.iter().map(|k| k.to_string()).collect();
+    match depth_fit(obs, law) {
+        Some(f) => {
+            for iv in [f.g, f.b, f.p] {
+                row.extend(cells(Some(iv)));
+            }
+            row.extend([fmt(f.rss), f.points.to_string(), f.clusters.to_string()]);
+        }
+        None => {
+            let seeds: std::collections::BTreeSet<u64> = obs.iter().map(|o| o.cluster).collect();
+            row.extend(std::iter::repeat_n(String::new(), 10));
+            row.extend([obs.len().to_string(), seeds.len().to_string()]);
+        }
+    }
+    row.extend(counts.iter().map(|c| c.to_string()));
+    row.extend(depth_columns(law, obs));
+    row
+}
+
+/// The further cuts of a trained depth-exponent table's fit region, each a power-law row of
+/// its own (`law` = the name): half and twice [`LAZY_REGION`], and no cut (every cell that
+/// reached the target).
+pub const REGION_CUTS: [(&str, f64); 3] =
+    [("power-cut-0.5", 0.5), ("power-cut-2", 2.0), ("power-reached", f64::INFINITY)];
 
 /// Per-seed values behind the table: for each cell record, its group's key columns and values.
 pub type RawValues<'a> = &'a [crate::record::RawRecord];

@@ -119,12 +119,18 @@ pub fn claims(results: &Path, experiments: &Path) -> Result<Vec<Row>, Experiment
     Ok(rows)
 }
 
-/// The rows not decided, in words, for the command line to say.
-pub fn undecided(rows: &[Row]) -> Vec<String> {
-    rows.iter()
-        .filter(|r| r.claim.verdict.outcomes().contains(&Outcome::NotDecided))
-        .map(|r| format!("{}: {}", r.claim.table, r.claim.verdict))
-        .collect()
+/// The words of a row not decided because its rule changed after its data.
+pub const RULE_CHANGED: &str = "rule changed after the data: rerun";
+
+/// The rows not decided, in words, for the command line to say: those whose rule changed after
+/// their data (`refused`) and those whose tables are missing (`missing`).
+pub fn undecided(rows: &[Row]) -> (Vec<String>, Vec<String>) {
+    let mut out = (Vec::new(), Vec::new());
+    for r in rows.iter().filter(|r| r.claim.verdict.outcomes().contains(&Outcome::NotDecided)) {
+        let line = format!("{}: {}", r.claim.table, r.claim.verdict);
+        if line.contains(RULE_CHANGED) { out.0.push(line) } else { out.1.push(line) }
+    }
+    out
 }
 
 fn md_cell(s: &str) -> String {
@@ -245,8 +251,10 @@ pub fn latex(rows: &[Row], profile: &str) -> String {
 pub struct Written {
     /// summary.md and summary.tex.
     pub paths: Vec<std::path::PathBuf>,
-    /// The rows not decided ([`undecided`]).
-    pub undecided: Vec<String>,
+    /// The rows not decided because their rule changed after their data ([`undecided`]).
+    pub refused: Vec<String>,
+    /// The rows not decided because a table they read is missing.
+    pub missing: Vec<String>,
 }
 
 /// Writes `summary.md` and `summary.tex` for `profile` into its folder under `results`
@@ -261,5 +269,6 @@ pub fn write_report(results: &Path, experiments: &Path, profile: &str) -> Result
         .map_err(resgen_data::output::io_err(&md))?;
     resgen_data::output::write_atomic(&tex, latex(&rows, profile).as_bytes())
         .map_err(resgen_data::output::io_err(&tex))?;
-    Ok(Written { paths: vec![md, tex], undecided: undecided(&rows) })
+    let (refused, missing) = undecided(&rows);
+    Ok(Written { paths: vec![md, tex], refused, missing })
 }

@@ -161,7 +161,8 @@ enum Command {
     ///
     /// One row per claim: prediction, the fair comparison's numbers, verdict, and the run behind
     /// it. A row whose rule (its experiment file's [verdict] table) changed after its table was
-    /// merged is not decided, and the command fails naming it. Also run by `resgen run all`.
+    /// merged is not decided, and the command fails naming it (a row whose table is missing is
+    /// written as not decided, and named). Also run by `resgen run all`.
     Report {
         /// Folder of the tables.
         #[arg(long, default_value = "results")]
@@ -484,11 +485,14 @@ fn report(results: &std::path::Path, experiments: &std::path::Path, profile: &st
             results.join("summary.md").display()
         );
     }
-    if !w.undecided.is_empty() {
-        for u in &w.undecided {
+    for u in &w.missing {
+        eprintln!("not decided: {u}");
+    }
+    if !w.refused.is_empty() {
+        for u in &w.refused {
             eprintln!("not decided: {u}");
         }
-        anyhow::bail!("{} row(s) of the summary not decided (written as such)", w.undecided.len());
+        anyhow::bail!("{} row(s) of the summary not decided: their rule changed after their data", w.refused.len());
     }
     Ok(())
 }

@@ -577,11 +577,12 @@ fn list_gives_each_experiments_claim_and_rough_cost() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = |name: &str| stdout.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap().to_string();
-    // min-width's committed quick table: the span from its first to its last finished cell,
+    // min-width's committed quick table (results/quick/, where `list`'s default profile looks): the span from its first to its last finished cell,
     // worked out here from the two clock times in its meta.json (the same day), its cell count
     // and date; its claim follows.
     let meta: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../results/min-width.meta.json")).unwrap(),
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../results/quick/min-width.meta.json"))
+            .unwrap(),
     )
     .unwrap();
     let (first, last) = (meta["first_cell_finished"].as_str().unwrap(), meta["last_cell_finished"].as_str().unwrap());
@@ -635,15 +636,39 @@ fn bench_plot_and_report_commands_run_as_documented() {
             std::fs::copy(&p, results.join(p.file_name().unwrap())).unwrap();
         }
     }
-    let out = resgen().args(["plot", "forward-scale", "--results"]).arg(&results).output().unwrap();
+    let experiments = concat!(env!("CARGO_MANIFEST_DIR"), "/../../experiments");
+    let out = resgen()
+        .args(["plot", "forward-scale", "--profile", "confirm", "--experiments", experiments, "--results"])
+        .arg(&results)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(std::fs::read_to_string(results.join("forward-scale.svg")).unwrap().starts_with("<svg"));
-    let out = resgen().args(["report", "--results"]).arg(&results).output().unwrap();
+    let out = resgen().args(["report", "--experiments", experiments, "--results"]).arg(&results).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
         std::fs::read_to_string(results.join("summary.md")).unwrap(),
         std::fs::read_to_string(committed.join("summary.md")).unwrap()
     );
+    // A rule moved after its data: `resgen report` writes the row as not decided and fails
+    // naming it.
+    let exps = dir.path().join("experiments");
+    std::fs::create_dir_all(&exps).unwrap();
+    for entry in std::fs::read_dir(experiments).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, exps.join(p.file_name().unwrap())).unwrap();
+    }
+    let gd = exps.join("gd-dynamics.toml");
+    let text = std::fs::read_to_string(&gd).unwrap();
+    std::fs::write(&gd, text.replace("loss_fall_max = { value = 0.5,", "loss_fall_max = { value = 0.9,")).unwrap();
+    let out = resgen().args(["report", "--experiments"]).arg(&exps).arg("--results").arg(&results).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("not decided: gd-dynamics: not decided (rule changed after the data: rerun gd-dynamics)"),
+        "{stderr}"
+    );
+    assert!(std::fs::read_to_string(results.join("summary.md")).unwrap().contains("rule changed after the data"));
 }
 
 #[cfg(feature = "blas")]

@@ -121,6 +121,36 @@ fn hidden_share_text(r: &Path, name: &str) -> Result<String, ExperimentError> {
     ))
 }
 
+/// The width at which the kernel change falls to `tau`, per depth, from a lazy-width table
+/// (`<name>-lazy-width.csv`): the geometric mean over seeds where every seed's lies inside the
+/// widths tried, else how many seeds lie inside, above the widest (censored there) and below
+/// the narrowest.
+fn lazy_widths_text(r: &Path, name: &str, arch: &str, tau: &str) -> Result<String, ExperimentError> {
+    use super::kernel_motion::LAZY_WIDTH;
+    let t = Table::load(r, &format!("{name}-{LAZY_WIDTH}"), &[])?;
+    let mut parts = Vec::new();
+    for depth in t.sorted_nums(DEPTH)? {
+        let k = [(ARCH, arch), (DEPTH, depth.as_str()), ("tau", tau)];
+        let n = |c: &str| t.text(&k, c);
+        let (inside, below, above) = (n("seeds_inside")?, n("seeds_below")?, n("seeds_above")?);
+        let total: usize = [&inside, &below, &above].iter().map(|s| s.parse::<usize>().unwrap_or(0)).sum();
+        let lazy = n("lazy_width")?;
+        parts.push(if !lazy.is_empty() {
+            format!("L = {depth} {} ({inside} of {total} seeds)", g(lazy.parse().unwrap_or(f64::NAN)))
+        } else {
+            let mut w = vec![format!("L = {depth}: {inside} of {total} seeds inside")];
+            if above != "0" {
+                w.push(format!("{above} above m = {} (censored there)", n("above_widest")?));
+            }
+            if below != "0" {
+                w.push(format!("{below} at or below m = {}", n("below_narrowest")?));
+            }
+            w.join(", ")
+        });
+    }
+    Ok(parts.join("; "))
+}
+
 fn pct(x: f64) -> String {
     format!("{}%", g(100.0 * x))
 }
@@ -188,7 +218,7 @@ pub fn claim(r: &Path, rule: &crate::spec::Rule) -> Result<Claim, ExperimentErro
             "the width at which GD stays in the kernel regime grows like L^p, and {PREDICTION}, in every measurement"
         ),
         format!(
-            "p with 95% t interval over seeds; {}; {}: {}. {}; {}: {}. Hidden layers' share: {}. At the start of GD (kernel-velocity, the kernel's change per unit of output change after the first steps, m = {vw_lo} to {vw_hi}, L = {vl_lo} to {vl_hi}): ResNet {} from {} of {} cells, FC {} from {} of {} cells (censored, the kernel dead at W0 or the steps diverged: ResNet {}, FC {}; over each half: {}); at initialization (ntk-fluctuation): ResNet {}, FC {} (over each half: {}). GD reaches the target at far smaller widths than these (min-width): what is measured is the width at which it stays in the kernel regime",
+            "p with 95% t interval over seeds; {}; {}: {}. {}; {}: {}. Hidden layers' share: {}. The width at which the kernel change falls to tau, measured (geometric mean over seeds): FC widened to m = 2048 (width-depth-wide), tau = 1: {}; tau = 0.5: {}; the ResNet in width-depth, tau = 0.5: {}; tau = 0.2: {}. At the start of GD (kernel-velocity, the kernel's change per unit of output change after the first steps, m = {vw_lo} to {vw_hi}, L = {vl_lo} to {vl_hi}): ResNet {} from {} of {} cells, FC {} from {} of {} cells (censored, the kernel dead at W0 or the steps diverged: ResNet {}, FC {}; over each half: {}); at initialization (ntk-fluctuation): ResNet {}, FC {} (over each half: {}). GD reaches the target at far smaller widths than these (min-width): what is measured is the width at which it stays in the kernel regime",
             main.text,
             control.text,
             control_words(pair(&main), pair(&control)),
@@ -196,6 +226,10 @@ pub fn claim(r: &Path, rule: &crate::spec::Rule) -> Result<Claim, ExperimentErro
             mnist_control.text,
             control_words(pair(&mnist), pair(&mnist_control)),
             hidden_share_text(r, "width-depth")?,
+            lazy_widths_text(r, "width-depth-wide", FC, "1")?,
+            lazy_widths_text(r, "width-depth-wide", FC, "0.5")?,
+            lazy_widths_text(r, "width-depth", RESNET, "0.5")?,
+            lazy_widths_text(r, "width-depth", RESNET, "0.2")?,
             exponent_text(ve_res),
             vcount(RESNET, POINTS)?,
             vcount(RESNET, CELLS)?,
