@@ -25,6 +25,8 @@
 //! bootstrap resamples whole clusters with replacement and refits. Either way correlation
 //! within a seed is kept, and every interval is reproducible.
 
+pub mod tobit;
+
 /// Bootstrap resamples behind every interval.
 pub const BOOTSTRAP: usize = 2000;
 

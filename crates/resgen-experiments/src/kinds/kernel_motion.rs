@@ -103,7 +103,11 @@ impl ExperimentKind for KernelMotion {
 
     fn derived(t: &Summary) -> Result<Vec<Derived>, ExperimentError> {
         let table = exponents_table(t.raw, KERNEL_CHANGE, super::shared::REACHED, Some(crate::fits::LAZY_REGION));
-        Ok(vec![(DEPTH_EXPONENT, table), (LAZY_WIDTH, lazy_width_table(t.raw))])
+        Ok(vec![
+            (DEPTH_EXPONENT, table),
+            (LAZY_WIDTH, lazy_width_table(t.raw)),
+            (LAZY_WIDTH_FIT, lazy_width_fit_table(t.raw)),
+        ])
     }
 }
 
@@ -165,7 +169,8 @@ fn cells_by_arch<'a>(
 pub(crate) fn lazy_width_table(raw: &[crate::record::RawRecord]) -> String {
     use crate::fits::LAZY_REGION;
     use crate::num::fmt;
-    use resgen_stats::{DepthLaw, crossing_width, pooled_fit};
+    use resgen_stats::tobit::Response;
+    use resgen_stats::{DepthLaw, pooled_fit};
     let header: Vec<String> = [
         "arch",
         "depth",
@@ -197,22 +202,17 @@ pub(crate) fn lazy_width_table(raw: &[crate::record::RawRecord]) -> String {
                 let (mut found, mut below, mut above) = (Vec::new(), 0, 0);
                 let (mut narrowest, mut widest) = (f64::INFINITY, 0.0f64);
                 for &seed in &seeds {
-                    let mut pts: Vec<(f64, f64)> = cells
-                        .iter()
-                        .filter(|c| c.reached && c.obs.depth == depth && c.obs.cluster == seed)
-                        .map(|c| (c.obs.width, c.obs.y))
-                        .collect();
-                    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    let (Some(first), Some(last)) = (pts.first(), pts.last()) else { continue };
-                    narrowest = narrowest.min(first.0);
-                    widest = widest.max(last.0);
-                    if first.1 <= tau {
-                        below += 1;
-                    } else {
-                        match crossing_width(&pts, tau) {
-                            Some(m) => found.push(m),
-                            None => above += 1,
+                    match seed_crossing(&cells, depth, seed, tau) {
+                        Some(Response::Exact(m)) => found.push(m),
+                        Some(Response::AtMost(m)) => {
+                            below += 1;
+                            narrowest = narrowest.min(m);
                         }
+                        Some(Response::Above(m)) => {
+                            above += 1;
+                            widest = widest.max(m);
+                        }
+                        None => {}
                     }
                 }
                 let all_inside = !found.is_empty() && below == 0 && above == 0;
@@ -230,6 +230,112 @@ pub(crate) fn lazy_width_table(raw: &[crate::record::RawRecord]) -> String {
                     fit.as_ref().map_or(String::new(), |f| fmt(f.width_at(tau, depth))),
                 ]);
             }
+        }
+    }
+    resgen_data::output::csv_text(&header, &rows)
+}
+
+/// One seed's width at which the kernel change falls to `tau` at `depth`, from its cells that
+/// reached the target: the crossing interpolated in `(ln m, ln kc)` between the bracketing
+/// widths, or at most the narrowest width (already below `tau` there), or above the widest
+/// (censored); `None` where the seed has no such cell at that depth.
+fn seed_crossing(
+    cells: &[crate::fits::Trained],
+    depth: f64,
+    seed: u64,
+    tau: f64,
+) -> Option<resgen_stats::tobit::Response> {
+    use resgen_stats::tobit::Response;
+    let mut pts: Vec<(f64, f64)> = cells
+        .iter()
+        .filter(|c| c.reached && c.obs.depth == depth && c.obs.cluster == seed)
+        .map(|c| (c.obs.width, c.obs.y))
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (first, last) = (*pts.first()?, *pts.last()?);
+    Some(if first.1 <= tau {
+        Response::AtMost(first.0)
+    } else {
+        match resgen_stats::crossing_width(&pts, tau) {
+            Some(m) => Response::Exact(m),
+            None => Response::Above(last.0),
+        }
+    })
+}
+
+/// The lazy-width fit's suffix: `results/<name>-lazy-width-fit.csv`.
+pub const LAZY_WIDTH_FIT: &str = "lazy-width-fit";
+
+/// The lazy width's growth in depth (`<name>-lazy-width-fit.csv`), per network and tau in
+/// [`LAZY_TAUS`]: `ln m*(L, seed) = a + p ln L + e`, fitted by maximum likelihood with every
+/// seed's width at every depth in it, the censored ones included as censored (above the widest
+/// width tried, or at most the narrowest: [`resgen_stats::tobit`]), with a jackknife t interval
+/// over seeds. `p_log` is the exponent a width growing exactly like ln L has over the same
+/// depths. A tau at which a network's widths are all censored at one end, or come from too few
+/// depths, has no fit; its counts remain.
+pub(crate) fn lazy_width_fit_table(raw: &[crate::record::RawRecord]) -> String {
+    use crate::num::fmt;
+    use resgen_stats::tobit::{Censored, Response, tobit};
+    let header: Vec<String> = [
+        "arch",
+        "tau",
+        "p",
+        "p_lo",
+        "p_hi",
+        "sigma",
+        "exact",
+        "above_widest",
+        "at_most_narrowest",
+        "seeds",
+        "depths",
+        "p_log",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut rows = Vec::new();
+    for (arch, cells) in cells_by_arch(raw, KERNEL_CHANGE, super::shared::REACHED) {
+        let mut depths: Vec<f64> = cells.iter().map(|c| c.obs.depth).collect();
+        depths.sort_by(f64::total_cmp);
+        depths.dedup();
+        let mut seeds: Vec<u64> = cells.iter().map(|c| c.obs.cluster).collect();
+        seeds.sort_unstable();
+        seeds.dedup();
+        for tau in LAZY_TAUS {
+            let mut obs = Vec::new();
+            for &depth in &depths {
+                for &seed in &seeds {
+                    let y = match seed_crossing(&cells, depth, seed, tau) {
+                        Some(Response::Exact(m)) => Response::Exact(m.ln()),
+                        Some(Response::Above(m)) => Response::Above(m.ln()),
+                        Some(Response::AtMost(m)) => Response::AtMost(m.ln()),
+                        None => continue,
+                    };
+                    obs.push(Censored { cluster: seed, x: depth.ln(), y });
+                }
+            }
+            let count = |f: fn(&Response) -> bool| obs.iter().filter(|o| f(&o.y)).count().to_string();
+            let mut row = vec![arch.to_string(), crate::record::key_number(tau)];
+            match tobit(&obs) {
+                Some(f) => row.extend([fmt(f.b.estimate), fmt(f.b.lo), fmt(f.b.hi), fmt(f.sigma)]),
+                None => row.extend(std::iter::repeat_n(String::new(), 4)),
+            }
+            let used: Vec<resgen_stats::Obs> = obs
+                .iter()
+                .map(|o| resgen_stats::Obs { cluster: o.cluster, depth: o.x.exp(), width: 0.0, y: 0.0 })
+                .collect();
+            row.extend([
+                count(|r| matches!(r, Response::Exact(_))),
+                count(|r| matches!(r, Response::Above(_))),
+                count(|r| matches!(r, Response::AtMost(_))),
+                seeds.len().to_string(),
+                match (depths.first(), depths.last()) {
+                    (Some(a), Some(z)) => format!("L = {a} to {z}"),
+                    _ => String::new(),
+                },
+                crate::fits::p_log(&used).map(fmt).unwrap_or_default(),
+            ]);
+            rows.push(row);
         }
     }
     resgen_data::output::csv_text(&header, &rows)
