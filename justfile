@@ -6,9 +6,14 @@ train config="experiments/mnist-3v5.toml" *args="":
     cargo run --release -p resgen -- train --config {{config}} {{args}}
 
 # Finished cells under runs/ are reused; delete runs/ to recompute from scratch.
-# Every named experiment, quick profile (CPU): results/<name>.csv and .svg.
+# Every named experiment, quick profile (CPU, exploratory): results/quick/<name>.csv and .svg.
 tables *args="":
     cargo run --release -p resgen -- run all --profile quick {{args}}
+
+# The verdicts' run: every experiment on the confirm profile's fresh seeds, into results/,
+# then results/summary.md.
+confirm *args="":
+    cargo run --release -p resgen -- run all --profile confirm {{args}}
 
 # One named experiment, e.g. `just table min-width`.
 table name *args="":

@@ -296,10 +296,11 @@ pub const REGION_CUTS: [(&str, f64); 3] =
 /// Per-seed values behind the table: for each cell record, its group's key columns and values.
 pub type RawValues<'a> = &'a [crate::record::RawRecord];
 
-/// The fit table (CSV text) from the min-width table's header and rows, with 95% percentile
-/// bootstrap intervals for each law's `b` ([`resgen_stats::growth_exponents`]: seeds resampled
-/// with replacement at every depth, the means refitted; `raw` holds the per-seed values). Widths a seed never found (censored at
-/// `max_width`) are left out of that depth's mean, as in the table.
+/// The fit table (CSV text) from the min-width table's header and rows: each law fitted to the
+/// means over seeds, with a 95% t interval for its `b` over the seeds' own fits
+/// ([`resgen_stats::growth_exponents`]; `raw` holds the per-seed values). Widths a seed never
+/// found (censored at `max_width`) are left out of that depth's mean, as in the table, and of
+/// that seed's fit.
 pub fn growth_fits(
     header: &[String],
     rows: &[Vec<String>],
@@ -348,27 +349,24 @@ pub fn growth_fits(
                     .map(|(a, b)| (a.exp(), b, lnl.iter().map(|x| (a + b * x).exp()).collect::<Vec<_>>())),
             ),
         ];
-        // Per-seed values of this line at each of its depths.
-        let per_depth: Vec<Vec<f64>> = ls
+        // Each seed's values of this line at its depths: `(seed, L, m)`.
+        let per_seed: Vec<(u64, f64, f64)> = raw
             .iter()
-            .map(|l| {
-                raw.iter()
-                    .filter(|(gk, _, _)| {
-                        line_names.iter().zip(key).all(|(n, v)| gk.iter().any(|(k, x)| k == *n && x == v))
-                            && gk.iter().any(|(k, x)| k == depth_name && x.parse::<f64>().ok() == Some(*l))
-                    })
-                    .filter_map(|(_, _, vals)| vals.iter().find(|(n, _)| n == value).and_then(|(_, x)| *x))
-                    .collect()
+            .filter(|(gk, _, _)| line_names.iter().zip(key).all(|(n, v)| gk.iter().any(|(k, x)| k == *n && x == v)))
+            .filter_map(|(gk, seed, vals)| {
+                let l = gk.iter().find(|(k, _)| k == depth_name).and_then(|(_, x)| x.parse::<f64>().ok())?;
+                let m = vals.iter().find(|(n, _)| n == value).and_then(|(_, x)| *x)?;
+                ls.contains(&l).then_some((*seed, l, m))
             })
             .collect();
-        let boot = resgen_stats::growth_exponents(&lnl, &per_depth, 0);
+        let intervals = resgen_stats::growth_exponents(&per_seed);
         for (k, (law, formula, fit)) in fits.into_iter().enumerate() {
             let mut row = key.clone();
             row.push(law.into());
             row.push(formula.into());
             match fit {
                 Some((a, b, pred)) => {
-                    let (lo, hi) = boot[k].map_or((String::new(), String::new()), |(lo, hi)| (fmt(lo), fmt(hi)));
+                    let (lo, hi) = intervals[k].map_or((String::new(), String::new()), |i| (fmt(i.lo), fmt(i.hi)));
                     row.extend([fmt(a), fmt(b), lo, hi, fmt(r_squared(&ms, &pred))]);
                 }
                 None => row.extend(["".into(), "".into(), "".into(), "".into(), "".into()]),

@@ -3,13 +3,13 @@
 //!
 //! - The verdicts' intervals: 95% Student t intervals over per-seed statistics ([`t_interval`]),
 //!   for a mean, a paired comparison ([`paired_t`]), a per-seed slope in log-log space
-//!   ([`log_slope_t`]) and the depth exponent ([`depth_fit`]); their coverage is checked by
-//!   simulation in this crate's tests.
+//!   ([`log_slope_t`]), the growth laws' exponents ([`growth_exponents`]) and the depth exponent
+//!   ([`depth_fit`]); their coverage is checked by simulation in this crate's tests. The
+//!   censored lazy-width fit ([`tobit`]) has a jackknife t interval, checked alike.
 //! - One bootstrap ([`bootstrap`]): [`BOOTSTRAP`] resamples from a seeded generator
 //!   ([`Resampler`], the same stream on every machine), and one percentile rule for its 95%
-//!   intervals, for what the derived tables report beside the verdicts: the growth laws'
-//!   exponents ([`growth_exponents`]) and statistics of clustered observations
-//!   ([`cluster_interval`]). [`mean_interval`] is the bootstrap of a mean.
+//!   intervals, for what the derived tables report beside the verdicts: statistics of clustered
+//!   observations ([`cluster_interval`]). [`mean_interval`] is the bootstrap of a mean.
 //! - Least squares: [`linear_fit`], [`ols2`], [`through_origin`], [`r_squared`].
 //! - Rank correlation: [`ranks`], [`spearman`].
 //!
@@ -459,24 +459,29 @@ pub fn r_squared(obs: &[f64], pred: &[f64]) -> f64 {
     if ss_tot == 0.0 { if ss_res == 0.0 { 1.0 } else { f64::NEG_INFINITY } } else { 1.0 - ss_res / ss_tot }
 }
 
-/// The growth laws' exponents with their 95% percentile intervals: `lnl` holds `ln L` at each
-/// depth and `per_depth` the per-seed values `m` there. Each resample draws the seeds anew at
-/// every depth (with replacement, as many as there are), averages them, and refits `m = a + b
-/// ln L` (the log law) and `ln m = ln a + b ln L` (the power law); the result is the interval
-/// of `b` for each law, in that order. `None` for both without two depths or with a depth
-/// without values.
-pub fn growth_exponents(lnl: &[f64], per_depth: &[Vec<f64>], seed: u64) -> [Option<(f64, f64)>; 2] {
-    if per_depth.iter().any(|v| v.is_empty()) || lnl.len() < 2 {
-        return [None, None];
-    }
-    let boots = bootstrap(seed, |r| {
-        let ms: Vec<f64> =
-            per_depth.iter().map(|v| (0..v.len()).map(|_| v[r.index(v.len())]).sum::<f64>() / v.len() as f64).collect();
-        let lnm: Vec<f64> = ms.iter().map(|m| m.ln()).collect();
-        Some((linear_fit(lnl, &ms).map(|(_, b)| b), linear_fit(lnl, &lnm).map(|(_, b)| b)))
-    });
-    let ci = |v: Vec<f64>| percentile(f64::NAN, v, BOOTSTRAP).map(|i| (i.lo, i.hi));
-    [ci(boots.iter().filter_map(|b| b.0).collect()), ci(boots.iter().filter_map(|b| b.1).collect())]
+/// The growth laws' exponents, each fitted per cluster (seed) over its depths, with their t
+/// intervals: `points` holds `(seed, L, m)`; the log law `m = a + b ln L` and the power law
+/// `ln m = ln a + b ln L` are fitted to each seed's points on their own (a seed with fewer than
+/// two depths has no exponent), and each law's interval is the [`t_interval`] of the seeds'
+/// `b`, in that order. `None` for a law with fewer than two seeds that have an exponent.
+pub fn growth_exponents(points: &[(u64, f64, f64)]) -> [Option<Interval>; 2] {
+    let mut seeds: Vec<u64> = points.iter().map(|p| p.0).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    let slopes = |log_m: bool| -> Vec<f64> {
+        seeds
+            .iter()
+            .filter_map(|s| {
+                let (x, y): (Vec<f64>, Vec<f64>) = points
+                    .iter()
+                    .filter(|(k, l, m)| k == s && *l > 0.0 && m.is_finite() && (!log_m || *m > 0.0))
+                    .map(|(_, l, m)| (l.ln(), if log_m { m.ln() } else { *m }))
+                    .unzip();
+                linear_fit(&x, &y).map(|(_, b)| b)
+            })
+            .collect()
+    };
+    [t_interval(&slopes(false)), t_interval(&slopes(true))]
 }
 
 /// Ranks (1-based) of values, ties sharing their mean rank.
@@ -659,21 +664,25 @@ mod tests {
 
     #[test]
     fn growth_exponents_of_exact_laws() {
-        // Every seed has m = 10 + 5 ln L at L = 2, 4, 8: each resample's means are those values,
-        // so the log law's b is 5 in every resample and its interval is [5, 5].
-        let lnl: Vec<f64> = [2f64, 4.0, 8.0].iter().map(|l| l.ln()).collect();
-        let per_depth: Vec<Vec<f64>> = lnl.iter().map(|x| vec![10.0 + 5.0 * x; 3]).collect();
-        let [log, _] = growth_exponents(&lnl, &per_depth, 0);
-        let (lo, hi) = log.unwrap();
-        assert!((lo - 5.0).abs() < 1e-12 && (hi - 5.0).abs() < 1e-12, "{lo} {hi}");
+        // Every seed has m = 10 + 5 ln L at L = 2, 4, 8: each seed's log-law b is 5, so the
+        // interval is [5, 5].
+        let pts: Vec<(u64, f64, f64)> =
+            (0..3u64).flat_map(|s| [2f64, 4.0, 8.0].map(|l| (s, l, 10.0 + 5.0 * l.ln()))).collect();
+        let [log, _] = growth_exponents(&pts);
+        let i = log.unwrap();
+        assert!((i.lo - 5.0).abs() < 1e-12 && (i.hi - 5.0).abs() < 1e-12, "{i:?}");
         // m = 3 L^2 exactly: the power law's b is 2.
-        let per_depth: Vec<Vec<f64>> = [2f64, 4.0, 8.0].iter().map(|l| vec![3.0 * l * l; 2]).collect();
-        let [_, pow] = growth_exponents(&lnl, &per_depth, 0);
-        let (lo, hi) = pow.unwrap();
-        assert!((lo - 2.0).abs() < 1e-12 && (hi - 2.0).abs() < 1e-12, "{lo} {hi}");
-        // A depth without values, or a single depth: no interval.
-        assert_eq!(growth_exponents(&lnl, &[vec![1.0], vec![], vec![2.0]], 0), [None, None]);
-        assert_eq!(growth_exponents(&lnl[..1], &per_depth[..1], 0), [None, None]);
+        let pts: Vec<(u64, f64, f64)> = (0..2u64).flat_map(|s| [2f64, 4.0, 8.0].map(|l| (s, l, 3.0 * l * l))).collect();
+        let [_, pow] = growth_exponents(&pts);
+        let i = pow.unwrap();
+        assert!((i.lo - 2.0).abs() < 1e-12 && (i.hi - 2.0).abs() < 1e-12, "{i:?}");
+        // Seed power-law slopes 1 and 3 (m = L and m = L^3 at L = 2, 4): mean 2, sd sqrt 2, so
+        // the interval is 2 +- t(1) sqrt(2) / sqrt(2) = 2 +- 12.706.
+        let pts = [(0, 2.0, 2.0), (0, 4.0, 4.0), (1, 2.0, 8.0), (1, 4.0, 64.0)];
+        let i = growth_exponents(&pts)[1].unwrap();
+        assert!((i.estimate - 2.0).abs() < 1e-12 && (i.hi - 2.0 - 12.706).abs() < 1e-3, "{i:?}");
+        // A seed with one depth has no exponent; one seed gives no interval.
+        assert_eq!(growth_exponents(&[(0, 2.0, 1.0), (0, 4.0, 2.0), (1, 2.0, 1.0)]), [None, None]);
     }
 
     #[test]

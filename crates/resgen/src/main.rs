@@ -2,8 +2,10 @@
 //!
 //! `resgen train --config experiments/<file>.toml [--set key=value ...] [--device ...] [--out DIR]`
 //! trains one network and writes a run folder (see docs/guide.md).
-//! `resgen run <experiment>|all [--profile quick|paper] [--shard k/N]` runs named experiments
-//! into `results/`; `resgen merge` and `resgen plot` rebuild tables and figures.
+//! `resgen run <experiment>|all [--profile quick|confirm|paper] [--shard k/N]` runs named
+//! experiments into `results/quick/`, `results/` (confirm, the verdicts' run) or
+//! `results/paper/`; `resgen merge` and `resgen plot` rebuild tables and figures, `resgen report`
+//! the summary.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -111,7 +113,8 @@ enum Command {
     /// Run named experiments into results/, skipping finished cells.
     ///
     /// Sweeps the profile's cells of experiments/<name>.toml (or of every experiment, "all"),
-    /// then writes results/<name>.csv and results/<name>.svg.
+    /// then writes its table and figure (results/quick/<name>.csv and .svg for the default
+    /// profile) and, for "all", the profile's summary.
     Run {
         /// Experiment names, "all", or paths to experiment files.
         #[arg(required = true)]
@@ -210,7 +213,8 @@ enum Command {
 /// Where experiments, cells and tables live.
 #[derive(clap::Args, Clone, Debug)]
 struct Place {
-    /// Profile: quick (CPU, minutes) or paper (GPU-sized).
+    /// Profile: quick (CPU, minutes; results/quick/), confirm (the quick grids on fresh seeds,
+    /// the verdicts' run; results/) or paper (GPU-sized; results/paper/).
     #[arg(long, default_value = "quick")]
     profile: String,
     /// Folder of experiment files.
