@@ -1410,10 +1410,9 @@ fn smoke_kernel_velocity() {
         let e = read_table(&dir.path().join("results/smoke/kernel-velocity-depth-exponent.csv")).unwrap();
         let col = |name: &str| e.0.iter().position(|h| h == name).unwrap();
         // A power-law row and a log-law row per network, then the power law over each half of
-        // the depths (here one depth each: no fit), which count only their half's cells, and
-        // the power law at the region's further cuts (0.5, 2, every cell that reached).
-        assert_eq!(e.1.len(), 14, "{e:?}");
-        for row in e.1.iter().filter(|r| r[1] == "power" || r[1] == "log" || r[1].starts_with("power-cut")) {
+        // the depths (here one depth each: no fit), which count only their half's cells.
+        assert_eq!(e.1.len(), 8, "{e:?}");
+        for row in e.1.iter().filter(|r| r[1] == "power" || r[1] == "log") {
             let n = |c: &str| row[col(c)].parse::<usize>().unwrap_or(0);
             // 2 depths x 2 widths x 2 seeds per network, none outside a region (there is none).
             assert_eq!((n("cells"), n("outside_region")), (8, 0), "{row:?}");
