@@ -297,8 +297,9 @@ pub const REGION_CUTS: [(&str, f64); 3] =
 pub type RawValues<'a> = &'a [crate::record::RawRecord];
 
 /// The fit table (CSV text) from the min-width table's header and rows: each law fitted to the
-/// means over seeds, with a 95% t interval for its `b` over the seeds' own fits
-/// ([`resgen_stats::growth_exponents`]; `raw` holds the per-seed values). Widths a seed never
+/// means over seeds, with a 95% interval for its `b`: the t interval of the seeds' own fits
+/// ([`resgen_stats::growth_exponents`]; `raw` holds the per-seed values), placed around the fit
+/// of the means. Widths a seed never
 /// found (censored at `max_width`) are left out of that depth's mean, as in the table, and of
 /// that seed's fit.
 pub fn growth_fits(
@@ -366,7 +367,10 @@ pub fn growth_fits(
             row.push(formula.into());
             match fit {
                 Some((a, b, pred)) => {
-                    let (lo, hi) = intervals[k].map_or((String::new(), String::new()), |i| (fmt(i.lo), fmt(i.hi)));
+                    // The seeds' spread (their own fits' t interval) placed around this fit.
+                    let (lo, hi) = intervals[k].map_or((String::new(), String::new()), |i| {
+                        (fmt(b + i.lo - i.estimate), fmt(b + i.hi - i.estimate))
+                    });
                     row.extend([fmt(a), fmt(b), lo, hi, fmt(r_squared(&ms, &pred))]);
                 }
                 None => row.extend(["".into(), "".into(), "".into(), "".into(), "".into()]),

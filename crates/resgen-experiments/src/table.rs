@@ -65,8 +65,9 @@ pub struct MergeReport {
     pub partial: bool,
 }
 
-/// The table's path: `results/<name>.csv` for the quick profile, `results/<profile>/<name>.csv`
-/// for the others (so a paper run never overwrites the committed quick tables).
+/// The table's path: `results/<name>.csv` for the confirm profile, whose tables decide the
+/// verdicts, `results/<profile>/<name>.csv` for the others ([`profile_dir`]), so no other
+/// profile's run overwrites them.
 pub fn table_path(results: &Path, exp: &Experiment, profile: &str) -> PathBuf {
     profile_dir(results, profile).join(format!("{}.csv", exp.name))
 }

@@ -416,7 +416,7 @@ fn ntk(a: NtkArgs) -> anyhow::Result<()> {
 }
 
 /// `resgen run`: sweeps the named experiments (or one shard of them), then merges, plots and
-/// (for the whole quick profile) writes the summary.
+/// (for "all") writes the profile's summary.
 fn run_experiments(
     names: &[String],
     place: &Place,
