@@ -191,12 +191,7 @@ pub(crate) fn lazy_width_table(raw: &[crate::record::RawRecord]) -> String {
         let inside: Vec<resgen_stats::Obs> =
             cells.iter().filter(|c| c.reached && c.obs.y <= LAZY_REGION).map(|c| c.obs).collect();
         let fit = pooled_fit(&inside, DepthLaw::Power);
-        let mut depths: Vec<f64> = cells.iter().map(|c| c.obs.depth).collect();
-        depths.sort_by(f64::total_cmp);
-        depths.dedup();
-        let mut seeds: Vec<u64> = cells.iter().map(|c| c.obs.cluster).collect();
-        seeds.sort_unstable();
-        seeds.dedup();
+        let (depths, seeds) = depths_and_seeds(&cells);
         for &depth in &depths {
             for tau in LAZY_TAUS {
                 let (mut found, mut below, mut above) = (Vec::new(), 0, 0);
@@ -233,6 +228,17 @@ pub(crate) fn lazy_width_table(raw: &[crate::record::RawRecord]) -> String {
         }
     }
     resgen_data::output::csv_text(&header, &rows)
+}
+
+/// The distinct depths and seeds of one network's cells, ascending.
+fn depths_and_seeds(cells: &[crate::fits::Trained]) -> (Vec<f64>, Vec<u64>) {
+    let mut depths: Vec<f64> = cells.iter().map(|c| c.obs.depth).collect();
+    depths.sort_by(f64::total_cmp);
+    depths.dedup();
+    let mut seeds: Vec<u64> = cells.iter().map(|c| c.obs.cluster).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    (depths, seeds)
 }
 
 /// One seed's width at which the kernel change falls to `tau` at `depth`, from its cells that
@@ -295,12 +301,7 @@ pub(crate) fn lazy_width_fit_table(raw: &[crate::record::RawRecord]) -> String {
     .collect();
     let mut rows = Vec::new();
     for (arch, cells) in cells_by_arch(raw, KERNEL_CHANGE, super::shared::REACHED) {
-        let mut depths: Vec<f64> = cells.iter().map(|c| c.obs.depth).collect();
-        depths.sort_by(f64::total_cmp);
-        depths.dedup();
-        let mut seeds: Vec<u64> = cells.iter().map(|c| c.obs.cluster).collect();
-        seeds.sort_unstable();
-        seeds.dedup();
+        let (depths, seeds) = depths_and_seeds(&cells);
         for tau in LAZY_TAUS {
             let mut obs = Vec::new();
             for &depth in &depths {
