@@ -68,8 +68,12 @@ pub const FLUCTUATION_NUMBERS: [&str; 6] = [P, P_LO, P_HI, POINTS, SEEDS, P_LOG]
 /// spanned (about 0.56 over L = 2 to 32, 0.44 over 2 to 128). `None` with fewer than two
 /// distinct depths above 1.
 pub fn p_log(obs: &[Obs]) -> Option<f64> {
-    let (x, y): (Vec<f64>, Vec<f64>) =
-        obs.iter().filter(|o| o.depth > 1.0).map(|o| (o.depth.ln(), o.depth.ln().ln())).unzip();
+    p_log_of_depths(obs.iter().map(|o| o.depth))
+}
+
+/// [`p_log`] over depths, one per observation.
+pub fn p_log_of_depths(depths: impl Iterator<Item = f64>) -> Option<f64> {
+    let (x, y): (Vec<f64>, Vec<f64>) = depths.filter(|l| *l > 1.0).map(|l| (l.ln(), l.ln().ln())).unzip();
     linear_fit(&x, &y).map(|(_, b)| b)
 }
 

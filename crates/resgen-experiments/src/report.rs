@@ -83,7 +83,7 @@ pub fn claims(results: &Path, experiments: &Path) -> Result<Vec<Row>, Experiment
         let (mut missing, mut changed) = (Vec::new(), Vec::new());
         let mut run = String::new();
         for t in std::iter::once(name).chain(reads.iter()) {
-            let rule = Experiment::find(t, experiments)?.rule();
+            let rule = if t == name { exp.rule() } else { Experiment::find(t, experiments)?.rule() };
             match RunRecord::load(results, t)? {
                 None => missing.push(t.to_string()),
                 Some(rec) => {

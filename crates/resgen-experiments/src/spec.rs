@@ -371,13 +371,12 @@ impl Experiment {
             });
         }
         let seeds = prof.seeds.clone().unwrap_or_else(|| self.seeds.clone());
-        let prof = &prof;
         let mut cells = Vec::new();
-        for point in grid_points(prof, &origin)? {
+        for point in grid_points(&prof, &origin)? {
             for &seed in &seeds {
                 let coords: Vec<(String, String)> =
                     point.iter().map(|(k, v)| (column_name(k), value_text(v))).collect();
-                let config = self.cell_config(prof, &point, seed, &origin).map_err(|e| ExperimentError::Cell {
+                let config = self.cell_config(&prof, &point, seed, &origin).map_err(|e| ExperimentError::Cell {
                     cell: coords.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
                     error: Box::new(e),
                 })?;

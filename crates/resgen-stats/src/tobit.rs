@@ -26,6 +26,17 @@ pub enum Response {
     AtMost(f64),
 }
 
+impl Response {
+    /// The same side of `f` of the value (for a monotone increasing `f`, e.g. `ln`).
+    pub fn map(self, f: impl Fn(f64) -> f64) -> Response {
+        match self {
+            Response::Exact(v) => Response::Exact(f(v)),
+            Response::Above(v) => Response::Above(f(v)),
+            Response::AtMost(v) => Response::AtMost(f(v)),
+        }
+    }
+}
+
 /// One observation: its cluster (the seed), the regressor and the response.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Censored {

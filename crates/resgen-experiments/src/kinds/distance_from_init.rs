@@ -56,13 +56,13 @@ impl ExperimentKind for DistanceFromInit {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
-/// the text).
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table,
+/// sides in the text).
 pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
-    let bounded_exponent_max = rule.num("bounded_exponent_max")?;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
+    let bounded_exponent_max = rule.num("bounded_exponent_max")?;
     let t = Table::main(r, "distance-from-init", &DistanceFromInit::columns())?;
     let c = Cells::load(r, "distance-from-init", &DistanceFromInit::columns())?;
     let widths = t.sorted_nums(WIDTH)?;

@@ -89,15 +89,15 @@ impl ExperimentKind for ForwardScale {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
-/// the text).
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table,
+/// sides in the text).
 pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
-    let h_norm_max = rule.num("h_norm_max")?;
-    let blowup_min = rule.num("blowup_min")?;
-    let h_change_min = rule.num("h_change_min")?;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
+    let h_norm_max = rule.num("h_norm_max")?;
+    let blowup_min = rule.num("blowup_min")?;
+    let h_change_min = rule.num("h_change_min")?;
     let t = Table::main(r, "forward-scale", &ForwardScale::columns())?;
     let c = Cells::load(r, "forward-scale", &ForwardScale::columns())?;
     let (lo, hi) = (t.min_num(DEPTH)?, t.max_num(DEPTH)?);

@@ -54,13 +54,13 @@ impl ExperimentKind for GdDynamics {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
-/// the text).
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table,
+/// sides in the text).
 pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
-    let loss_fall_max = rule.num("loss_fall_max")?;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
+    let loss_fall_max = rule.num("loss_fall_max")?;
     let t = Table::main(r, "gd-dynamics", &GdDynamics::columns())?;
     let c = Cells::load(r, "gd-dynamics", &GdDynamics::columns())?;
     let last = t.max_num(ITER)?;

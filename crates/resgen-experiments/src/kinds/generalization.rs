@@ -92,13 +92,13 @@ pub(crate) fn trained_with_bounds(
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
-/// the text).
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table,
+/// sides in the text).
 pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
-    let gap_diff_min = rule.num("gap_diff_min")?;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
+    let gap_diff_min = rule.num("gap_diff_min")?;
     let t = Table::main(r, "generalization", &Generalization::columns())?;
     let c = Cells::load(r, "generalization", &Generalization::columns())?;
     let depths = t.sorted_nums(DEPTH)?;

@@ -52,13 +52,13 @@ impl ExperimentKind for GradFeatures {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
-/// the text).
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table,
+/// sides in the text).
 pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
-    let grad_ratio_min = rule.num("grad_ratio_min")?;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
+    let grad_ratio_min = rule.num("grad_ratio_min")?;
     let t = Table::main(r, "grad-features", &GradFeatures::columns())?;
     let c = Cells::load(r, "grad-features", &GradFeatures::columns())?;
     let hi = t.max_num(DEPTH)?;

@@ -306,13 +306,9 @@ pub(crate) fn lazy_width_fit_table(raw: &[crate::record::RawRecord]) -> String {
             let mut obs = Vec::new();
             for &depth in &depths {
                 for &seed in &seeds {
-                    let y = match seed_crossing(&cells, depth, seed, tau) {
-                        Some(Response::Exact(m)) => Response::Exact(m.ln()),
-                        Some(Response::Above(m)) => Response::Above(m.ln()),
-                        Some(Response::AtMost(m)) => Response::AtMost(m.ln()),
-                        None => continue,
-                    };
-                    obs.push(Censored { cluster: seed, x: depth.ln(), y });
+                    if let Some(y) = seed_crossing(&cells, depth, seed, tau) {
+                        obs.push(Censored { cluster: seed, x: depth.ln(), y: y.map(f64::ln) });
+                    }
                 }
             }
             let count = |f: fn(&Response) -> bool| obs.iter().filter(|o| f(&o.y)).count().to_string();
@@ -321,10 +317,6 @@ pub(crate) fn lazy_width_fit_table(raw: &[crate::record::RawRecord]) -> String {
                 Some(f) => row.extend([fmt(f.b.estimate), fmt(f.b.lo), fmt(f.b.hi), fmt(f.sigma)]),
                 None => row.extend(std::iter::repeat_n(String::new(), 4)),
             }
-            let used: Vec<resgen_stats::Obs> = obs
-                .iter()
-                .map(|o| resgen_stats::Obs { cluster: o.cluster, depth: o.x.exp(), width: 0.0, y: 0.0 })
-                .collect();
             row.extend([
                 count(|r| matches!(r, Response::Exact(_))),
                 count(|r| matches!(r, Response::Above(_))),
@@ -334,7 +326,7 @@ pub(crate) fn lazy_width_fit_table(raw: &[crate::record::RawRecord]) -> String {
                     (Some(a), Some(z)) => format!("L = {a} to {z}"),
                     _ => String::new(),
                 },
-                crate::fits::p_log(&used).map(fmt).unwrap_or_default(),
+                crate::fits::p_log_of_depths(obs.iter().map(|o| o.x.exp())).map(fmt).unwrap_or_default(),
             ]);
             rows.push(row);
         }
@@ -361,13 +353,13 @@ pub(crate) fn exponents_table(
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
-/// the text).
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table,
+/// sides in the text).
 pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
-    let (exponent_max, ratio_min) = (rule.num("exponent_max")?, rule.num("ratio_min")?);
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
+    let (exponent_max, ratio_min) = (rule.num("exponent_max")?, rule.num("ratio_min")?);
     let t = Table::main(r, "kernel-motion", &KernelMotion::columns())?;
     let c = Cells::load(r, "kernel-motion", &KernelMotion::columns())?;
     let widths = t.sorted_nums(WIDTH)?;

@@ -127,14 +127,14 @@ impl ExperimentKind for KernelVsNet {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
-/// the text).
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table,
+/// sides in the text).
 pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
-    let (exponent_max, ratio_max) = (rule.num("exponent_max")?, rule.num("ratio_max")?);
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
     use resgen_stats::Interval;
+    let (exponent_max, ratio_max) = (rule.num("exponent_max")?, rule.num("ratio_max")?);
     let t = Table::main(r, "kernel-vs-net", &KernelVsNet::columns())?;
     let c = Cells::load(r, "kernel-vs-net", &KernelVsNet::columns())?;
     let widths = t.sorted_nums(WIDTH)?;

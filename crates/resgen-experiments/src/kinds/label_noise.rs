@@ -71,15 +71,15 @@ impl ExperimentKind for LabelNoise {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
-/// the text).
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table,
+/// sides in the text).
 pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
-    let spearman_min = rule.num("spearman_min")?;
     use super::generalization::TEST_ERROR;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
     use resgen_stats::Interval;
+    let spearman_min = rule.num("spearman_min")?;
     let t = Table::main(r, "label-noise", &LabelNoise::columns())?;
     let c = Cells::load(r, "label-noise", &LabelNoise::columns())?;
     let levels = t.sorted_nums(LABEL_NOISE)?;

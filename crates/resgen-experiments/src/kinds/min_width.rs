@@ -362,14 +362,14 @@ pub fn power_crossing(points: &[(f64, f64)], window: usize, threshold: f64) -> O
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
-/// the text).
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table,
+/// sides in the text).
 pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
-    let fc_growth_min = rule.num("fc_growth_min")?;
     use crate::fits::*;
     use crate::results::Table;
     use crate::spec::grid::*;
     use crate::verdict::*;
+    let fc_growth_min = rule.num("fc_growth_min")?;
     let t = Table::main(r, "min-width", &MinWidth::columns())?;
     let fit = Table::load(r, &format!("min-width-{FIT}"), &[B, B_CI_LO, B_CI_HI])?;
     let crits = t.values(CRITERION)?;

@@ -104,13 +104,13 @@ impl ExperimentKind for NtkComplexity {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
-/// the text).
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table,
+/// sides in the text).
 pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
-    let diff_min = rule.num("diff_min")?;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
+    let diff_min = rule.num("diff_min")?;
     let t = Table::main(r, "ntk-complexity", &NtkComplexity::columns())?;
     let c = Cells::load(r, "ntk-complexity", &NtkComplexity::columns())?;
     let (lo, hi) = (t.min_num(DEPTH)?, t.max_num(DEPTH)?);

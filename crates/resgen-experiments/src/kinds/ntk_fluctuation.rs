@@ -220,8 +220,8 @@ pub fn fluctuation_widths(header: &[String], rows: &[Vec<String>], threshold: f6
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
-/// the text).
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table,
+/// sides in the text).
 pub fn claim(r: &std::path::Path, _rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
     use super::width_depth::{PREDICTION, exponent, exponent_text, headline_verdict};
     use crate::fits::*;

@@ -143,13 +143,13 @@ impl ExperimentKind for NtrfBound {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
-/// the text).
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table,
+/// sides in the text).
 pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
-    let (diff_min, vacuous_from) = (rule.num("diff_min")?, rule.num("vacuous_from")?);
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
+    let (diff_min, vacuous_from) = (rule.num("diff_min")?, rule.num("vacuous_from")?);
     let t = Table::main(r, "ntrf-bound", &NtrfBound::columns())?;
     let c = Cells::load(r, "ntrf-bound", &NtrfBound::columns())?;
     let hi = t.max_num(DEPTH)?;

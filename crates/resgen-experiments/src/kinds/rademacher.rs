@@ -120,13 +120,13 @@ impl ExperimentKind for Rademacher {
 // The verdict.
 
 /// The claim's row of the summary: what the theory predicts, the numbers measured, and the
-/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table, sides in
-/// the text).
+/// verdict by the rule written here (its numbers in the experiment file's `[verdict]` table,
+/// sides in the text).
 pub fn claim(r: &std::path::Path, rule: &crate::spec::Rule) -> Result<crate::verdict::Claim, ExperimentError> {
-    let rad_ratio_min = rule.num("rad_ratio_min")?;
     use crate::results::{Cells, Table};
     use crate::spec::grid::*;
     use crate::verdict::*;
+    let rad_ratio_min = rule.num("rad_ratio_min")?;
     let t = Table::main(r, "rademacher", &Rademacher::columns())?;
     let c = Cells::load(r, "rademacher", &Rademacher::columns())?;
     let (lo, hi) = (t.min_num(DEPTH)?, t.max_num(DEPTH)?);
