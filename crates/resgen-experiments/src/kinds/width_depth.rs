@@ -27,9 +27,9 @@ pub struct Exponent {
     pub p_log: f64,
 }
 
-/// The headline's rule (set with earlier tables in view; no confirmatory run on fresh seeds has
-/// been made under it): the theory predicts a width
-/// logarithmic in `L` for the ResNet and polynomial for FC, so the line between them is `p_log`.
+/// The headline's rule (set with the exploratory tables in view, fixed before the confirm run):
+/// the theory predicts a width logarithmic in `L` for the ResNet and polynomial for FC, so the
+/// line between them is `p_log`.
 /// Confirmed when every ResNet interval lies below its `p_log` (no faster than log L) and every
 /// FC interval above its own (faster than log L); not confirmed when some interval lies wholly
 /// on the wrong side (a ResNet interval above `p_log`, an FC one below); otherwise, or without
