@@ -89,6 +89,7 @@ fn resnet_residual_gradients_scale_with_theta_fc_gradients_do_not() {
         for l in 2..=depth {
             let mean = norms[l - 1].iter().sum::<f64>() / n as f64 / m as f64;
             let want = match arch {
+                Arch::ResnetLearnedScale => unreachable!("the paper networks only"),
                 Arch::Fc => 0.5,
                 Arch::Resnet => {
                     let mut w = f64::NAN;
@@ -561,6 +562,7 @@ fn analytic_ntk_matches_monte_carlo_at_m4096_l32() {
         let l_eff = match arch {
             Arch::Resnet => 1.0 + 1.0 / depth as f64,
             Arch::Fc => depth as f64,
+            Arch::ResnetLearnedScale => unreachable!("the paper networks only"),
         };
         let tol = 3.0 * (5.0 * l_eff / (m as f64 * seeds as f64)).sqrt() + 0.02;
         let err = analytic.rel_diff(&mean);

@@ -414,7 +414,7 @@ fn parameter_values_out_of_range_fail_when_the_file_loads() {
 #[test]
 fn every_committed_experiment_parses_and_has_quick_confirm_and_paper_profiles() {
     let names = resgen_experiments::spec::list(&experiments_dir()).unwrap();
-    assert_eq!(names.len(), 21, "{names:?}");
+    assert_eq!(names.len(), 23, "{names:?}");
     for name in names {
         let exp = Experiment::find(&name, &experiments_dir()).unwrap();
         // The figure draws columns its kind declares it writes.

@@ -7,6 +7,7 @@ mod bounds;
 mod cuda_check;
 mod data;
 mod experiments;
+mod general;
 mod hygiene;
 mod models;
 mod train;

@@ -1,7 +1,7 @@
 //! Oracle tests of the two networks: gradients against finite differences, initialization
 //! statistics, forward-pass scale, the GD update, and identical `W0` on every backend.
 
-use resgen_models::{Arch, Branch, Device, ModelConfig, Net, Precision, Theta};
+use resgen_models::{Arch, Branch, Device, Model, ModelConfig, Net, Precision, Theta};
 use resgen_tests::{backends, cpu_f64, rel, sphere};
 
 fn small(arch: Arch) -> ModelConfig {
@@ -367,6 +367,7 @@ fn forward_matches_a_host_reference_on_every_backend() {
                     h = match arch {
                         Arch::Resnet => h.iter().zip(&b).map(|(p, q)| p + theta * q).collect(),
                         Arch::Fc => b,
+                        Arch::ResnetLearnedScale => unreachable!("the paper networks only"),
                     };
                 }
                 10f64.sqrt() * mv(&host[cfg.depth], &h)[0]
@@ -403,7 +404,7 @@ fn safetensors_round_trip_keeps_every_weight() {
     for precision in [Precision::F32, Precision::F64] {
         let net = Net::init(&cfg, 3, precision, &dev).unwrap();
         let path = dir.path().join("w.safetensors");
-        resgen_models::save_safetensors(&net, &path).unwrap();
+        resgen_models::save_safetensors(&Model::Paper(net.clone()), &path).unwrap();
         let back = resgen_models::load_safetensors(&path).unwrap();
         let names: Vec<&str> = back.iter().map(|(n, _, _)| n.as_str()).collect();
         assert_eq!(names, ["W1", "W2", "W3"]);
@@ -428,7 +429,7 @@ fn safetensors_round_trip_keeps_every_weight() {
     let cfg = ModelConfig { width: 3, depth: 11, branch: Branch::TwoLayer, ..Default::default() };
     let net = Net::init(&cfg, 2, Precision::F64, &dev).unwrap();
     let path = dir.path().join("v.safetensors");
-    resgen_models::save_safetensors(&net, &path).unwrap();
+    resgen_models::save_safetensors(&Model::Paper(net.clone()), &path).unwrap();
     let back = resgen_models::load_safetensors(&path).unwrap();
     let names: Vec<String> = back.iter().map(|(n, _, _)| n.clone()).collect();
     let expect: Vec<String> = (1..=12).map(|k| format!("W{k}")).chain((2..=11).map(|l| format!("V{l}"))).collect();

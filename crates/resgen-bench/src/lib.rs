@@ -565,7 +565,7 @@ pub fn bench(args: BenchArgs) -> Result<(), BenchError> {
                     let t0 = Instant::now();
                     step(&mut net);
                     // Reading a value back waits for every queued kernel (GPU backends are async).
-                    let _ = resgen_models::scalar(net.weights[l].clone().sum());
+                    let _ = resgen_models::scalar(net.weights[l].val().sum());
                     t0.elapsed().as_secs_f64()
                 })
                 .collect();
@@ -608,7 +608,7 @@ pub fn bench(args: BenchArgs) -> Result<(), BenchError> {
 /// activations and deltas (a GEMM's speed does not depend on the values). The step's time
 /// minus this is what it spends outside the GEMMs: element-wise passes, allocation, the loss.
 fn step_gemms(net: &Net, x: &Tensor<2>, n: usize) -> f64 {
-    let w = &net.weights;
+    let w = &net.tensors();
     let (m, depth) = (net.cfg.width, net.cfg.depth);
     let h = net.upload(&vec![0.25; n * m], n, m);
     let dl = net.upload(&vec![-0.5; n * m], n, m);

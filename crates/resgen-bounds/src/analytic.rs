@@ -187,7 +187,8 @@ pub fn forward_prediction(cfg: &ModelConfig) -> Result<Vec<(f64, f64)>, BoundsEr
         Arch::Fc => {
             out.extend((2..=depth).map(|_| (1.0, (2.0 - 2.0 / PI).sqrt())));
         }
-        Arch::Resnet => {
+        // At initialization the learned scales equal theta: the ResNet's forward pass.
+        Arch::Resnet | Arch::ResnetLearnedScale => {
             let theta = cfg.theta.value(depth)?;
             let v = match cfg.residual_variance {
                 ResidualVariance::TwoOverM => 2.0,
@@ -227,6 +228,11 @@ fn scaled_triple(k1: f64, q11: f64, q22: f64, v: f64) -> (f64, f64, f64) {
 pub fn ntk(cfg: &ModelConfig, x: &[f64], n: usize, d: usize) -> Result<Gram, BoundsError> {
     match cfg.arch {
         Arch::Fc => Ok(fc_ntk(x, n, d, cfg.depth)),
+        Arch::ResnetLearnedScale => Err(BoundsError::Model(resgen_models::ModelError::Unsupported {
+            field: "arch",
+            message: "no analytic kernel for resnet-learned-scale (its empirical kernel is measured by autodiff)"
+                .into(),
+        })),
         Arch::Resnet => {
             let theta = cfg.theta.value(cfg.depth)?;
             let v = match cfg.residual_variance {

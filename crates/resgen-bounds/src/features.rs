@@ -48,7 +48,7 @@ pub fn linearized_outputs(net0: &Net, feat: &GradFeatures, w: &[Vec<f64>]) -> Ve
     let mut out = feat.output.clone();
     for (l, ((a, dlt), w0)) in feat.inputs.iter().zip(&feat.deltas).zip(&net0.weights).enumerate() {
         let [r, c] = w0.shape().dims::<2>();
-        let dw = net0.upload(&w[l], r, c) - w0.clone();
+        let dw = net0.upload(&w[l], r, c) - w0.val();
         let term = to_host((a.clone().matmul(dw.transpose()) * dlt.clone()).sum_dim(1));
         for (o, t) in out.iter_mut().zip(term) {
             *o += t;

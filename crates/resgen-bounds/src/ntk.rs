@@ -9,7 +9,7 @@
 //! of order `m` (FC) or `theta^2 m` (ResNet residual layers), so `K / m` is the quantity with an
 //! infinite-width limit ([`crate::analytic`]); [`EmpiricalNtk::normalized`] returns it.
 
-use resgen_models::{Net, Precision, Tensor, to_host};
+use resgen_models::{Model, Net, Precision, Tensor, to_host};
 
 use crate::Gram;
 use crate::features::grad_features;
@@ -81,6 +81,41 @@ pub fn empirical_ntk(net: &Net, x: &[f64], n: usize) -> EmpiricalNtk {
     let per_layer: Vec<Gram> = feat.inputs.into_iter().zip(feat.deltas).map(|(a, d)| layer_kernel(&a, &d, n)).collect();
     let total = Gram::sum(&per_layer, n);
     EmpiricalNtk { per_layer, total, width: net.cfg.width }
+}
+
+/// The empirical NTK of any network: the factorized kernel of [`empirical_ntk`] on the fast
+/// path, per-example gradients by autodiff ([`general_ntk`]) on the general path. `per_layer`
+/// then holds one block per parameter tensor, in [`Model::names`]' order. `model` must be f64
+/// ([`Model::as_f64`]).
+pub fn model_ntk(model: &Model, x: &[f64], n: usize) -> EmpiricalNtk {
+    match model.as_net() {
+        Some(net) => empirical_ntk(net, x, n),
+        None => general_ntk(model, x, n),
+    }
+}
+
+/// The general path's kernel: the per-example gradients `G_p` (`n x size_p`) of every parameter
+/// `p`, frozen ones too, by autodiff (one backward pass per example: Burn has no per-sample
+/// gradients), then `K_p = G_p G_p^T`, mirrored from its upper triangle so it is exactly
+/// symmetric. Memory `O(n P)` for `P` parameters. Works for the paper networks too (taken
+/// through autodiff): the tests hold it to [`empirical_ntk`].
+pub fn general_ntk(model: &Model, x: &[f64], n: usize) -> EmpiricalNtk {
+    assert_eq!(model.precision(), Precision::F64, "kernels are computed in f64; use Model::as_f64");
+    let grads = model.per_example_grads(model.upload(x, n, model.d()));
+    let per_layer: Vec<Gram> = grads
+        .into_iter()
+        .map(|g| {
+            let mut k = Gram { n, data: to_host(g.clone().matmul(g.transpose())) };
+            for i in 0..n {
+                for j in i + 1..n {
+                    k.data[j * n + i] = k.data[i * n + j];
+                }
+            }
+            k
+        })
+        .collect();
+    let total = Gram::sum(&per_layer, n);
+    EmpiricalNtk { per_layer, total, width: model.cfg().width }
 }
 
 /// The total kernel `sum_l K_l` alone, for large `n` where the per-layer blocks are not needed:

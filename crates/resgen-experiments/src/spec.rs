@@ -256,6 +256,8 @@ pub mod grid {
     pub const RESNET: &str = "resnet";
     /// `arch` of the fully connected network.
     pub const FC: &str = "fc";
+    /// `arch` of the ResNet with a learned residual scale per block (beyond the paper).
+    pub const LEARNED_SCALE: &str = "resnet-learned-scale";
 }
 
 /// The column name of a grid key: its last segment (`model.depth` -> `depth`).
@@ -437,7 +439,7 @@ impl Experiment {
         let text = toml::to_string(&table).map_err(|e| in_profile(e.to_string()))?;
         let mut config =
             RunConfig::from_toml_str(&text, origin, &[]).map_err(|e| ExperimentError::Config(Box::new(e)))?;
-        if config.model.arch == resgen_models::Arch::Fc {
+        if !config.model.arch.is_residual() {
             config.model.theta = Default::default();
             config.model.residual_variance = Default::default();
             config.model.branch = Default::default();

@@ -12,6 +12,11 @@ pub enum Arch {
     Resnet,
     /// The fully connected network of Cao and Gu.
     Fc,
+    /// Beyond the paper: the ResNet with a trained scalar residual scale per block,
+    /// `h_l = h_{l-1} + alpha_l relu(W_l h_{l-1})` with `alpha_l = theta` at initialization (the
+    /// SkipInit / ReZero family). It exists only as a Burn module and trains by autodiff
+    /// (`crate::LearnedScaleNet`).
+    ResnetLearnedScale,
 }
 
 impl Arch {
@@ -20,7 +25,19 @@ impl Arch {
         match self {
             Arch::Resnet => "resnet",
             Arch::Fc => "fc",
+            Arch::ResnetLearnedScale => "resnet-learned-scale",
         }
+    }
+
+    /// Whether the network has the written-out backward pass and factorized kernel ([`crate::Net`]);
+    /// every other one trains and is measured through Burn's autodiff ([`crate::Network`]).
+    pub fn has_fast_path(self) -> bool {
+        matches!(self, Arch::Resnet | Arch::Fc)
+    }
+
+    /// Whether the network has residual blocks `h_l = h_{l-1} + (scale) relu(W_l h_{l-1})`.
+    pub fn is_residual(self) -> bool {
+        matches!(self, Arch::Resnet | Arch::ResnetLearnedScale)
     }
 }
 
@@ -171,6 +188,12 @@ impl ModelConfig {
             return Err(ModelError::ZeroDepth);
         }
         self.theta.value(self.depth).map_err(|e| ModelError::Theta(Box::new(e)))?;
+        if self.arch == Arch::ResnetLearnedScale && self.branch != Branch::OneLayer {
+            return Err(ModelError::Unsupported {
+                field: "branch",
+                message: "resnet-learned-scale has one-layer branches only".into(),
+            });
+        }
         Ok(())
     }
 
@@ -179,10 +202,11 @@ impl ModelConfig {
         self.arch == Arch::Resnet && self.branch == Branch::TwoLayer
     }
 
-    /// Theta at this config's depth (0 for the fully connected network, which has no branches).
+    /// Theta at this config's depth (0 for the fully connected network, which has no branches;
+    /// the learned scales' value at initialization for `resnet-learned-scale`).
     pub fn theta_value(&self) -> f64 {
         match self.arch {
-            Arch::Resnet => self.theta.value(self.depth).unwrap_or(f64::NAN),
+            Arch::Resnet | Arch::ResnetLearnedScale => self.theta.value(self.depth).unwrap_or(f64::NAN),
             Arch::Fc => 0.0,
         }
     }

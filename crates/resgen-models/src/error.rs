@@ -34,6 +34,18 @@ pub enum ModelError {
     /// `model.depth = 0`.
     #[error("model.depth: must be at least 1 hidden layer")]
     ZeroDepth,
+    /// A network with no written-out backward pass asked for one (only the two paper networks
+    /// have it; [`crate::Model`] takes every architecture).
+    #[error("model.arch = \"{0}\" has no written-out backward pass; it runs on the general (autodiff) path only")]
+    NoFastPath(&'static str),
+    /// A setting that this architecture does not have.
+    #[error("model.{field}: {message}")]
+    Unsupported {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        message: String,
+    },
     /// An invalid `model.theta`.
     #[error("model.theta: {0}")]
     Theta(Box<ModelError>),

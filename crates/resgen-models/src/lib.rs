@@ -1,4 +1,4 @@
-//! The two networks of the comparison, on Burn 0.22, and the one place that picks a device.
+//! The networks, as Burn 0.22 modules, and the one place that picks a device.
 //!
 //! - [`Arch::Resnet`] (Frei, Cao and Gu 2019; reconstructed in Cao-Gu conventions):
 //!   `h_1 = relu(W_1 x)`, `h_l = h_{l-1} + theta relu(W_l h_{l-1})` for `l = 2..L`,
@@ -10,6 +10,12 @@
 //! `N(0, 1/m)` for `W_{L+1}` (see `docs/theory.md`). Weights are drawn on the host from a
 //! seeded ChaCha stream and uploaded, so a seed gives the same `W0` on every backend.
 //!
+//! Both are [`Net`], a Burn module with a written-out backward pass and factorized kernel (the
+//! fast path). Any other network is a Burn module implementing [`Network`] and runs on the
+//! general path, Burn's autodiff: [`LearnedScaleNet`] (`resnet-learned-scale`, the ResNet with a
+//! trained residual scale per block) is the one that ships. [`Model`] holds either and picks the
+//! path from `model.arch`.
+//!
 //! [`backend`] is the only module that constructs a concrete [`Device`].
 
 pub mod backend;
@@ -17,7 +23,10 @@ mod config;
 mod error;
 mod export;
 mod gemm_provider;
+mod learned_scale;
+mod model;
 mod net;
+mod network;
 
 pub use backend::{
     BackendError, BackendKind, HIDE_ADAPTERS_ENV, Precision, ProbeError, gpu_f32_peak, gpu_identity,
@@ -33,7 +42,10 @@ pub use gemm_provider::gemm_crate;
 pub use gemm_provider::{
     GEMM_ENV, GemmRoute, GemmRouteError, backend_identity, blas_min_work, gemm_provider, gemm_route,
 };
+pub use learned_scale::LearnedScaleNet;
+pub use model::{GeneralNet, Grads, Model, logistic_coefficients};
 pub use net::{Backprop, Forward, Net, logistic_loss_mean};
+pub use network::{DynNetwork, HostParam, Network};
 
 /// Reads a tensor back to the host as f64, whatever its dtype.
 pub fn to_host(t: Tensor<2>) -> Vec<f64> {

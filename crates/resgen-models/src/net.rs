@@ -1,5 +1,6 @@
 //! Both networks: host initialization, forward pass, hidden states, gradients and the GD update.
 
+use burn::module::{Module, Param};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand_distr::{Distribution, StandardNormal};
@@ -47,26 +48,36 @@ pub struct Backprop {
     pub output: Vec<f64>,
 }
 
-/// A ResNet or fully connected network with its weights on a device.
+/// A ResNet or fully connected network with its weights on a device: a Burn module whose
+/// parameters are its weight matrices (frozen ones marked as not requiring gradients), so Burn's
+/// autodiff trains it through [`crate::Network`] like any other module; its written-out
+/// backward pass ([`Net::backprop`]) is the fast path that the trainer uses.
 ///
 /// `weights[l - 1]` is `W_l` in the paper's layout `[fan_out, fan_in]`:
 /// `W_1: [m, d]`, `W_2..W_L: [m, m]`, `W_{L+1}: [1, m]`; with two-layer branches the list goes
 /// on with `V_2..V_L` (`[m, m]`), so `weights[L + l - 1] = V_l`. Every per-matrix list (names,
 /// gradients, distances, kernel blocks) uses this order.
-#[derive(Clone, Debug)]
+#[derive(Module, Debug)]
 pub struct Net {
+    /// `W_1 .. W_{L+1}` (then `V_2 .. V_L`). (First: the derived `fork` and `to_device` bind
+    /// each field by name, and a field called `device` declared before it would shadow their
+    /// argument.)
+    pub weights: Vec<Param<Tensor<2>>>,
     /// The configuration it was built from.
+    #[module(skip)]
     pub cfg: ModelConfig,
     /// Input dimension `d`.
+    #[module(skip)]
     pub d: usize,
     /// Residual scaling theta at this depth (0 for the FC network).
+    #[module(skip)]
     pub theta: f64,
     /// Tensor precision.
+    #[module(skip)]
     pub precision: Precision,
-    /// Where the tensors live.
+    /// Where the tensors live (the home device: a fork to autodiff keeps it).
+    #[module(skip)]
     pub device: Device,
-    /// `W_1 .. W_{L+1}`.
-    pub weights: Vec<Tensor<2>>,
 }
 
 /// Mean logistic loss `(1/n) sum_i log(1 + exp(-z_i))`, computed stably in f64.
@@ -125,9 +136,13 @@ impl Net {
             .collect()
     }
 
-    /// A network at its Gaussian initialization `W0`.
+    /// A network at its Gaussian initialization `W0`. Only the two paper networks have this
+    /// written-out form; any other architecture is an error naming it (use [`crate::Model`]).
     pub fn init(cfg: &ModelConfig, d: usize, precision: Precision, device: &Device) -> Result<Net, ModelError> {
         cfg.validate()?;
+        if !cfg.arch.has_fast_path() {
+            return Err(ModelError::NoFastPath(cfg.arch.name()));
+        }
         let host = Self::init_host(cfg, d);
         Ok(Self::from_host(cfg, d, &host, precision, device))
     }
@@ -140,10 +155,28 @@ impl Net {
             .enumerate()
             .map(|(i, w)| {
                 let [r, c] = Self::layer_shape(cfg, d, i + 1);
-                upload(w, r, c, precision, device)
+                Param::from_tensor(upload(w, r, c, precision, device)).set_require_grad(is_trained(cfg, i + 1))
             })
             .collect();
         Net { cfg: cfg.clone(), d, theta: cfg.theta_value(), precision, device: device.clone(), weights }
+    }
+
+    /// The weight tensors `W_1 .. W_{L+1}` (then `V_2 .. V_L`), in [`Net`]'s order.
+    pub fn tensors(&self) -> Vec<Tensor<2>> {
+        self.weights.iter().map(|p| p.val()).collect()
+    }
+
+    /// Matrix `k` (1-based, in [`Net`]'s order).
+    pub fn weight(&self, k: usize) -> Tensor<2> {
+        self.weights[k - 1].val()
+    }
+
+    /// Replaces every weight matrix (same order and shapes), keeping each parameter's id and
+    /// whether it trains.
+    pub fn set_tensors(&mut self, ws: Vec<Tensor<2>>) {
+        assert_eq!(ws.len(), self.weights.len(), "one tensor per weight matrix");
+        let old = std::mem::take(&mut self.weights);
+        self.weights = old.into_iter().zip(ws).map(|(p, w)| p.map(|_| w)).collect();
     }
 
     /// Number of weight matrices (see [`Net::matrix_count`]).
@@ -153,7 +186,7 @@ impl Net {
 
     /// Whether matrix `k` (1-based) is trained; frozen input/output layers are not.
     pub fn is_trained(&self, k: usize) -> bool {
-        !((k == 1 && self.cfg.freeze_input) || (k == self.cfg.depth + 1 && self.cfg.freeze_output))
+        is_trained(&self.cfg, k)
     }
 
     /// The name of matrix `k` of a depth-`depth` network in tables and weight files: `W{k}`,
@@ -169,12 +202,12 @@ impl Net {
 
     /// `f(x)` for a batch `x: [n, d]`, shape `[n, 1]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        forward_with(&self.cfg, self.theta, &self.weights, x, false).output
+        forward_with(&self.cfg, self.theta, &self.tensors(), x, false).output
     }
 
     /// `f(x)` with every hidden state `h_1..h_L`.
     pub fn forward_states(&self, x: Tensor<2>) -> Forward {
-        forward_with(&self.cfg, self.theta, &self.weights, x, true)
+        forward_with(&self.cfg, self.theta, &self.tensors(), x, true)
     }
 
     /// `f(x)` on the host, in f64.
@@ -195,10 +228,10 @@ impl Net {
         coef: impl FnOnce(&[f64]) -> Vec<f64>,
     ) -> (Vec<f64>, Vec<Option<Tensor<2>>>) {
         let tracked: Vec<Tensor<2>> = self
-            .weights
-            .iter()
+            .tensors()
+            .into_iter()
             .enumerate()
-            .map(|(i, w)| if self.is_trained(i + 1) { w.clone().autodiff().require_grad() } else { w.clone() })
+            .map(|(i, w)| if self.is_trained(i + 1) { w.autodiff().require_grad() } else { w })
             .collect();
         let f = forward_with(&self.cfg, self.theta, &tracked, x, false).output;
         let f_host = to_host(f.clone().without_autodiff());
@@ -234,7 +267,7 @@ impl Net {
     /// (empty when they were not read back).
     fn backprop_with(&self, x: Tensor<2>, coef: impl FnOnce(Tensor<2>) -> (Tensor<2>, Vec<f64>)) -> Backprop {
         let depth = self.cfg.depth;
-        let w = &self.weights;
+        let w = &self.tensors();
         let resnet = self.cfg.arch == Arch::Resnet;
         let two_layer = self.cfg.two_layer();
         let sm = (self.cfg.width as f64).sqrt();
@@ -345,16 +378,20 @@ impl Net {
 
     /// One gradient step `W_l <- W_l - lr * grad_l` on every trained layer.
     pub fn step(&mut self, grads: Vec<Option<Tensor<2>>>, lr: f64) {
-        for (w, g) in self.weights.iter_mut().zip(grads) {
-            if let Some(g) = g {
-                *w = w.clone() - g.mul_scalar(lr);
-            }
-        }
+        let old = std::mem::take(&mut self.weights);
+        self.weights = old
+            .into_iter()
+            .zip(grads)
+            .map(|(w, g)| match g {
+                Some(g) => w.map(|w| w - g.mul_scalar(lr)),
+                None => w,
+            })
+            .collect();
     }
 
     /// Every weight matrix on the host, f64, row-major.
     pub fn host_weights(&self) -> Vec<Vec<f64>> {
-        self.weights.iter().map(|w| to_host(w.clone())).collect()
+        self.weights.iter().map(|w| to_host(w.val())).collect()
     }
 
     /// `||W_l - V_l||_F` for every layer.
@@ -366,12 +403,28 @@ impl Net {
         self.weights
             .iter()
             .zip(other)
-            .map(|(w, v)| to_host((w.clone() - v.clone()).square().sum_dim(1)).iter().sum::<f64>().sqrt())
+            .map(|(w, v)| to_host((w.val() - v.clone()).square().sum_dim(1)).iter().sum::<f64>().sqrt())
             .collect()
     }
 }
 
-fn sigmoid(z: f64) -> f64 {
+/// Whether matrix `k` (1-based) of a network of `cfg` is trained; frozen input/output layers
+/// are not.
+fn is_trained(cfg: &ModelConfig, k: usize) -> bool {
+    !((k == 1 && cfg.freeze_input) || (k == cfg.depth + 1 && cfg.freeze_output))
+}
+
+impl crate::Network for Net {
+    fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        Net::forward(self, x)
+    }
+
+    fn param_names(&self) -> Vec<String> {
+        (1..=self.weights.len()).map(|k| Net::matrix_name(self.cfg.depth, k)).collect()
+    }
+}
+
+pub(crate) fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())
     } else {

@@ -271,7 +271,7 @@ pub fn bounds_report(
     let net0 = Net::from_host(&cfg.model, d, &w0, Precision::F64, device);
     let trained = Net::from_host(&cfg.model, d, &w, Precision::F64, device);
     let sm = (cfg.model.width as f64).sqrt();
-    let dists = trained.distances(&net0.weights);
+    let dists = trained.distances(&net0.tensors());
     let radius = sm * dists.iter().fold(0.0f64, |a, b| a.max(*b));
     let (lin_max, lin_mean) = features::linearization_error(&net0, &w, &split.train.x, n);
     let ntk = empirical_ntk(&net0, &split.train.x, n);

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use resgen_models::{BackendKind, Net, save_burnpack, save_safetensors};
+use resgen_models::{BackendKind, Model, save_burnpack, save_safetensors};
 
 use crate::{Metrics, RunConfig, StopReason, TrainError, Trainer, metrics_header};
 use resgen_data::output::{csv_text, io_err, num, write_atomic, write_atomic_with};
@@ -45,38 +45,39 @@ fn git_commit() -> Option<String> {
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn write_metrics(dir: &Path, net: &Net, rows: &[Metrics]) -> Result<(), TrainError> {
+fn write_metrics(dir: &Path, net: &Model, rows: &[Metrics]) -> Result<(), TrainError> {
     let header = metrics_header(net);
-    let body: Vec<Vec<String>> = rows.iter().map(|r| r.csv_row(net.cfg.width)).collect();
+    let body: Vec<Vec<String>> = rows.iter().map(|r| r.csv_row(net.cfg().width)).collect();
     let path = dir.join("metrics.csv");
     write_atomic(&path, csv_text(&header, &body).as_bytes()).map_err(io_err(&path))?;
     Ok(())
 }
 
-fn write_distances(dir: &Path, net: &Net, last: Option<&Metrics>) -> Result<(), TrainError> {
+fn write_distances(dir: &Path, net: &Model, last: Option<&Metrics>) -> Result<(), TrainError> {
     let header: Vec<String> =
         ["layer", "trained", "fro_dist", "sqrt_m_fro_dist"].iter().map(|s| s.to_string()).collect();
     let Some(last) = last else { return Ok(()) };
-    let sm = (net.cfg.width as f64).sqrt();
+    let sm = (net.cfg().width as f64).sqrt();
     let rows: Vec<Vec<String>> = last
         .dist
         .iter()
+        .zip(net.names())
         .enumerate()
-        .map(|(i, d)| {
-            let l = i + 1;
-            vec![Net::matrix_name(net.cfg.depth, l), net.is_trained(l).to_string(), num(*d), num(d * sm)]
-        })
+        .map(|(i, (d, name))| vec![name, net.is_trained(i + 1).to_string(), num(*d), num(d * sm)])
         .collect();
     let path = dir.join("distances.csv");
     write_atomic(&path, csv_text(&header, &rows).as_bytes()).map_err(io_err(&path))?;
     Ok(())
 }
 
-fn save_weights(dir: &Path, net: &Net, stem: &str) -> Result<(), TrainError> {
+/// Safetensors for every network; burnpack too for the paper networks.
+fn save_weights(dir: &Path, net: &Model, stem: &str) -> Result<(), TrainError> {
     let st = dir.join(format!("{stem}.safetensors"));
     write_atomic_with(&st, |tmp| save_safetensors(net, tmp)).map_err(io_err(&st))?;
-    let bp = dir.join(format!("{stem}.bpk"));
-    write_atomic_with(&bp, |tmp| save_burnpack(net, tmp).map_err(std::io::Error::other)).map_err(io_err(&bp))?;
+    if let Some(net) = net.as_net() {
+        let bp = dir.join(format!("{stem}.bpk"));
+        write_atomic_with(&bp, |tmp| save_burnpack(net, tmp).map_err(std::io::Error::other)).map_err(io_err(&bp))?;
+    }
     Ok(())
 }
 
@@ -104,7 +105,7 @@ pub fn train_run(cfg: &RunConfig, opts: &RunOptions) -> Result<RunOutcome, Train
         "d": trainer.split().train.d,
         "train_positive_fraction": trainer.split().train.positive_fraction(),
         "eta": trainer.eta(),
-        "theta": trainer.net.theta,
+        "theta": trainer.net.theta(),
         "status": "running",
     });
     let meta_path = dir.join("meta.json");

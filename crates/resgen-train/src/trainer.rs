@@ -2,7 +2,7 @@
 
 use rand::seq::SliceRandom;
 use resgen_data::{SeededRng, Split, Stream, rng};
-use resgen_models::{Device, Net, Tensor, logistic_loss_mean};
+use resgen_models::{Device, Model, Tensor, logistic_loss_mean};
 
 use crate::{Algorithm, RunConfig, StepScale, TrainError};
 
@@ -59,9 +59,9 @@ impl Metrics {
     }
 }
 
-/// Columns of `metrics.csv` for a network with `layers = L + 1` weight matrices.
-pub fn metrics_header(net: &resgen_models::Net) -> Vec<String> {
-    let names: Vec<String> = (1..=net.num_layers()).map(|k| Net::matrix_name(net.cfg.depth, k)).collect();
+/// Columns of `metrics.csv` for a network with parameters named [`Model::names`].
+pub fn metrics_header(net: &Model) -> Vec<String> {
+    let names = net.names();
     let mut h: Vec<String> = [
         "iter",
         "train_loss",
@@ -123,10 +123,10 @@ pub fn margin_stats(f: &[f64], y: &[f64]) -> (f64, f64, f64) {
 pub struct Trainer {
     /// The run's configuration.
     pub cfg: RunConfig,
-    /// The network being trained.
-    pub net: Net,
-    /// `W0`, kept to measure the distance from initialization.
-    pub w0: Vec<Tensor<2>>,
+    /// The network being trained (on its fast path when it has one).
+    pub net: Model,
+    /// The network at `W0`, kept to measure the distance from initialization.
+    pub w0: Model,
     x_train: Tensor<2>,
     x_test: Tensor<2>,
     split: Split,
@@ -139,7 +139,13 @@ pub struct Trainer {
 impl Trainer {
     /// Uploads the data and draws `W0` on `device`.
     pub fn new(cfg: &RunConfig, split: Split, device: &Device) -> Result<Trainer, TrainError> {
-        let net = Net::init(&cfg.model, split.train.d, cfg.train.precision, device)?;
+        let net = Model::init(&cfg.model, split.train.d, cfg.train.precision, device)?;
+        Self::with_model(cfg, split, net)
+    }
+
+    /// Uploads the data to `net`'s device and trains `net` from its current weights, which
+    /// count as `W0` (the tests put a paper network on the general path this way).
+    pub fn with_model(cfg: &RunConfig, split: Split, net: Model) -> Result<Trainer, TrainError> {
         let x_train = net.upload(&split.train.x, split.train.n, split.train.d);
         let x_test = net.upload(&split.test.x, split.test.n, split.test.d);
         let mut eta = cfg.step_size(split.train.n);
@@ -151,11 +157,11 @@ impl Trainer {
             }
             eta = cfg.train.nu / mean;
         }
-        Ok(Trainer { cfg: cfg.clone(), w0: net.weights.clone(), net, x_train, x_test, split, eta, y_device: None })
+        Ok(Trainer { cfg: cfg.clone(), w0: net.clone(), net, x_train, x_test, split, eta, y_device: None })
     }
 
     /// For GPU backends: full-batch GD forms the loss coefficients on the device and reads
-    /// nothing back between logging steps ([`Net::loss_grads_on_device`]), so a step does not
+    /// nothing back between logging steps ([`resgen_models::Net::loss_grads_on_device`]), so a step does not
     /// wait on the host. Two things then happen only at logging steps: a NaN or infinite
     /// output is detected there (the run still stops as diverged), and the outputs are read.
     /// Runs with a target loss keep the host path at every step, since the stop needs the loss

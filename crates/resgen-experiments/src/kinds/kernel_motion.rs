@@ -10,7 +10,7 @@
 
 use crate::ExperimentError;
 use resgen_bounds::ntk;
-use resgen_models::{Net, Precision};
+use resgen_models::{Model, Precision};
 
 use super::shared::{PROGRESS, ViewParams, names, relative_change, steps_work, train_views};
 use super::{Context, Derived, ExperimentKind, Summary};
@@ -38,6 +38,8 @@ pub struct KernelMotion;
 impl ExperimentKind for KernelMotion {
     type Params = ViewParams;
 
+    const GENERAL_PATH: bool = true;
+
     fn columns() -> Vec<String> {
         names(&MEASURED, &[PROGRESS[0], PROGRESS[1], PROGRESS[2], DIVERGED])
     }
@@ -62,9 +64,9 @@ impl ExperimentKind for KernelMotion {
         };
         let v = views.remove(0);
         let (n, d) = (split.train.n, split.train.d);
-        let net0 = Net::init(&cfg.model, d, Precision::F64, kdev)?;
-        let net_t = Net::from_host(&cfg.model, d, &v.weights, Precision::F64, kdev);
-        let (e0, et) = (ntk::empirical_ntk(&net0, &split.train.x, n), ntk::empirical_ntk(&net_t, &split.train.x, n));
+        let net0 = Model::init(&cfg.model, d, Precision::F64, kdev)?;
+        let net_t = Model::from_host(&cfg.model, d, &v.weights, Precision::F64, kdev)?;
+        let (e0, et) = (ntk::model_ntk(&net0, &split.train.x, n), ntk::model_ntk(&net_t, &split.train.x, n));
         // The hidden layers' share of tr K at W0 (W_2..W_L; every layer's block counted).
         let hidden: f64 = e0.per_layer[1..cfg.model.depth].iter().map(|k| k.trace()).sum();
         let hidden_share = hidden / e0.total.trace();

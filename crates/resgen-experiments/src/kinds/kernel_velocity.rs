@@ -20,7 +20,7 @@
 
 use crate::ExperimentError;
 use resgen_bounds::ntk;
-use resgen_models::{Net, Precision};
+use resgen_models::{Model, Precision};
 use resgen_train::TrainError;
 use serde::Deserialize;
 
@@ -71,6 +71,8 @@ pub struct KernelVelocity;
 impl ExperimentKind for KernelVelocity {
     type Params = Params;
 
+    const GENERAL_PATH: bool = true;
+
     fn columns() -> Vec<String> {
         [KERNEL_VELOCITY, KERNEL_CHANGE, OUTPUT_CHANGE, MEASURED, DIVERGED].iter().map(|c| c.to_string()).collect()
     }
@@ -101,11 +103,11 @@ impl ExperimentKind for KernelVelocity {
         };
         let split = trainer.split();
         let (n, d, x) = (split.train.n, split.train.d, &split.train.x);
-        let net0 = Net::init(&cfg.model, d, Precision::F64, kdev)?;
-        let net_k = Net::from_host(&cfg.model, d, &trainer.net.host_weights(), Precision::F64, kdev);
+        let net0 = Model::init(&cfg.model, d, Precision::F64, kdev)?;
+        let net_k = Model::from_host(&cfg.model, d, &trainer.net.host_weights(), Precision::F64, kdev)?;
         let kc = relative_change(
-            &ntk::empirical_ntk(&net_k, x, n).normalized().data,
-            &ntk::empirical_ntk(&net0, x, n).normalized().data,
+            &ntk::model_ntk(&net_k, x, n).normalized().data,
+            &ntk::model_ntk(&net0, x, n).normalized().data,
         );
         let (f0, fk) = (net0.predict(net0.upload(x, n, d)), net_k.predict(net_k.upload(x, n, d)));
         let df = output_change(&fk, &f0);

@@ -17,7 +17,7 @@
 
 use crate::ExperimentError;
 use resgen_bounds::{analytic, predictor};
-use resgen_models::{Net, Precision, to_host};
+use resgen_models::{Net, Precision};
 
 use super::shared::{names, steps_work, train};
 use super::{Context, ExperimentKind, NoParams};
@@ -82,7 +82,7 @@ impl ExperimentKind for KernelVsNet {
         if nt == 0 {
             return Err(ExperimentError::Params("kernel-vs-net compares test outputs: set data.n_test > 0".into()));
         }
-        let w0: Vec<Vec<f64>> = trainer.w0.iter().map(|w| to_host(w.clone())).collect();
+        let w0 = trainer.w0.host_weights();
         let net0 = Net::from_host(&cfg.model, d, &w0, Precision::F64, kdev);
         let (k, kx) = predictor::train_and_cross_kernels(&net0, &split.train.x, n, &split.test.x, nt);
         let f0 = net0.predict(net0.upload(&split.train.x, n, d));

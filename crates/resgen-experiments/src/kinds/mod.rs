@@ -109,6 +109,11 @@ pub trait ExperimentKind {
     /// plot and its verdict may name (a test checks every committed plot against them).
     fn columns() -> Vec<String>;
 
+    /// Whether the kind runs on networks without a written-out backward pass (the general,
+    /// autodiff path of [`resgen_models::Model`]): it trains through [`resgen_train::Trainer`]
+    /// and measures kernels through [`resgen_bounds::ntk::model_ntk`] only.
+    const GENERAL_PATH: bool = false;
+
     /// The most GD steps the cell may take and their GFLOP (see [`crate::estimate`]); kinds
     /// that do not train take none.
     fn work(_cell: &Cell, _params: &Self::Params) -> (u64, f64) {
@@ -137,6 +142,7 @@ macro_rules! registry {
             /// Runs the cell's measurement: its parameters first (an unknown, malformed or
             /// out-of-range key is an error naming it), then the kind's [`ExperimentKind::measure`].
             pub fn measure(self, cell: &Cell, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
+                self.check_arch(cell.config.model.arch)?;
                 match self {
                     $(Kind::$variant => {
                         let p = params::read::<<$kind as ExperimentKind>::Params>(self, &cell.params)?;
@@ -152,6 +158,19 @@ macro_rules! registry {
                     $(Kind::$variant => {
                         params::read::<<$kind as ExperimentKind>::Params>(self, params).map(drop)
                     })*
+                }
+            }
+
+            /// Every kind, in the registry's order.
+            pub fn all() -> Vec<Kind> {
+                vec![$(Kind::$variant,)*]
+            }
+
+            /// Whether the kind runs on general-path networks (see
+            /// [`ExperimentKind::GENERAL_PATH`]).
+            pub fn general_path(self) -> bool {
+                match self {
+                    $(Kind::$variant => <$kind>::GENERAL_PATH,)*
                 }
             }
 
@@ -223,6 +242,21 @@ registry! {
 }
 
 impl Kind {
+    /// An error naming the kind and the architecture when the kind needs a written-out backward
+    /// pass that `arch` lacks.
+    pub fn check_arch(self, arch: resgen_models::Arch) -> Result<(), ExperimentError> {
+        if arch.has_fast_path() || self.general_path() {
+            return Ok(());
+        }
+        Err(ExperimentError::Params(format!(
+            "model.arch = \"{}\": kind {} needs a network with a written-out backward pass (resnet or fc); \
+             general-path networks run in the kinds {}",
+            arch.name(),
+            self.name(),
+            Kind::all().into_iter().filter(|k| k.general_path()).map(|k| k.name()).collect::<Vec<_>>().join(", ")
+        )))
+    }
+
     /// The kebab-case name, as written in experiment files.
     pub fn name(self) -> String {
         serde_json::to_value(self).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
@@ -248,8 +282,9 @@ pub const HEADLINE_READS: [&str; 6] = [
 /// Every claim of the summary, in its order: the experiment whose table the row names and
 /// whose `[verdict]` table holds the rule's numbers, the rule in that experiment's module, and
 /// the other experiments whose tables the rule reads. (kernel-velocity and the width-depth
-/// variants have no row of their own: the headline, `width-depth`, reads them.)
-pub const CLAIMS: [(&str, ClaimRule, &[&str]); 16] = [
+/// variants have no row of their own: the headline, `width-depth`, reads them; the
+/// learned-scale row reads kernel-velocity-learned-scale.)
+pub const CLAIMS: [(&str, ClaimRule, &[&str]); 17] = [
     ("forward-scale", forward_scale::claim, &[]),
     ("grad-features", grad_features::claim, &[]),
     ("gd-dynamics", gd_dynamics::claim, &[]),
@@ -266,4 +301,5 @@ pub const CLAIMS: [(&str, ClaimRule, &[&str]); 16] = [
     ("label-noise", label_noise::claim, &[]),
     ("theta-phase", theta_phase::claim, &[]),
     ("kernel-vs-net", kernel_vs_net::claim, &[]),
+    ("width-depth-learned-scale", width_depth::learned_scale_claim, &["kernel-velocity-learned-scale"]),
 ];

@@ -16,7 +16,7 @@ use crate::fits::{
     POINTS, POWER, POWER_DEEP, POWER_SHALLOW,
 };
 use crate::results::Table;
-use crate::spec::grid::{ARCH, DEPTH, FC, RESNET, WIDTH};
+use crate::spec::grid::{ARCH, DEPTH, FC, LEARNED_SCALE, RESNET, WIDTH};
 use crate::verdict::{Claim, Outcome, Verdict, g, iv};
 
 /// A network's depth exponent from one estimator: `p` with its interval, and `p_log`, the
@@ -203,14 +203,7 @@ fn control_words(main: Outcome, control: Outcome) -> &'static str {
 /// to which the trained fits read a cell; the fits use [`crate::fits::LAZY_REGION`], and a file
 /// that states another value is an error rather than a silent mismatch.
 pub fn claim(r: &Path, rule: &crate::spec::Rule) -> Result<Claim, ExperimentError> {
-    let region = rule.num("lazy_region_max")?;
-    if region != crate::fits::LAZY_REGION {
-        return Err(ExperimentError::Key {
-            path: rule.path.clone(),
-            key: "verdict.lazy_region_max".into(),
-            message: format!("{region}, but the depth-exponent fits read cells up to {}", crate::fits::LAZY_REGION),
-        });
-    }
+    check_region(rule)?;
     let main = trained(
         r,
         "width-depth",
@@ -272,9 +265,88 @@ pub fn claim(r: &Path, rule: &crate::spec::Rule) -> Result<Claim, ExperimentErro
     ))
 }
 
+/// The rule's `lazy_region_max` must be the region the fits use.
+fn check_region(rule: &crate::spec::Rule) -> Result<(), ExperimentError> {
+    let region = rule.num("lazy_region_max")?;
+    if region != crate::fits::LAZY_REGION {
+        return Err(ExperimentError::Key {
+            path: rule.path.clone(),
+            key: "verdict.lazy_region_max".into(),
+            message: format!("{region}, but the depth-exponent fits read cells up to {}", crate::fits::LAZY_REGION),
+        });
+    }
+    Ok(())
+}
+
+/// The headline's rule for one network predicted to need a width no faster than log L:
+/// confirmed when every interval lies below its `p_log`, not confirmed when one lies wholly
+/// above it, otherwise (or without an exponent) not measurable.
+pub fn below_log_verdict(es: &[Exponent]) -> Outcome {
+    if es.is_empty() {
+        return Outcome::NotMeasurable;
+    }
+    if es.iter().any(|e| e.p.lo > e.p_log) {
+        return Outcome::NotConfirmed;
+    }
+    if es.iter().all(|e| e.p.hi < e.p_log) {
+        return Outcome::Confirmed;
+    }
+    Outcome::NotMeasurable
+}
+
+/// Beyond the paper: the ResNet with a learned residual scale per block (`resnet-learned-scale`,
+/// a general-path network) against the headline's ResNet side. Its trained depth exponent
+/// (width-depth-learned-scale) and the one of its first GD steps (kernel-velocity-learned-scale),
+/// each with the fixed-scale ResNet's on the same seeds beside it, decided by
+/// [`below_log_verdict`] on the learned-scale network's exponents. `lazy_region_max` is the
+/// headline's number.
+pub fn learned_scale_claim(r: &Path, rule: &crate::spec::Rule) -> Result<Claim, ExperimentError> {
+    check_region(rule)?;
+    let name = "width-depth-learned-scale";
+    let trained = Table::load(r, &format!("{name}-depth-exponent"), &DEPTH_EXPONENT_NUMBERS)?;
+    let velocity = Table::load(r, "kernel-velocity-learned-scale-depth-exponent", &DEPTH_EXPONENT_NUMBERS)?;
+    let t = Table::main(r, name, &KernelMotion::columns())?;
+    let (w_lo, w_hi, l_lo, l_hi) = (t.min_num(WIDTH)?, t.max_num(WIDTH)?, t.min_num(DEPTH)?, t.max_num(DEPTH)?);
+    let learned = [exponent(&trained, LEARNED_SCALE, POWER)?, exponent(&velocity, LEARNED_SCALE, POWER)?];
+    let fixed = [exponent(&trained, RESNET, POWER)?, exponent(&velocity, RESNET, POWER)?];
+    let count = |e: &Table, arch: &str, c: &str| e.get_col(&[(ARCH, arch), (LAW, POWER)], c).map(|v| format!("{v:.0}"));
+    let words = |e: &Table, x: Exponent, arch: &str| -> Result<String, ExperimentError> {
+        Ok(format!(
+            "{} from {} of {} cells (censored {})",
+            exponent_text(x),
+            count(e, arch, POINTS)?,
+            count(e, arch, CELLS)?,
+            count(e, arch, CENSORED)?
+        ))
+    };
+    Ok(Claim::new(
+        "with a learned residual scale per block, the width needed still grows no faster than log L",
+        name,
+        "beyond the paper: a ResNet whose residual scale alpha_l is trained (alpha_l = 1/L at W0) needs a width that grows with depth no faster than log L, like the fixed-scale ResNet (p's interval below p_log in every measurement)",
+        format!(
+            "p with 95% t interval over seeds, m = {w_lo} to {w_hi}, L = {l_lo} to {l_hi}. Trained to the target loss (kernel change fitted where it is <= 1): learned scale {}; fixed scale, same seeds: {}. At the start of GD (kernel-velocity-learned-scale): learned scale {}; fixed scale {}. The learned-scale network trains by autodiff and its kernel includes the scales' blocks",
+            words(&trained, learned[0], LEARNED_SCALE)?,
+            words(&trained, fixed[0], RESNET)?,
+            words(&velocity, learned[1], LEARNED_SCALE)?,
+            words(&velocity, fixed[1], RESNET)?
+        ),
+        Verdict::bare(below_log_verdict(&learned)),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_learned_scale_rule_is_the_headline_resnet_side() {
+        let e = |lo: f64, hi: f64| Exponent { p: Interval { estimate: (lo + hi) / 2.0, lo, hi }, p_log: 0.56 };
+        use Outcome::*;
+        assert_eq!(below_log_verdict(&[e(-0.1, 0.2), e(0.1, 0.5)]), Confirmed);
+        assert_eq!(below_log_verdict(&[e(-0.1, 0.2), e(0.3, 0.6)]), NotMeasurable);
+        assert_eq!(below_log_verdict(&[e(-0.1, 0.2), e(0.6, 0.9)]), NotConfirmed);
+        assert_eq!(below_log_verdict(&[]), NotMeasurable);
+    }
 
     #[test]
     fn verdict_follows_the_intervals_against_p_log() {
