@@ -216,7 +216,7 @@ def bench_gemm(torch, n, m, steps):
 
 
 def run_resgen(binary, extra, env=None):
-    cmd = [binary, "bench", "--format", "csv"] + extra
+    cmd = [binary, "bench", "--format", "csv"] + ([] if "--ntk" in extra or "--gemm" in extra else ["--fast-only"]) + extra
     out = subprocess.run(cmd, capture_output=True, text=True, env=None if env is None else {**os.environ, **env})
     if out.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr}")

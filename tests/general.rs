@@ -48,19 +48,21 @@ fn max_rel(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
 #[test]
 fn both_paths_train_the_paper_networks_to_the_same_run_and_kernel() {
     // For each network (FC, ResNet with one- and two-layer branches), with and without frozen
-    // input and output layers: the same 25 GD steps (the kernel-normalized step size, f64) on
+    // input and output layers, and once by mini-batch SGD: the same 25 GD steps (the kernel-normalized step size, f64) on
     // the fast path (written-out backward pass) and on the general path (Burn's autodiff of the
     // same module), then the empirical NTK at the trained weights by the factorized fast path
     // and by per-example autodiff gradients. Logged losses, distances, weights and every
     // layer's kernel block agree to 1e-12 relative.
     let (_, dev) = cpu_f64();
-    let cases: [(&str, &[&str]); 6] = [
+    let cases: [(&str, &[&str]); 7] = [
         ("fc", &[]),
         ("resnet", &[]),
         ("resnet", &["model.branch=\"two-layer\""]),
         ("fc", &["model.freeze_input=true", "model.freeze_output=true"]),
         ("resnet", &["model.freeze_input=true", "model.freeze_output=true"]),
         ("resnet", &["model.branch=\"two-layer\"", "model.freeze_input=true"]),
+        // Mini-batch SGD (batches of 4, reshuffled each epoch) through the same two paths.
+        ("fc", &["train.algorithm=\"sgd\"", "train.batch_size=4"]),
     ];
     for (arch, extra) in cases {
         let cfg = run_cfg(arch, &extra.iter().chain(&["train.step_scale=\"ntk-trace\""]).copied().collect::<Vec<_>>());
@@ -97,6 +99,14 @@ fn both_paths_train_the_paper_networks_to_the_same_run_and_kernel() {
             let d = a.rel_diff(b);
             assert!(d < 1e-12, "{what}: kernel block {} differs by {d}", l + 1);
         }
+        // The linearization error at W0 (the outputs are of order 1, the error a difference of
+        // two such numbers: agreement to 1e-11 absolute), not zero after 25 steps.
+        let net0 = Net::init(&cfg.model, split.train.d, Precision::F64, &dev).unwrap();
+        let w = fast.net.host_weights();
+        let (a, b) = resgen_bounds::features::linearization_error(&net0, &w, x, n);
+        let (c, e) = resgen_bounds::features::model_linearization_error(&Model::general(net0), &w, x, n);
+        assert!((a - c).abs() < 1e-11 && (b - e).abs() < 1e-11, "{what}: eps_lin {a} {b} vs {c} {e}");
+        assert!(a > 1e-6, "{what}: eps_lin {a}");
         // And the diagonal the step size is normalized by.
         let xt = fast.net.upload(x, n, split.train.d);
         for (p, q) in fast.net.ntk_diagonal(xt.clone()).iter().zip(general.net.ntk_diagonal(xt)) {

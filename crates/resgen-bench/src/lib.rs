@@ -79,6 +79,11 @@ pub struct BenchArgs {
     /// layer without keeping the per-layer blocks (e.g. 10000).
     #[arg(long, requires = "ntk", value_name = "N")]
     ntk_n: Option<usize>,
+    /// With --ntk: the general path's kernel (per-example autodiff gradients) beside the fast
+    /// path's at the general-path experiments' largest cell (n = 50, m = 512, L = 32), and the
+    /// learned-scale ResNet's, instead of the other kernel lines.
+    #[arg(long, requires = "ntk")]
+    general: bool,
     /// With --ntk: add the per-example baseline (one backward pass per example; slow, and not
     /// a path anyone would use for the kernel, so off by default).
     #[arg(long, requires = "ntk")]
@@ -91,6 +96,10 @@ pub struct BenchArgs {
     /// operand layouts, in the same order) and report the share of the step spent outside them.
     #[arg(long, conflicts_with_all = ["ntk", "gemm"])]
     breakdown: bool,
+    /// With the GD-step table: time the written-out fast path only, without the general path
+    /// (the same step by Burn's autodiff, through `resgen_models::Network`) beside it.
+    #[arg(long, conflicts_with_all = ["ntk", "gemm"])]
+    fast_only: bool,
     /// Only this network (`resnet` or `fc`); both by default.
     #[arg(long)]
     arch: Option<String>,
@@ -150,6 +159,8 @@ struct NtkLines {
     new_paths: bool,
     /// The streamed total kernel at this many points.
     large_n: Option<usize>,
+    /// The general path's kernel beside the fast path's at the general-path experiments' cells.
+    general: bool,
 }
 
 fn bench_ntk(backend: BackendKind, archs: &[Arch], lines: NtkLines, fmt: Format) -> Result<(), BenchError> {
@@ -278,6 +289,9 @@ fn bench_ntk(backend: BackendKind, archs: &[Arch], lines: NtkLines, fmt: Format)
     if lines.new_paths {
         bench_new_paths(&device, archs, &split, &data, fmt)?;
     }
+    if lines.general {
+        bench_general_ntk(&device, archs, fmt)?;
+    }
     Ok(())
 }
 
@@ -352,6 +366,61 @@ fn bench_new_paths(
             ]);
         }
     }
+    Ok(())
+}
+
+/// The kernel of the general-path experiments' largest cell (n = 50, d = 10, m = 512, L = 32) by
+/// the fast path's factorization and by per-example autodiff gradients (the general path), for
+/// each paper network, and by the general path for the learned-scale ResNet, which has no other.
+fn bench_general_ntk(device: &resgen_models::Device, archs: &[Arch], fmt: Format) -> Result<(), BenchError> {
+    use resgen_bounds::ntk::{empirical_ntk, general_ntk};
+    use resgen_models::Model;
+    let (n, m, l, d) = (50, 512, 32, 10);
+    let data = DataConfig { source: DataSource::Sphere, d, n_train: n, n_test: 0, ..Default::default() };
+    let split = resgen_data::load(&data)?;
+    let shape = format!("{n}/{m}/{l}/{d}");
+    let time = |f: &mut dyn FnMut() -> f64| {
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            let t0 = Instant::now();
+            assert!(f().is_finite());
+            best = best.min(t0.elapsed().as_secs_f64());
+        }
+        best
+    };
+    for &arch in archs {
+        let cfg = ModelConfig { arch, width: m, depth: l, ..Default::default() };
+        let net = Net::init(&cfg, d, Precision::F64, device)?;
+        reset_peak_rss();
+        let fast = time(&mut || empirical_ntk(&net, &split.train.x, n).total.trace());
+        let fast_peak = peak();
+        let general = Model::general(net);
+        reset_peak_rss();
+        let slow = time(&mut || general_ntk(&general, &split.train.x, n).total.trace());
+        for (label, secs, mem, detail) in [
+            ("empirical NTK, fast path (factorized)", fast, fast_peak, "best of 3".to_string()),
+            (
+                "empirical NTK, general path (per-example autodiff)",
+                slow,
+                peak(),
+                format!("best of 3; {:.1}x the fast path", slow / fast),
+            ),
+        ] {
+            fmt.row(&[label.into(), arch.name().into(), shape.clone(), format!("{secs:.2}"), mem, detail]);
+        }
+    }
+    let cfg = ModelConfig { arch: Arch::ResnetLearnedScale, width: m, depth: l, ..Default::default() };
+    let model = Model::init(&cfg, d, Precision::F64, device)?;
+    reset_peak_rss();
+    let secs = time(&mut || general_ntk(&model, &split.train.x, n).total.trace());
+    fmt.row(&[
+        "empirical NTK, general path (per-example autodiff)".into(),
+        cfg.arch.name().into(),
+        shape,
+        format!("{secs:.2}"),
+        peak(),
+        "best of 3; no fast path".into(),
+    ]);
     Ok(())
 }
 
@@ -485,10 +554,11 @@ pub fn bench(args: BenchArgs) -> Result<(), BenchError> {
     };
     if args.ntk {
         let lines = NtkLines {
-            empirical: !args.new_paths && args.ntk_n.is_none(),
+            empirical: !args.new_paths && args.ntk_n.is_none() && !args.general,
             per_example: args.per_example,
             new_paths: args.new_paths,
             large_n: args.ntk_n,
+            general: args.general,
         };
         return bench_ntk(backend, &archs, lines, args.format);
     }
@@ -539,6 +609,9 @@ pub fn bench(args: BenchArgs) -> Result<(), BenchError> {
         vec!["arch", "shape", "ms_step", "gflops", "forward_ms", "forward_gflops", "peak_mib", "pct_f32_peak"];
     if args.breakdown {
         cols.extend(["gemm_ms", "pct_outside_gemm"]);
+    }
+    if !args.fast_only {
+        cols.extend(["autodiff_ms_step", "autodiff_over_fast"]);
     }
     fmt.header(&cols);
     for [n, m, l, d] in shapes {
@@ -595,6 +668,30 @@ pub fn bench(args: BenchArgs) -> Result<(), BenchError> {
                 let mut gemm_times: Vec<f64> = (0..args.steps).map(|_| step_gemms(&net, &x, n)).collect();
                 let gemm = median(&mut gemm_times);
                 row.extend([format!("{:.2}", gemm * 1e3), format!("{:.0}", 100.0 * (secs - gemm) / secs)]);
+            }
+            if !args.fast_only {
+                // The same step on the general path: the paper network as any Burn module,
+                // its gradients by Burn's autodiff.
+                let mut general = resgen_models::Model::general(Net::init(&cfg, d, precision, &device)?);
+                let gstep = |g: &mut resgen_models::Model| {
+                    let (_, grads) = g.loss_grads(x.clone(), &split.train.y);
+                    g.step(grads, eta);
+                };
+                for _ in 0..args.warmup {
+                    gstep(&mut general);
+                }
+                let mut times: Vec<f64> = (0..args.steps)
+                    .map(|_| {
+                        let t0 = Instant::now();
+                        gstep(&mut general);
+                        // Waits for the queued kernels: one example's output (a forward pass
+                        // of n-th the step's smallest product).
+                        let _ = general.predict(x.clone().narrow(0, 0, 1));
+                        t0.elapsed().as_secs_f64()
+                    })
+                    .collect();
+                let gsecs = median(&mut times);
+                row.extend([format!("{:.1}", gsecs * 1e3), format!("{:.2}", gsecs / secs)]);
             }
             fmt.row(&row);
         }

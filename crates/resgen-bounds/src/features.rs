@@ -6,7 +6,7 @@
 //! examples do not interact. The backward pass is written out ([`Net::backprop`] with every
 //! weight `c_i = 1`, not Burn's autodiff) so that the `delta_l` rows themselves are available.
 
-use resgen_models::{Net, Tensor, to_host};
+use resgen_models::{Model, Net, Tensor, to_host};
 
 /// The batch's gradient features: per layer `l = 1..L+1`, the inputs `A_{l-1}` (`n x fan_in`)
 /// and backpropagated vectors `D_l` (`n x fan_out`), still on the device.
@@ -55,6 +55,32 @@ pub fn linearized_outputs(net0: &Net, feat: &GradFeatures, w: &[Vec<f64>]) -> Ve
         }
     }
     out
+}
+
+/// [`linearization_error`] for any network: the fast path's for the paper networks, and for a
+/// general-path network `f_lin(x_i) = f_W0(x_i) + sum_p <G_p(x_i), W_p - W0_p>` with the
+/// per-example gradients `G_p` at `W0` by autodiff ([`Model::per_example_grads`]). `model0`
+/// must be f64.
+pub fn model_linearization_error(model0: &Model, w: &[Vec<f64>], x: &[f64], n: usize) -> (f64, f64) {
+    if let Some(net0) = model0.as_net() {
+        return linearization_error(net0, w, x, n);
+    }
+    let d = model0.d();
+    let xt = model0.upload(x, n, d);
+    let mut lin = model0.predict(xt.clone());
+    let w0 = model0.host_weights();
+    for ((g, now), start) in model0.per_example_grads(xt.clone()).into_iter().zip(w).zip(&w0) {
+        let dw: Vec<f64> = now.iter().zip(start).map(|(a, b)| a - b).collect();
+        let moved = to_host(g.matmul(model0.upload(&dw, dw.len(), 1)));
+        for (l, m) in lin.iter_mut().zip(moved) {
+            *l += m;
+        }
+    }
+    let mut trained = model0.clone();
+    trained.set_host(w);
+    let f = trained.predict(xt);
+    let errs: Vec<f64> = f.iter().zip(&lin).map(|(a, b)| (a - b).abs()).collect();
+    (errs.iter().fold(0.0, |a, b| a.max(*b)), errs.iter().sum::<f64>() / n.max(1) as f64)
 }
 
 /// Linearization error of trained weights `w` against `W0`: `(max_i, mean_i)` of

@@ -28,6 +28,8 @@ impl ExperimentKind for DistanceFromInit {
         names(&[DIST_SCALED], &PROGRESS)
     }
 
+    const GENERAL_PATH: bool = true;
+
     fn measure(cell: &Cell, p: &ViewParams, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let sm = (cfg.model.width as f64).sqrt();

@@ -30,6 +30,8 @@ impl ExperimentKind for GdDynamics {
         names(&[TRAIN_LOSS, TRAIN_SURROGATE, TRAIN_ERROR, TEST_ERROR, DIST_MAX_SCALED], &[])
     }
 
+    const GENERAL_PATH: bool = true;
+
     fn measure(cell: &Cell, _: &NoParams, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let (_, rows) = train(cfg, ctx.backend)?;

@@ -3,7 +3,7 @@
 
 use crate::ExperimentError;
 use resgen_bounds::features;
-use resgen_models::{Net, Precision};
+use resgen_models::{Model, Precision};
 
 use super::shared::{PROGRESS, ViewParams, names, steps_work, train_views};
 use super::{Context, ExperimentKind};
@@ -31,18 +31,20 @@ impl ExperimentKind for Linearization {
         names(&[EPS_LIN_MAX, EPS_LIN_MEAN, EPS_LIN_TEST_MAX], &PROGRESS)
     }
 
+    const GENERAL_PATH: bool = true;
+
     fn measure(cell: &Cell, p: &ViewParams, ctx: &Context) -> Result<Vec<Record>, ExperimentError> {
         let cfg = &cell.config;
         let kdev = ctx.kernel_device()?;
         let mut out = Vec::new();
         let (split, views) = train_views(cfg, p.matched()?, ctx.backend, true)?;
         let (n, d) = (split.train.n, split.train.d);
-        let net0 = Net::init(&cfg.model, d, Precision::F64, kdev)?;
+        let net0 = Model::init(&cfg.model, d, Precision::F64, kdev)?;
         for v in views {
             let w = &v.weights;
-            let (max, mean) = features::linearization_error(&net0, w, &split.train.x, n);
+            let (max, mean) = features::model_linearization_error(&net0, w, &split.train.x, n);
             let (test_max, _) = if split.test.n > 0 {
-                features::linearization_error(&net0, w, &split.test.x, split.test.n)
+                features::model_linearization_error(&net0, w, &split.test.x, split.test.n)
             } else {
                 (f64::NAN, f64::NAN)
             };
