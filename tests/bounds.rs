@@ -149,6 +149,50 @@ fn analytic_fc_ntk_matches_monte_carlo_and_the_gap_shrinks_with_width() {
 }
 
 #[test]
+fn analytic_nngp_matches_monte_carlo_of_the_outputs_covariance() {
+    // The NNGP kernel is lim E f(x) f(x') over the initialization. The output layer W_{L+1} has
+    // N(0, 1/m) entries and f = sqrt(m) W_{L+1} h_L, so over it alone E f(x) f(x') =
+    // <h_L(x), h_L(x')> exactly; the Monte Carlo averages that over 8 seeds of the hidden
+    // layers at m = 2048, for FC and both ResNet branches at L = 4 and 8 (theta = 1/L), and
+    // must lie within the FC test's tolerance 3 sqrt(5 L / (m S)) + 2% of the recursion, every
+    // entry relative to the largest.
+    use resgen_bounds::analytic::{fc_nngp_entry, nngp, resnet_nngp_entry};
+    let (_, dev) = cpu_f64();
+    let (n, d, seeds, m) = (5, 8, 8u64, 2048);
+    let x = sphere(n, d, 6);
+    for (arch, branch) in
+        [(Arch::Fc, Branch::OneLayer), (Arch::Resnet, Branch::OneLayer), (Arch::Resnet, Branch::TwoLayer)]
+    {
+        for depth in [4, 8] {
+            let base = ModelConfig { arch, branch, width: m, depth, ..Default::default() };
+            let want = nngp(&base, &x, n, d).unwrap();
+            let mut mean = vec![0.0; n * n];
+            for seed in 0..seeds {
+                let net = Net::init(&ModelConfig { seed, ..base.clone() }, d, Precision::F64, &dev).unwrap();
+                let h = resgen_models::to_host(net.forward_states(net.upload(&x, n, d)).hidden[depth - 1].clone());
+                for i in 0..n {
+                    for j in 0..n {
+                        let dot: f64 = (0..m).map(|k| h[i * m + k] * h[j * m + k]).sum();
+                        mean[i * n + j] += dot / seeds as f64;
+                    }
+                }
+            }
+            let scale = want.data.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+            let err = want.data.iter().zip(&mean).fold(0.0f64, |a, (p, q)| a.max((p - q).abs() / scale));
+            let tol = 3.0 * (5.0 * depth as f64 / (m as f64 * seeds as f64)).sqrt() + 0.02;
+            eprintln!("{arch:?} {branch:?} L={depth}: NNGP vs Monte Carlo {err:.4} (tolerance {tol:.4})");
+            assert!(err < tol, "{arch:?} {branch:?} L={depth}: NNGP vs Monte Carlo {err} > {tol}");
+        }
+    }
+    // By hand. FC, one layer, orthogonal unit inputs: Sigma_1 = 1/pi; the diagonal stays 1.
+    assert!((fc_nngp_entry(0.0, 1.0, 1.0, 1) - 1.0 / std::f64::consts::PI).abs() < 1e-12);
+    assert!((fc_nngp_entry(1.0, 1.0, 1.0, 7) - 1.0).abs() < 1e-12);
+    // ResNet, L = 2, theta = 1/2, v = 2, unit x: q_2 = 1 + 1/pi + 1/4 (the module notes).
+    let q2 = 1.0 + 1.0 / std::f64::consts::PI + 0.25;
+    assert!((resnet_nngp_entry(1.0, 1.0, 1.0, 2, 0.5, 2.0) - q2).abs() < 1e-12);
+}
+
+#[test]
 fn cholesky_eigenvalues_and_ridge_against_hand_values() {
     // K = [[4, 2], [2, 3]]: eigenvalues (7 +- sqrt(17)) / 2 = 5.5616, 1.4384;
     // K^{-1} = [[3, -2], [-2, 4]] / 8, so y = (1, 1) gives y^T K^{-1} y = (3 - 4 + 4) / 8 = 3/8.

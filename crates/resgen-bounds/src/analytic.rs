@@ -1,4 +1,7 @@
-//! The infinite-width NTK of the fully connected network (Cao and Gu 2019), arc-cosine recursion.
+//! The infinite-width NTK of the fully connected network (Cao and Gu 2019), arc-cosine recursion,
+//! and of the ResNet; beside each, its NNGP kernel ([`nngp`]), the outputs' covariance at
+//! initialization, `lim E f(x) f(x') = lim <h_L(x), h_L(x')>` (`Sigma_L` for FC, `q_L` for the
+//! ResNet below).
 //!
 //! For `h_l = relu(W_l h_{l-1})` with `N(0, 2/m)` entries and `f = sqrt(m) W_{L+1} h_L`
 //! (`N(0, 1/m)`), as `m -> infinity`, with `Sigma_0(x, x') = <x, x'>`:
@@ -145,9 +148,29 @@ pub fn resnet_ntk_blocks(
 /// `K / m` for the ResNet with two-layer branches (see the module notes), `u` the variance of
 /// `V_l` times `m`.
 pub fn two_layer_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f64, v: f64, u: f64) -> f64 {
+    let (q_last, per_layer, x_k0) = two_layer_forward(x12, x11, x22, depth, theta, v, u);
+    let mut total = q_last;
+    let mut b = 1.0;
+    for &(q_prev, k0, e) in per_layer.iter().rev() {
+        total += theta * theta * b * (e + u * 0.5 * k0 * q_prev);
+        b *= 1.0 + theta * theta * v * u * 0.5 * k0;
+    }
+    total + b * 0.5 * x_k0 * x12
+}
+
+/// The two-layer branch's forward recursion: `q_L(x, x')`, then per layer `l = 2..L`
+/// (index `l - 2`) `q_{l-1}(x,x')`, `k0_l` and `E_l`, and the input layer's `k0_1`.
+fn two_layer_forward(
+    x12: f64,
+    x11: f64,
+    x22: f64,
+    depth: usize,
+    theta: f64,
+    v: f64,
+    u: f64,
+) -> (f64, Vec<(f64, f64, f64)>, f64) {
     let (x_k1, x_k0) = arccos_step(x12, x11, x22);
     let (mut q12, mut q11, mut q22) = scaled_triple(x_k1, x11, x22, 2.0);
-    // Per layer l = 2..L (index l - 2): q_{l-1}(x,x'), k0_l and E_l.
     let mut per_layer = Vec::with_capacity(depth.saturating_sub(1));
     for _ in 2..=depth {
         let (k1, k0) = arccos_step(q12, q11, q22);
@@ -157,13 +180,35 @@ pub fn two_layer_ntk_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f6
         q11 += theta * theta * u * e11;
         q22 += theta * theta * u * e22;
     }
-    let mut total = q12;
-    let mut b = 1.0;
-    for &(q_prev, k0, e) in per_layer.iter().rev() {
-        total += theta * theta * b * (e + u * 0.5 * k0 * q_prev);
-        b *= 1.0 + theta * theta * v * u * 0.5 * k0;
+    (q12, per_layer, x_k0)
+}
+
+/// The NNGP kernel of the FC network for two inputs: `Sigma_L(x, x')`, the limit of
+/// `E f(x) f(x') = <h_L(x), h_L(x')>` over the output layer (also the output layer's block of
+/// [`fc_ntk_entry`]).
+pub fn fc_nngp_entry(x12: f64, x11: f64, x22: f64, depth: usize) -> f64 {
+    let mut s12 = x12;
+    for _ in 0..depth {
+        s12 = arccos_step(s12, x11, x22).0;
     }
-    total + b * 0.5 * x_k0 * x12
+    s12
+}
+
+/// The NNGP kernel of the one-layer ResNet: `q_L(x, x')` (the output layer's block of
+/// [`resnet_ntk_blocks`]).
+pub fn resnet_nngp_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f64, v: f64) -> f64 {
+    let mut q = f64::NAN;
+    resnet_ntk_blocks(x12, x11, x22, depth, theta, v, |k, block| {
+        if k == depth + 1 {
+            q = block;
+        }
+    });
+    q
+}
+
+/// The NNGP kernel of the two-layer ResNet: `q_L(x, x')`.
+pub fn two_layer_nngp_entry(x12: f64, x11: f64, x22: f64, depth: usize, theta: f64, v: f64, u: f64) -> f64 {
+    two_layer_forward(x12, x11, x22, depth, theta, v, u).0
 }
 
 /// The infinite-width forward pass of either network on a unit-norm input: per hidden layer
@@ -243,6 +288,31 @@ pub fn ntk(cfg: &ModelConfig, x: &[f64], n: usize, d: usize) -> Result<Gram, Bou
                 Branch::OneLayer => gram(x, n, d, |a, b, c| resnet_ntk_entry(a, b, c, cfg.depth, theta, v)),
                 Branch::TwoLayer => {
                     gram(x, n, d, |a, b, c| two_layer_ntk_entry(a, b, c, cfg.depth, theta, v, BRANCH_OUT_VARIANCE))
+                }
+            })
+        }
+    }
+}
+
+/// The NNGP kernel of either network on a data set (`n x d`, row-major): the limit of the
+/// outputs' covariance at initialization, `E f(x) f(x') = lim <h_L(x), h_L(x')>` (the output
+/// layer has variance `1/m` and `f = sqrt(m) W_{L+1} h_L`). It is the output layer's block of
+/// [`ntk`] and needs no division by `m`. Errors for options the recursion does not cover.
+pub fn nngp(cfg: &ModelConfig, x: &[f64], n: usize, d: usize) -> Result<Gram, BoundsError> {
+    let depth = cfg.depth;
+    match cfg.arch {
+        Arch::Fc => Ok(gram(x, n, d, |a, b, c| fc_nngp_entry(a, b, c, depth))),
+        // At initialization the learned scales equal theta: the ResNet's outputs.
+        Arch::Resnet | Arch::ResnetLearnedScale => {
+            let theta = cfg.theta.value(depth)?;
+            let v = match cfg.residual_variance {
+                ResidualVariance::TwoOverM => 2.0,
+                ResidualVariance::OneOverM => 1.0,
+            };
+            Ok(match cfg.branch {
+                Branch::OneLayer => gram(x, n, d, |a, b, c| resnet_nngp_entry(a, b, c, depth, theta, v)),
+                Branch::TwoLayer => {
+                    gram(x, n, d, |a, b, c| two_layer_nngp_entry(a, b, c, depth, theta, v, BRANCH_OUT_VARIANCE))
                 }
             })
         }

@@ -89,8 +89,17 @@ fn write_gram(dir: &Path, stem: &str, k: &Gram, npy: bool) -> Result<(), ReportE
     Ok(())
 }
 
+/// Which analytic kernels `resgen ntk` adds to the empirical one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Analytic {
+    /// The infinite-width NTK (`K / m`), `ntk_analytic`, also in the summary.
+    pub ntk: bool,
+    /// The NNGP kernel (the outputs' covariance at initialization), `nngp_analytic`.
+    pub nngp: bool,
+}
+
 /// `resgen ntk`: the empirical NTK at `W0` of the config's network on its training set (and
-/// the analytic one), per layer and total, plus a summary and the
+/// the analytic kernels asked for), per layer and total, plus a summary and the
 /// Rademacher terms at `R = 1`.
 ///
 /// With `weights` (host matrices, e.g. a run's `weights_final.safetensors` read by
@@ -98,7 +107,7 @@ fn write_gram(dir: &Path, stem: &str, k: &Gram, npy: bool) -> Result<(), ReportE
 pub fn ntk_report(
     cfg: &RunConfig,
     device: &Device,
-    analytic_too: bool,
+    analytic_too: Analytic,
     npy: bool,
     dir: &Path,
     weights: Option<&[Vec<f64>]>,
@@ -122,10 +131,13 @@ pub fn ntk_report(
     for (l, k) in ntk.per_layer.iter().enumerate() {
         kernels.push((format!("empirical_{}", Net::matrix_name(cfg.model.depth, l + 1)), k.scale(1.0 / m)));
     }
-    if analytic_too {
+    if analytic_too.ntk {
         let a = analytic::ntk(&cfg.model, &split.train.x, n, d)?;
         write_gram(dir, "ntk_analytic", &a, npy)?;
         kernels.push(("analytic".into(), a));
+    }
+    if analytic_too.nngp {
+        write_gram(dir, "nngp_analytic", &analytic::nngp(&cfg.model, &split.train.x, n, d)?, npy)?;
     }
     write_kernel_summary(&dir.join("summary.csv"), &kernels, &split.train.y, cfg.model.depth)?;
     write_rademacher_table(&dir.join("rademacher.csv"), &ntk, cfg)

@@ -64,6 +64,10 @@ enum Command {
         /// Also the analytic infinite-width NTK (both networks).
         #[arg(long)]
         analytic: bool,
+        /// Also the analytic NNGP kernel, the outputs' covariance at initialization in the
+        /// infinite-width limit (`nngp_analytic.csv` or `.npy`; not divided by m).
+        #[arg(long)]
+        nngp: bool,
         /// Write the Gram matrices as NumPy .npy instead of CSV.
         #[arg(long)]
         npy: bool,
@@ -292,8 +296,8 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Train { config, set, device, out, quiet } => train(&config, &set, device, out, quiet),
-        Command::Ntk { config, run, at, set, analytic, npy, device, out } => {
-            ntk(NtkArgs { config, run, at, set, analytic, npy, device, out })
+        Command::Ntk { config, run, at, set, analytic, nngp, npy, device, out } => {
+            ntk(NtkArgs { config, run, at, set, analytic, nngp, npy, device, out })
         }
         Command::KernelPredict { run, device } => {
             let kdev = kernel_device(device)?;
@@ -384,6 +388,7 @@ struct NtkArgs {
     at: String,
     set: Vec<String>,
     analytic: bool,
+    nngp: bool,
     npy: bool,
     device: Option<BackendKind>,
     out: Option<std::path::PathBuf>,
@@ -397,7 +402,7 @@ fn kernel_device(device: Option<BackendKind>) -> anyhow::Result<resgen_models::D
 
 /// `resgen ntk`: the kernels at W0 of a config, or at a saved point of a run.
 fn ntk(a: NtkArgs) -> anyhow::Result<()> {
-    let NtkArgs { config, run, at, set, analytic, npy, device, out } = a;
+    let NtkArgs { config, run, at, set, analytic, nngp, npy, device, out } = a;
     let (cfg, weights, out) = match (config, run) {
         (Some(config), _) => (RunConfig::load(&config, &set)?, None, out.expect("clap requires --out")),
         (None, Some(run)) => {
@@ -410,7 +415,8 @@ fn ntk(a: NtkArgs) -> anyhow::Result<()> {
         (None, None) => unreachable!("clap requires --config or --run"),
     };
     let kdev = kernel_device(device)?;
-    resgen_reports::ntk_report(&cfg, &kdev, analytic, npy, &out, weights.as_deref())?;
+    let also = resgen_reports::Analytic { ntk: analytic, nngp };
+    resgen_reports::ntk_report(&cfg, &kdev, also, npy, &out, weights.as_deref())?;
     println!("{}: summary.csv, rademacher.csv and the Gram matrices written", out.display());
     Ok(())
 }
