@@ -312,10 +312,11 @@ pub fn learned_scale_claim(r: &Path, rule: &crate::spec::Rule) -> Result<Claim, 
     let count = |e: &Table, arch: &str, c: &str| e.get_col(&[(ARCH, arch), (LAW, POWER)], c).map(|v| format!("{v:.0}"));
     let words = |e: &Table, x: Exponent, arch: &str| -> Result<String, ExperimentError> {
         Ok(format!(
-            "{} from {} of {} cells (censored {})",
+            "{} from {} of {} cells (outside the region {}, censored {})",
             exponent_text(x),
             count(e, arch, POINTS)?,
             count(e, arch, CELLS)?,
+            count(e, arch, OUTSIDE_REGION)?,
             count(e, arch, CENSORED)?
         ))
     };
