@@ -1087,7 +1087,7 @@ fn committed_summary_is_what_the_committed_tables_produce() {
     use resgen_experiments::spec::VERDICT_PROFILE;
     let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results");
     let rows = resgen_experiments::report::claims(&results, &experiments_dir()).unwrap();
-    assert_eq!(rows.len(), 16);
+    assert_eq!(rows.len(), 17);
     let md = std::fs::read_to_string(results.join("summary.md")).unwrap();
     let seeds = resgen_experiments::report::fewest_seeds(&results).unwrap();
     assert_eq!(
@@ -1266,6 +1266,10 @@ fn number_word(n: usize) -> &'static str {
         "nineteen",
         "twenty",
         "twenty-one",
+        "twenty-two",
+        "twenty-three",
+        "twenty-four",
+        "twenty-five",
     ][n]
 }
 
