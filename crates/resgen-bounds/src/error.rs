@@ -5,18 +5,9 @@ use resgen_models::BackendError;
 /// An error of the kernel and bound computations.
 #[derive(Debug, thiserror::Error)]
 pub enum BoundsError {
-    /// The kernel has NaN or infinite entries.
-    #[error("the kernel has NaN or infinite entries")]
-    NonFinite,
-    /// Not positive semi-definite even after the largest ridge tried.
-    #[error("the kernel is not positive semi-definite even with ridge {ridge:e}")]
-    NotPsd {
-        /// The largest ridge tried.
-        ridge: f64,
-    },
-    /// The symmetric eigendecomposition did not converge.
-    #[error("eigendecomposition failed: {0}")]
-    Eigen(String),
+    /// The kernel arithmetic failed (non-finite, not PSD, no eigendecomposition).
+    #[error(transparent)]
+    Kernel(#[from] resgen_kernels::KernelError),
     /// Labels and kernel of different sizes.
     #[error("{labels} labels for a {n} x {n} kernel")]
     LabelCount {

@@ -29,7 +29,6 @@ mod error;
 pub mod evaluate;
 pub mod features;
 pub mod formulas;
-pub mod linalg;
 pub mod ntk;
 pub mod ntrf;
 pub mod predictor;
@@ -37,6 +36,7 @@ pub mod qp;
 pub mod rademacher;
 
 pub use error::BoundsError;
+pub use resgen_kernels::{Gram, KernelError, linalg};
 use resgen_models::{BackendKind, Precision};
 
 /// The f64 CPU (or CUDA) device kernels are computed on.
@@ -50,57 +50,4 @@ pub fn kernel_device(backend: BackendKind) -> Result<resgen_models::Device, Boun
         backend
     };
     kb.checked_device(Precision::F64).map_err(BoundsError::Device)
-}
-
-/// A dense symmetric `n x n` matrix, row-major.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Gram {
-    /// Size.
-    pub n: usize,
-    /// `n * n` entries.
-    pub data: Vec<f64>,
-}
-
-impl Gram {
-    /// The zero matrix.
-    pub fn zeros(n: usize) -> Gram {
-        Gram { n, data: vec![0.0; n * n] }
-    }
-
-    /// Entry `(i, j)`.
-    pub fn at(&self, i: usize, j: usize) -> f64 {
-        self.data[i * self.n + j]
-    }
-
-    /// The trace.
-    pub fn trace(&self) -> f64 {
-        (0..self.n).map(|i| self.at(i, i)).sum()
-    }
-
-    /// `self + other`.
-    pub fn add(&self, other: &Gram) -> Gram {
-        Gram { n: self.n, data: self.data.iter().zip(&other.data).map(|(a, b)| a + b).collect() }
-    }
-
-    /// `sum_l K_l` of equally sized matrices (`n x n` zeros for an empty list).
-    pub fn sum(grams: &[Gram], n: usize) -> Gram {
-        grams.iter().fold(Gram::zeros(n), |acc, k| acc.add(k))
-    }
-
-    /// `c * self`.
-    pub fn scale(&self, c: f64) -> Gram {
-        Gram { n: self.n, data: self.data.iter().map(|a| a * c).collect() }
-    }
-
-    /// `v^T self v`.
-    pub fn quad(&self, v: &[f64]) -> f64 {
-        linalg::dot(v, &linalg::matvec(self, v))
-    }
-
-    /// The largest entrywise difference relative to the largest entry of `self`.
-    pub fn rel_diff(&self, other: &Gram) -> f64 {
-        let scale = self.data.iter().fold(0.0f64, |a, b| a.max(b.abs()));
-        let diff = self.data.iter().zip(&other.data).fold(0.0f64, |a, (p, q)| a.max((p - q).abs()));
-        diff / scale.max(f64::MIN_POSITIVE)
-    }
 }

@@ -139,3 +139,10 @@ impl ExperimentError {
         ExperimentError::Table { path: path.to_path_buf(), message: message.into() }
     }
 }
+
+/// The Burn-free kernel arithmetic's errors, as the bounds' ones.
+impl From<resgen_bounds::KernelError> for ExperimentError {
+    fn from(e: resgen_bounds::KernelError) -> Self {
+        ExperimentError::Bounds(e.into())
+    }
+}

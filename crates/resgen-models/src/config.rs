@@ -107,32 +107,10 @@ impl Default for Theta {
 }
 
 impl Theta {
-    /// The value of theta at depth `l` (number of hidden layers), or why the text is invalid.
+    /// The value of theta at depth `l` (number of hidden layers), or why the text is invalid
+    /// ([`resgen_kernels::theta::value`]).
     pub fn value(&self, depth: usize) -> Result<f64, ModelError> {
-        let s: String = self.0.chars().filter(|c| !c.is_whitespace()).collect();
-        let l = depth as f64;
-        let num = |t: &str| -> Result<f64, ModelError> {
-            if t.is_empty() {
-                return Ok(1.0);
-            }
-            t.parse::<f64>().map_err(|_| ModelError::NotANumber(t.to_string()))
-        };
-        let v = if let Some(g) = s.strip_prefix("L^-") {
-            l.powf(
-                -g.parse::<f64>()
-                    .map_err(|_| ModelError::Exponent { text: self.0.clone(), exponent: g.to_string() })?,
-            )
-        } else if let Some(c) = s.strip_suffix("/sqrt(L)") {
-            num(c)? / l.sqrt()
-        } else if let Some(c) = s.strip_suffix("/L") {
-            num(c)? / l
-        } else {
-            s.parse::<f64>().map_err(|_| ModelError::ThetaForm(self.0.clone()))?
-        };
-        if !(v.is_finite() && v >= 0.0) {
-            return Err(ModelError::ThetaValue { text: self.0.clone(), value: v });
-        }
-        Ok(v)
+        Ok(resgen_kernels::theta::value(&self.0, depth)?)
     }
 }
 

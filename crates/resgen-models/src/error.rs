@@ -6,28 +6,9 @@ use std::path::PathBuf;
 /// An error of a model config or a weight file.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    /// A theta coefficient that is not a number (`x/L`).
-    #[error("'{0}' is not a number")]
-    NotANumber(String),
-    /// A theta exponent that is not a number (`L^-x`).
-    #[error("'{text}': the exponent '{exponent}' is not a number")]
-    Exponent {
-        /// The theta text.
-        text: String,
-        /// Its exponent.
-        exponent: String,
-    },
-    /// A theta text of none of the known forms.
-    #[error("'{0}': expected \"1/L\", \"c/L\", \"1/sqrt(L)\", \"c/sqrt(L)\", \"L^-g\" or a number")]
-    ThetaForm(String),
-    /// A theta that is negative or not finite at the depth.
-    #[error("'{text}' gives theta = {value}; it must be finite and >= 0")]
-    ThetaValue {
-        /// The theta text.
-        text: String,
-        /// Its value.
-        value: f64,
-    },
+    /// A theta text that does not parse or gives a value that is not allowed.
+    #[error(transparent)]
+    ThetaText(#[from] resgen_kernels::theta::ThetaError),
     /// `model.width = 0`.
     #[error("model.width: must be at least 1")]
     ZeroWidth,

@@ -63,16 +63,21 @@ pub enum ReportError {
 
 /// A Gram matrix as a NumPy `.npy` file (f64, C order), by `npyz`.
 pub fn npy_bytes(k: &Gram) -> Vec<u8> {
+    matrix_npy(&k.data, k.n, k.n)
+}
+
+/// A row-major `rows x cols` f64 matrix as NumPy `.npy` bytes.
+pub fn matrix_npy(data: &[f64], rows: usize, cols: usize) -> Vec<u8> {
     use npyz::WriterBuilder;
-    let mut out = Vec::with_capacity(128 + 8 * k.data.len());
-    let shape = [k.n as u64, k.n as u64];
+    let mut out = Vec::with_capacity(128 + 8 * data.len());
+    let shape = [rows as u64, cols as u64];
     let mut w = npyz::WriteOptions::new()
         .default_dtype()
         .shape(&shape)
         .writer(&mut out)
         .begin_nd()
         .expect("writing to memory cannot fail");
-    w.extend(k.data.iter().copied()).expect("writing to memory cannot fail");
+    w.extend(data.iter().copied()).expect("writing to memory cannot fail");
     w.finish().expect("writing to memory cannot fail");
     out
 }
@@ -123,6 +128,14 @@ pub fn ntk_report(
     write_atomic(&cfg_path, cfg.to_toml().as_bytes()).map_err(io(&cfg_path))?;
     let ntk = empirical_ntk(&net, &split.train.x, n);
     let m = cfg.model.width as f64;
+    if npy {
+        // The points the Gram matrices are over, in their order (inputs after unit-norm
+        // scaling, labels +-1), so a kernel computed elsewhere can be compared entry by entry.
+        for (stem, data, cols) in [("x_train", &split.train.x, d), ("y_train", &split.train.y, 1)] {
+            let p = dir.join(format!("{stem}.npy"));
+            write_atomic(&p, &matrix_npy(data, n, cols)).map_err(io(&p))?;
+        }
+    }
     write_gram(dir, "ntk_total", &ntk.total, npy)?;
     for (l, k) in ntk.per_layer.iter().enumerate() {
         write_gram(dir, &format!("ntk_{}", Net::matrix_name(cfg.model.depth, l + 1)), k, npy)?;
@@ -168,7 +181,8 @@ fn write_kernel_summary(p: &Path, kernels: &[(String, Gram)], y: &[f64], depth: 
     // Cao-Gu count the FC network's depth as L + 1 (its number of weight matrices).
     let cg_depth = formulas::cao_gu_depth(depth);
     for (name, k) in kernels {
-        let s = kernel_stats(k, y).map_err(|source| ReportError::Kernel { name: name.clone(), source })?;
+        let s =
+            kernel_stats(k, y).map_err(|source| ReportError::Kernel { name: name.clone(), source: source.into() })?;
         rows.push(vec![
             name.clone(),
             "K/m".into(),
@@ -287,7 +301,7 @@ pub fn bounds_report(
     let radius = sm * dists.iter().fold(0.0f64, |a, b| a.max(*b));
     let (lin_max, lin_mean) = features::linearization_error(&net0, &w, &split.train.x, n);
     let ntk = empirical_ntk(&net0, &split.train.x, n);
-    let stats = kernel_stats(&ntk.normalized(), &split.train.y)?;
+    let stats = kernel_stats(&ntk.normalized(), &split.train.y).map_err(resgen_bounds::BoundsError::from)?;
     let margins = |net: &Net, x: &[f64], y: &[f64]| -> (f64, f64) {
         let (_, surrogate, err) = resgen_train::margin_stats(&net.predict(net.upload(x, y.len(), d)), y);
         (surrogate, err)

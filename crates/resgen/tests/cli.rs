@@ -607,7 +607,8 @@ fn list_gives_each_experiments_claim_and_rough_cost() {
 #[test]
 fn bench_plot_and_report_commands_run_as_documented() {
     // `resgen bench --breakdown` on one tiny shape: the header names the CPU, one row per
-    // network, with the step's GEMMs alone timed beside the step and the share outside them.
+    // network, with the step's GEMMs alone timed beside the step and the share outside them,
+    // then the same step on the general (autodiff) path and its ratio to the fast one.
     let out = resgen()
         .args(["bench", "--shape", "8/16/2/4", "--steps", "1", "--warmup", "0", "--breakdown"])
         .output()
@@ -615,14 +616,16 @@ fn bench_plot_and_report_commands_run_as_documented() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("CPU: "), "{stdout}");
-    assert!(stdout.contains("| gemm_ms | pct_outside_gemm |"), "{stdout}");
+    assert!(stdout.contains("| gemm_ms | pct_outside_gemm | autodiff_ms_step | autodiff_over_fast |"), "{stdout}");
     for arch in ["resnet", "fc"] {
         let row = stdout.lines().find(|l| l.starts_with(&format!("| {arch} | 8/16/2/4 |"))).expect(&stdout);
         let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
-        assert_eq!(cells.len(), 10, "{row}");
+        assert_eq!(cells.len(), 12, "{row}");
         // Times of a tiny shape may print as 0.0: what is checked is that they are numbers.
         let (step, gemm): (f64, f64) = (cells[2].parse().unwrap(), cells[8].parse().unwrap());
         assert!(step >= 0.0 && gemm >= 0.0 && cells[9].parse::<f64>().is_ok(), "{row}");
+        let general: f64 = cells[10].parse().unwrap();
+        assert!(general >= 0.0 && (cells[11].parse::<f64>().is_ok() || cells[11] == "NaN"), "{row}");
     }
     // `resgen plot` and `resgen report` from a copy of the committed tables: the figure is
     // drawn again, and the summary is the committed one byte for byte.

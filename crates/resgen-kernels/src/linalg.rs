@@ -5,7 +5,7 @@
 
 use faer::{Mat, Side};
 
-use crate::{BoundsError, Gram};
+use crate::{Gram, KernelError};
 
 /// A Cholesky factorization `K + ridge I = C C^T` (`C` lower triangular), by `faer`.
 #[derive(Clone, Debug)]
@@ -20,10 +20,10 @@ pub struct Cholesky {
 /// Factorizes `k`. If it is not numerically positive definite, a ridge `r I` is added,
 /// starting at `1e-12 tr(K) / n` and growing tenfold until the factorization succeeds; the
 /// ridge used is reported in [`Cholesky::ridge`], never hidden.
-pub fn cholesky_with_ridge(k: &Gram) -> Result<Cholesky, BoundsError> {
+pub fn cholesky_with_ridge(k: &Gram) -> Result<Cholesky, KernelError> {
     let n = k.n;
     if k.data.iter().any(|v| !v.is_finite()) {
-        return Err(BoundsError::NonFinite);
+        return Err(KernelError::NonFinite);
     }
     let base = (k.trace() / n.max(1) as f64).abs().max(f64::MIN_POSITIVE);
     let mut ridge = 0.0;
@@ -34,7 +34,7 @@ pub fn cholesky_with_ridge(k: &Gram) -> Result<Cholesky, BoundsError> {
         }
         ridge = if ridge == 0.0 { 1e-12 * base } else { ridge * 10.0 };
     }
-    Err(BoundsError::NotPsd { ridge })
+    Err(KernelError::NotPsd { ridge })
 }
 
 impl Cholesky {
@@ -62,16 +62,16 @@ impl Cholesky {
 
 /// The eigenvalues of a symmetric `k`, ascending, by `faer`'s symmetric eigendecomposition
 /// (from its lower triangle).
-pub fn eigenvalues(k: &Gram) -> Result<Vec<f64>, BoundsError> {
+pub fn eigenvalues(k: &Gram) -> Result<Vec<f64>, KernelError> {
     let n = k.n;
     let m = Mat::<f64>::from_fn(n, n, |i, j| k.data[i * n + j]);
-    let mut ev = m.self_adjoint_eigenvalues(Side::Lower).map_err(|e| BoundsError::Eigen(format!("{e:?}")))?;
+    let mut ev = m.self_adjoint_eigenvalues(Side::Lower).map_err(|e| KernelError::Eigen(format!("{e:?}")))?;
     ev.sort_by(f64::total_cmp);
     Ok(ev)
 }
 
 /// `K v`.
-pub(crate) fn matvec(k: &Gram, v: &[f64]) -> Vec<f64> {
+pub fn matvec(k: &Gram, v: &[f64]) -> Vec<f64> {
     k.data.chunks(k.n).map(|row| dot(row, v)).collect()
 }
 
@@ -175,7 +175,7 @@ impl PackedSym {
 /// `<a, b>` with eight independent partial sums, so the compiler can vectorize it and the
 /// additions do not wait on each other (a single running sum is latency-bound).
 #[inline(always)]
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
     let mut acc = [0.0f64; 8];
@@ -289,12 +289,12 @@ pub struct KernelStats {
 
 /// `sqrt(y^T (K + ridge I)^{-1} y / n)` alone (the ridge as in [`cholesky_with_ridge`]), without
 /// the eigenvalues [`kernel_stats`] also computes.
-pub fn ntk_complexity(k: &Gram, y: &[f64]) -> Result<f64, BoundsError> {
+pub fn ntk_complexity(k: &Gram, y: &[f64]) -> Result<f64, KernelError> {
     Ok(cholesky_with_ridge(k)?.complexity(y))
 }
 
 /// Trace, extreme eigenvalues, condition number and `sqrt(y^T K^{-1} y / n)`.
-pub fn kernel_stats(k: &Gram, y: &[f64]) -> Result<KernelStats, BoundsError> {
+pub fn kernel_stats(k: &Gram, y: &[f64]) -> Result<KernelStats, KernelError> {
     let chol = cholesky_with_ridge(k)?;
     let ev = eigenvalues(k);
     let converged = ev.is_ok();
