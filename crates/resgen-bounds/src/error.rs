@@ -8,28 +8,6 @@ pub enum BoundsError {
     /// The kernel arithmetic failed (non-finite, not PSD, no eigendecomposition).
     #[error(transparent)]
     Kernel(#[from] resgen_kernels::KernelError),
-    /// Labels and kernel of different sizes.
-    #[error("{labels} labels for a {n} x {n} kernel")]
-    LabelCount {
-        /// How many labels.
-        labels: usize,
-        /// The kernel's size.
-        n: usize,
-    },
-    /// A label that is not +-1.
-    #[error("labels must be -1 or +1, found {0}")]
-    NotALabel(f64),
-    /// `delta` outside (0, 1).
-    #[error("delta = {0}: must lie in (0, 1)")]
-    Delta(f64),
-    /// A bound constant that is negative or not finite.
-    #[error("{name} = {value}: must be a finite number >= 0")]
-    Constant {
-        /// `c_eps`, `c_radius`, `c_conf` or `c_ntk`.
-        name: &'static str,
-        /// Its value.
-        value: f64,
-    },
     /// A network option the computation does not cover (from the model's config).
     #[error(transparent)]
     Model(#[from] resgen_models::ModelError),

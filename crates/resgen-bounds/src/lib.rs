@@ -24,19 +24,15 @@
 //! reports that write its results to files are `resgen-reports`.
 
 pub mod analytic;
-pub mod defaults;
 mod error;
 pub mod evaluate;
 pub mod features;
-pub mod formulas;
 pub mod ntk;
-pub mod ntrf;
 pub mod predictor;
-pub mod qp;
 pub mod rademacher;
 
 pub use error::BoundsError;
-pub use resgen_kernels::{Gram, KernelError, linalg};
+pub use resgen_kernels::{Gram, KernelError, defaults, formulas, linalg, ntrf, qp};
 use resgen_models::{BackendKind, Precision};
 
 /// The f64 CPU (or CUDA) device kernels are computed on.

@@ -2,13 +2,26 @@
 //! fully connected network and of the ResNet (one- and two-layer branches, any theta and residual
 //! variance; [`analytic`]), the residual scaling `theta` as written in configs ([`theta`]),
 //! and dense f64 linear algebra on Gram matrices ([`linalg`]: Cholesky with a reported ridge,
-//! symmetric eigenvalues, a certified `lambda_max`, kernel regression). It depends on `faer`
-//! and `rayon`, not on Burn, so it builds in seconds and the Python package carries no Burn;
+//! symmetric eigenvalues, a certified `lambda_max`), and what is computed from kernels alone:
+//! `eps_NTRF(R)` with its duality certificate ([`ntrf`]), the Cao-Gu relabeling QP ([`qp`]) and
+//! the generalization bounds' formulas ([`formulas`]). It depends on `faer`, `rayon` and
+//! `serde`, not on Burn, so it builds in seconds and the Python package carries no Burn;
 //! `resgen-bounds` re-exports it beside the empirical, Burn-based kernels.
 
 pub mod analytic;
+pub mod defaults;
+pub mod formulas;
 pub mod linalg;
+pub mod ntrf;
+pub mod qp;
 pub mod theta;
+
+/// Mean logistic loss `(1/n) sum_i log(1 + exp(-z_i))` of margins `z_i = y_i f(x_i)`, computed
+/// stably in f64.
+pub fn logistic_loss_mean(margins: &[f64]) -> f64 {
+    let n = margins.len().max(1) as f64;
+    margins.iter().map(|&z| (-z).max(0.0) + (-z.abs()).exp().ln_1p()).sum::<f64>() / n
+}
 
 /// What can go wrong in the kernel arithmetic.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +41,28 @@ pub enum KernelError {
     /// An option the analytic recursion does not cover, or an invalid theta.
     #[error("{0}")]
     Spec(String),
+    /// Labels and kernel of different sizes.
+    #[error("{labels} labels for a {n} x {n} kernel")]
+    LabelCount {
+        /// How many labels.
+        labels: usize,
+        /// The kernel's size.
+        n: usize,
+    },
+    /// A label that is not +-1.
+    #[error("labels must be -1 or +1, found {0}")]
+    NotALabel(f64),
+    /// `delta` outside (0, 1).
+    #[error("delta = {0}: must lie in (0, 1)")]
+    Delta(f64),
+    /// A bound constant that is negative or not finite.
+    #[error("{name} = {value}: must be a finite number >= 0")]
+    Constant {
+        /// `c_eps`, `c_radius`, `c_conf` or `c_ntk`.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
 }
 
 /// A dense symmetric `n x n` matrix, row-major.

@@ -80,16 +80,7 @@ pub struct Net {
     pub device: Device,
 }
 
-/// Mean logistic loss `(1/n) sum_i log(1 + exp(-z_i))`, computed stably in f64.
-pub fn logistic_loss_mean(margins: &[f64]) -> f64 {
-    let n = margins.len().max(1) as f64;
-    margins.iter().map(|&z| logistic(z)).sum::<f64>() / n
-}
-
-/// `l(z) = log(1 + exp(-z))` without overflow.
-pub(crate) fn logistic(z: f64) -> f64 {
-    (-z).max(0.0) + (-z.abs()).exp().ln_1p()
-}
+pub use resgen_kernels::logistic_loss_mean;
 
 impl Net {
     /// Number of weight matrices: `L + 1`, plus `L - 1` for two-layer branches.

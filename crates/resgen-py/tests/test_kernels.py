@@ -169,6 +169,16 @@ def test_kernel_regression_solves_the_system():
         (lambda x: resgen.kernel_regression(np.eye(3), np.ones(2), np.ones((1, 3))), "y"),
         (lambda x: resgen.kernel_regression(np.eye(3), np.ones(3), np.ones((1, 2))), "k_test"),
         (lambda x: resgen.kernel_regression(np.eye(3), np.ones(3), np.ones((1, 3)), ridge=-1), "ridge"),
+        (lambda x: resgen.eps_ntrf(np.eye(2), [1.0, 0.5], 1.0, width=1), "y"),
+        (lambda x: resgen.eps_ntrf(np.eye(2), [1.0, -1.0], -1.0, width=1), "radius"),
+        (lambda x: resgen.eps_ntrf(np.ones((2, 3)), [1.0, -1.0], 1.0, width=1), "kernels"),
+        (lambda x: resgen.eps_ntrf(np.eye(2), [1.0, -1.0], 1.0, width=0), "width"),
+        (lambda x: resgen.relabeling(np.eye(2), [1.0, 2.0]), "y"),
+        (lambda x: resgen.bound("mcallester", n=10), "name"),
+        (lambda x: resgen.bound("frei-cao-gu-resnet", n=10, radius=1.0), "eps_ntrf"),
+        (lambda x: resgen.bound("cao-gu-fc", n=10, eps_ntrf=0.1, radius=1.0), "depth"),
+        (lambda x: resgen.bound("cao-gu-ntk", n=10, depth=2, complexity=0.5, c_eps=-1), "c_eps"),
+        (lambda x: resgen.bound("cao-gu-ntk", n=10, depth=2, complexity=0.5, delta=2.0), "delta"),
     ],
 )
 def test_bad_inputs_raise_value_error_naming_the_argument(call, name):
@@ -193,3 +203,43 @@ def test_the_package_links_no_burn():
     names = re.findall(r'^name = "([^"]+)"', lock, re.M)
     assert "resgen-kernels" in names and "faer" in names
     assert not [n for n in names if n.startswith("burn")], [n for n in names if n.startswith("burn")]
+
+
+def test_eps_ntrf_against_a_hand_worked_case():
+    # One block with K = I (n = 2), f0 = 0, y = (1, -1), width 1: the predictions are alpha and
+    # the ball is ||alpha|| <= R; by symmetry alpha = (a, -a), a = R / sqrt(2), so
+    # eps_NTRF(R) = log(1 + exp(-R / sqrt(2))), which the certificate must bracket.
+    for r in (0.5, 2.0):
+        s = resgen.eps_ntrf(np.eye(2), [1.0, -1.0], r, width=1, tol=1e-10, gap_tol=1e-12, max_iter=100000)
+        exact = np.log1p(np.exp(-r / np.sqrt(2)))
+        assert s["lower"] - 1e-12 <= exact <= s["eps_ntrf"] + 1e-12, (s, exact)
+        assert s["eps_ntrf"] - exact < 1e-6
+        assert s["active"] == [True] and abs(s["scaled_norms"][0] - r) < 1e-6
+    # The ball is R / sqrt(width) per block: width 4 at R = 2 is width 1 at R = 1; and two
+    # blocks that split K = I in halves, each with its own ball, reach further than one.
+    a = resgen.eps_ntrf(np.eye(2), [1.0, -1.0], 2.0, width=4, tol=1e-10, gap_tol=1e-12, max_iter=100000)
+    b = resgen.eps_ntrf(np.eye(2), [1.0, -1.0], 1.0, width=1, tol=1e-10, gap_tol=1e-12, max_iter=100000)
+    assert abs(a["eps_ntrf"] - b["eps_ntrf"]) < 1e-8
+    two = resgen.eps_ntrf([0.5 * np.eye(2)] * 2, [1.0, -1.0], 1.0, width=1, tol=1e-10, gap_tol=1e-12, max_iter=100000)
+    assert two["eps_ntrf"] < b["eps_ntrf"]
+
+
+def test_relabeling_against_a_hand_worked_case():
+    # K = [[1, .5], [.5, .3]], det .05, K^-1 = 20 [[.3, -.5], [-.5, 1]], y = (1, 1):
+    # y^T K^-1 y = 20 (.3 - 1 + 1) = 6; with y~ = (a, 1), 20 (.3 a^2 - a + 1) is least at
+    # a = 1/.6, where it is 10/3 (and raising the second label only adds).
+    r = resgen.relabeling(np.array([[1.0, 0.5], [0.5, 0.3]]), np.array([1.0, 1.0]), rel_tol=1e-12)
+    assert abs(r["value_at_y"] - 6.0) < 1e-9
+    assert abs(r["value"] - 10.0 / 3.0) < 1e-6 and r["value"] - r["gap"] <= 10.0 / 3.0 + 1e-12
+    np.testing.assert_allclose(r["y_tilde"], [1.0 / 0.6, 1.0], rtol=1e-5)
+    assert abs(r["complexity"] - np.sqrt(10.0 / 3.0 / 2)) < 1e-6
+
+
+def test_bounds_against_hand_values():
+    # n = 100, delta = 0.05: the confidence term sqrt(log(20) / 100) = 0.173081...
+    conf = np.sqrt(np.log(20.0) / 100)
+    assert abs(resgen.bound("frei-cao-gu-resnet", n=100, eps_ntrf=0.1, radius=2.0) - (0.4 + 0.2 + conf)) < 1e-12
+    # FC, L = 3 hidden layers: Cao and Gu count L + 1 = 4.
+    assert abs(resgen.bound("cao-gu-fc", n=100, depth=3, eps_ntrf=0.1, radius=2.0) - (0.4 + 0.8 + conf)) < 1e-12
+    assert abs(resgen.bound("cao-gu-ntk", n=100, depth=3, complexity=0.5) - (2.0 + conf)) < 1e-12
+    assert abs(resgen.bound("cao-gu-ntk", n=100, depth=3, complexity=0.5, c_ntk=2.0, c_conf=0.0) - 4.0) < 1e-12

@@ -61,6 +61,13 @@ pub enum ReportError {
     },
 }
 
+/// The Burn-free kernel arithmetic's errors, as the bounds' ones.
+impl From<resgen_bounds::KernelError> for ReportError {
+    fn from(e: resgen_bounds::KernelError) -> Self {
+        ReportError::Bounds(e.into())
+    }
+}
+
 /// A Gram matrix as a NumPy `.npy` file (f64, C order), by `npyz`.
 pub fn npy_bytes(k: &Gram) -> Vec<u8> {
     matrix_npy(&k.data, k.n, k.n)
@@ -301,7 +308,7 @@ pub fn bounds_report(
     let radius = sm * dists.iter().fold(0.0f64, |a, b| a.max(*b));
     let (lin_max, lin_mean) = features::linearization_error(&net0, &w, &split.train.x, n);
     let ntk = empirical_ntk(&net0, &split.train.x, n);
-    let stats = kernel_stats(&ntk.normalized(), &split.train.y).map_err(resgen_bounds::BoundsError::from)?;
+    let stats = kernel_stats(&ntk.normalized(), &split.train.y)?;
     let margins = |net: &Net, x: &[f64], y: &[f64]| -> (f64, f64) {
         let (_, surrogate, err) = resgen_train::margin_stats(&net.predict(net.upload(x, y.len(), d)), y);
         (surrogate, err)

@@ -2,7 +2,7 @@
 //! network and its kernel at initialization, the bound constants, and a step's cost.
 
 use crate::ExperimentError;
-use resgen_bounds::BoundsError;
+use resgen_bounds::KernelError;
 use resgen_bounds::formulas::BoundConstants;
 use resgen_bounds::ntk;
 use resgen_data::Split;
@@ -63,8 +63,8 @@ impl ViewParams {
 impl Validate for BoundConstants {
     fn validate(&self) -> Result<(), InvalidParam> {
         BoundConstants::validate(self).map_err(|e| match e {
-            BoundsError::Delta(v) => InvalidParam::new("delta", format!("must lie in (0, 1), got {v}")),
-            BoundsError::Constant { name, value } => {
+            KernelError::Delta(v) => InvalidParam::new("delta", format!("must lie in (0, 1), got {v}")),
+            KernelError::Constant { name, value } => {
                 InvalidParam::new(name, format!("must be a finite number >= 0, got {value}"))
             }
             // BoundConstants::validate gives only the two above.

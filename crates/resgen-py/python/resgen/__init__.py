@@ -26,10 +26,14 @@ Conventions:
   scaled by sqrt(d), ``nngp`` is stax's NNGP and ``ntk`` is (stax NTK + stax NNGP) / 2 (stax's
   NTK parametrization counts each hidden layer's gradient twice against this one's).
 
-Functions: ``ntk``, ``nngp``, ``kernel_regression``, ``mnist``.
+Functions: ``ntk``, ``nngp``, ``kernel_regression``, ``eps_ntrf``, ``relabeling``, ``bound``,
+``mnist``.
 """
 
+from ._resgen import bound as _bound
+from ._resgen import eps_ntrf as _eps_ntrf
 from ._resgen import kernel_regression as _kernel_regression
+from ._resgen import relabeling as _relabeling
 from ._resgen import nngp as _nngp
 from ._resgen import ntk as _ntk
 
@@ -38,7 +42,7 @@ import os as _os
 
 import numpy as _np
 
-__all__ = ["ntk", "nngp", "kernel_regression", "mnist"]
+__all__ = ["ntk", "nngp", "kernel_regression", "eps_ntrf", "relabeling", "bound", "mnist"]
 
 
 def _f64(name, a, ndim):
@@ -77,6 +81,55 @@ def kernel_regression(k_train, y, k_test, ridge=0.0):
     """
     return _kernel_regression(_f64("k_train", k_train, 2), _f64("y", y, 1), _f64("k_test", k_test, 2),
                               float(ridge))
+
+
+def eps_ntrf(kernels, y, radius, *, width, f0=None, tol=1e-4, gap_tol=1e-5, max_iter=2000):
+    """eps_NTRF(R): the smallest mean logistic loss of the neural tangent random feature class
+    f0 + <grad f_W0, W - W0> with ||W_l - W0_l||_F <= R / sqrt(width) for every block l.
+
+    ``kernels`` are the raw per-block kernels K_l = J_l J_l^T (not divided by m): an (n, n)
+    array for one block, or (blocks, n, n) / a list of them; from a Jacobian J_l (n x p_l),
+    pass J_l @ J_l.T. ``y`` holds labels +-1, ``f0`` the outputs at W0 (zeros by default).
+    Returns a dict: ``eps_ntrf`` (the loss of a feasible point), ``gap`` (its duality
+    certificate: the true value lies in [eps_ntrf - gap, eps_ntrf]), ``lower``, the relative
+    ``kkt_residual``, each block's ``scaled_norms`` (sqrt(m) ||W_l - W0_l||), which are
+    ``active``, and ``iterations``.
+    """
+    k = _np.asarray(kernels, dtype=_np.float64)
+    if k.ndim == 2:
+        k = k[None]
+    if k.ndim != 3:
+        raise ValueError(f"kernels: expected (n, n) or (blocks, n, n), got shape {k.shape}")
+    f0 = None if f0 is None else _f64("f0", f0, 1)
+    return _eps_ntrf(_np.ascontiguousarray(k), _f64("y", y, 1), float(radius), width=int(width), f0=f0,
+                     tol=float(tol), gap_tol=float(gap_tol), max_iter=int(max_iter))
+
+
+def relabeling(k, y, rel_tol=1e-6, max_sweeps=20000):
+    """The Cao-Gu NTK corollary's infimum over relabelings: min y~^T K^{-1} y~ over y~ with
+    y~_i y_i >= 1 (a convex QP), beside its value at y~ = y. Returns a dict with ``value``,
+    ``value_at_y``, ``complexity`` = sqrt(value / n), ``complexity_at_y``, the duality ``gap``
+    (the minimum lies in [value - gap, value]), the ``ridge`` added to K if it was singular,
+    ``sweeps`` and the minimizer ``y_tilde``."""
+    return _relabeling(_f64("k", k, 2), _f64("y", y, 1), float(rel_tol), int(max_sweeps))
+
+
+def bound(name, *, n, depth=None, eps_ntrf=None, radius=None, complexity=None, delta=0.05, c_eps=4.0,
+          c_radius=1.0, c_conf=1.0, c_ntk=1.0):
+    """A generalization bound's value (docs/theory.md), with n training points and confidence
+    1 - delta; ``depth`` is the number of hidden layers L (Cao and Gu count L + 1 weight
+    matrices, and the formulas use that count):
+
+    - "cao-gu-fc": c_eps eps_ntrf + c_radius (L + 1) radius / sqrt(n) + c_conf sqrt(log(1/delta) / n);
+    - "frei-cao-gu-resnet": c_eps eps_ntrf + c_radius radius / sqrt(n) + c_conf sqrt(log(1/delta) / n);
+    - "cao-gu-ntk": c_ntk (L + 1) complexity + c_conf sqrt(log(1/delta) / n), with
+      complexity = sqrt(y^T K^{-1} y / n) (or ``relabeling``'s).
+    """
+    return _bound(name, n=int(n), depth=None if depth is None else int(depth),
+                  eps_ntrf=None if eps_ntrf is None else float(eps_ntrf),
+                  radius=None if radius is None else float(radius),
+                  complexity=None if complexity is None else float(complexity), delta=float(delta),
+                  c_eps=float(c_eps), c_radius=float(c_radius), c_conf=float(c_conf), c_ntk=float(c_ntk))
 
 
 def _mnist_path():

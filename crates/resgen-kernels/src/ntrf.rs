@@ -76,7 +76,7 @@ fn loss_grad(f0: &[f64], y: &[f64], ka: &[Vec<f64>]) -> (f64, Vec<f64>) {
     let z: Vec<f64> = f.iter().zip(y).map(|(a, b)| a * b).collect();
     // d/df l(y f) = -y / (1 + exp(y f)).
     let g = z.iter().zip(y).map(|(zi, yi)| -yi / (1.0 + zi.exp()) / n as f64).collect();
-    (resgen_models::logistic_loss_mean(&z), g)
+    (crate::logistic_loss_mean(&z), g)
 }
 
 /// `K_l v` for every layer, layers spread over threads (the solver's only O(n^2) work).

@@ -10,7 +10,7 @@
 //! At `z = 1` (`y~ = y`) the objective is `y^T K^{-1} y`: the infimum is never larger.
 
 use crate::linalg::cholesky_with_ridge;
-use crate::{BoundsError, Gram};
+use crate::{Gram, KernelError};
 
 /// The solution of the relabeling QP.
 #[derive(Clone, Debug)]
@@ -43,13 +43,13 @@ impl Relabeling {
 
 /// Solves the QP for kernel `k` and labels `y` (entries +-1) until the duality gap is at most
 /// `rel_tol` times the value, or `max_sweeps` sweeps.
-pub fn infimum_relabeling(k: &Gram, y: &[f64], rel_tol: f64, max_sweeps: usize) -> Result<Relabeling, BoundsError> {
+pub fn infimum_relabeling(k: &Gram, y: &[f64], rel_tol: f64, max_sweeps: usize) -> Result<Relabeling, KernelError> {
     let n = k.n;
     if y.len() != n {
-        return Err(BoundsError::LabelCount { labels: y.len(), n });
+        return Err(KernelError::LabelCount { labels: y.len(), n });
     }
     if let Some(v) = y.iter().find(|v| v.abs() != 1.0) {
-        return Err(BoundsError::NotALabel(*v));
+        return Err(KernelError::NotALabel(*v));
     }
     let chol = cholesky_with_ridge(k)?;
     // Q = D K^{-1} D, column by column: Q e_j = D K^{-1} (y_j e_j).

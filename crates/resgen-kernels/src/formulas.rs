@@ -21,7 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::BoundsError;
+use crate::KernelError;
 
 /// The confidence level and the constants hidden in the theorems' O(.), as options
 /// (experiment `[params]`, `resgen bounds --delta ...`), recorded beside every bound value.
@@ -49,15 +49,15 @@ impl Default for BoundConstants {
 
 impl BoundConstants {
     /// Checks ranges; errors name the field.
-    pub fn validate(&self) -> Result<(), BoundsError> {
+    pub fn validate(&self) -> Result<(), KernelError> {
         if !(self.delta > 0.0 && self.delta < 1.0) {
-            return Err(BoundsError::Delta(self.delta));
+            return Err(KernelError::Delta(self.delta));
         }
         for (k, v) in
             [("c_eps", self.c_eps), ("c_radius", self.c_radius), ("c_conf", self.c_conf), ("c_ntk", self.c_ntk)]
         {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(BoundsError::Constant { name: k, value: v });
+                return Err(KernelError::Constant { name: k, value: v });
             }
         }
         Ok(())
