@@ -59,6 +59,13 @@ bench-peer *args="":
     cargo build --release -p resgen
     {{env_var_or_default("PYTHON", ".venv-peer/bin/python")}} bench/peer_torch.py --resgen target/release/resgen {{args}}
 
+# The whole-experiment peer: a slice of width-depth's cells (GD to the target loss, then the
+# kernel change) by `resgen run` and by PyTorch on the same points, wall times and both sides'
+# steps and kernel changes. Arguments go to bench/peer_experiment.py (--depths, --widths, ...).
+bench-peer-experiment *args="":
+    cargo build --release -p resgen
+    {{env_var_or_default("PYTHON", ".venv-peer/bin/python")}} bench/peer_experiment.py --resgen target/release/resgen {{args}}
+
 # The pure-Rust column is the same binary with RESGEN_GEMM=rust.
 # resgen on MKL, its pure-Rust kernels and PyTorch, back to back in one table.
 bench-peer-mkl *args="":
