@@ -88,23 +88,12 @@ def ntk(torch, arch, ws, x):
     is sqrt(m), its input h_L)."""
     ws64 = [w.detach().double().requires_grad_(True) for w in ws]
     m = ws64[0].shape[0]
-    keep = []
-    zs = []
-    # df/dz_l through every later layer: z_l keeps its place in the graph (retain_grad).
-    depth = len(ws64) - 1
-    theta = 1.0 / depth
-    h = x
-    for l in range(1, depth + 1):
-        z = h @ ws64[l - 1].T
-        z.retain_grad()
-        zs.append(z)
-        keep.append(h)
-        a = torch.relu(z)
-        h = h + theta * a if (arch == "resnet" and l >= 2) else a
-    f = (h @ ws64[depth].T).squeeze(1) * math.sqrt(m)
-    grads = torch.autograd.grad(f.sum(), zs, allow_unused=False)
+    keep = []  # (A_{l-1}, z_l) per hidden layer, then (h_L, None)
+    f = forward(torch, arch, ws64, x, keep)
+    layers, (h, _) = keep[:-1], keep[-1]
+    grads = torch.autograd.grad(f.sum(), [z for _, z in layers])
     k = (h @ h.T) * m  # output layer: the gradient is sqrt(m) h_L
-    for a, d in zip(keep, grads):
+    for (a, _), d in zip(layers, grads):
         k = k + (a @ a.T) * (d @ d.T)
     return k.detach()
 

@@ -24,7 +24,7 @@ pub struct GeneralNet {
     pub device: Device,
     /// The module.
     pub net: Box<dyn DynNetwork>,
-    /// Whether each parameter trains (read once from the module).
+    /// Whether each parameter trains (read once from the module: it takes a fork to autodiff).
     trained: Vec<bool>,
 }
 
@@ -44,7 +44,7 @@ impl Clone for GeneralNet {
 impl GeneralNet {
     /// Wraps a module built from `cfg`.
     pub fn new(cfg: &ModelConfig, d: usize, precision: Precision, device: &Device, net: Box<dyn DynNetwork>) -> Self {
-        let trained = net.host_params().iter().map(|p| p.trained).collect();
+        let trained = net.trained();
         GeneralNet { cfg: cfg.clone(), d, precision, device: device.clone(), net, trained }
     }
 }
@@ -223,14 +223,7 @@ impl Model {
         match self {
             Model::Paper(n) => {
                 let bp = n.backprop(x, |_| c.to_vec());
-                let grads = bp
-                    .inputs
-                    .into_iter()
-                    .zip(bp.deltas)
-                    .enumerate()
-                    .map(|(i, (a, d))| n.is_trained(i + 1).then(|| d.transpose().matmul(a)))
-                    .collect();
-                (bp.output, Grads::Paper(grads))
+                (bp.output, Grads::Paper(n.weight_grads(bp.inputs, bp.deltas)))
             }
             Model::General(g) => {
                 let (f, grads) = g.net.weighted_grads(x, &mut |_| c.to_vec());
@@ -294,15 +287,7 @@ impl Model {
     /// order), keeping which ones train.
     pub fn set_host(&mut self, host: &[Vec<f64>]) {
         match self {
-            Model::Paper(n) => {
-                let ws = (0..n.num_layers())
-                    .map(|i| {
-                        let [r, c] = Net::layer_shape(&n.cfg, n.d, i + 1);
-                        n.upload(&host[i], r, c)
-                    })
-                    .collect();
-                n.set_tensors(ws);
-            }
+            Model::Paper(n) => *n = Net::from_host(&n.cfg, n.d, host, n.precision, &n.device),
             Model::General(g) => {
                 assert_eq!(host.len(), g.trained.len(), "one host vector per parameter");
                 let dtype = g.precision.dtype();

@@ -334,11 +334,8 @@ impl Net {
     /// Returns the outputs before the step (for free training metrics) and the gradients
     /// (`None` for frozen layers), from [`Net::backprop`].
     pub fn loss_grads(&self, x: Tensor<2>, y: &[f64]) -> (Vec<f64>, Vec<Option<Tensor<2>>>) {
-        let n = y.len() as f64;
-        let bp = self.backprop(x, |f| {
-            // dl/df_i = -y_i / (1 + exp(y_i f_i)) / n: the negative surrogate loss, per example.
-            f.iter().zip(y).map(|(fi, yi)| -yi * sigmoid(-yi * fi) / n).collect()
-        });
+        // dl/df_i = -y_i / (1 + exp(y_i f_i)) / n: the negative surrogate loss, per example.
+        let bp = self.backprop(x, |f| crate::logistic_coefficients(f, y));
         let Backprop { inputs, deltas, output } = bp;
         (output, self.weight_grads(inputs, deltas))
     }
@@ -358,7 +355,7 @@ impl Net {
     }
 
     /// `D_l^T A_{l-1}` for every trained layer (`None` for frozen ones).
-    fn weight_grads(&self, inputs: Vec<Tensor<2>>, deltas: Vec<Tensor<2>>) -> Vec<Option<Tensor<2>>> {
+    pub(crate) fn weight_grads(&self, inputs: Vec<Tensor<2>>, deltas: Vec<Tensor<2>>) -> Vec<Option<Tensor<2>>> {
         inputs
             .into_iter()
             .zip(deltas)

@@ -60,12 +60,21 @@ impl ModuleVisitor for Paths {
     }
 }
 
-/// Every parameter flattened to a vector, in visiting order.
+/// Every parameter flattened to a vector, in visiting order, with its shape.
 #[derive(Default)]
 struct Flatten {
     out: Vec<Tensor<1>>,
     shapes: Vec<Vec<usize>>,
-    tracked: Vec<bool>,
+}
+
+/// Whether each parameter requires gradients, in visiting order.
+#[derive(Default)]
+struct Tracked(Vec<bool>);
+
+impl ModuleVisitor for Tracked {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.val().is_require_grad());
+    }
 }
 
 fn flat<const D: usize>(t: Tensor<D>) -> Tensor<1> {
@@ -77,7 +86,6 @@ impl ModuleVisitor for Flatten {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let t = param.val();
         self.shapes.push(t.shape().dims::<D>().to_vec());
-        self.tracked.push(t.is_require_grad());
         self.out.push(flat(t));
     }
 }
@@ -128,13 +136,11 @@ impl ModuleMapper for Replace {
     }
 }
 
-/// A host parameter: its shape, whether it trains, and its values (f64, row-major).
+/// A host parameter: its shape and its values (f64, row-major).
 #[derive(Clone, Debug, PartialEq)]
 pub struct HostParam {
     /// The tensor's shape.
     pub shape: Vec<usize>,
-    /// Whether GD moves it.
-    pub trained: bool,
     /// Its values.
     pub values: Vec<f64>,
 }
@@ -146,6 +152,8 @@ pub trait DynNetwork: Send + std::fmt::Debug {
     fn output(&self, x: Tensor<2>) -> Tensor<2>;
     /// [`Network::param_names`].
     fn names(&self) -> Vec<String>;
+    /// Whether each parameter trains, in visiting order.
+    fn trained(&self) -> Vec<bool>;
     /// Every parameter on the host, in visiting order.
     fn host_params(&self) -> Vec<HostParam>;
     /// Replaces every parameter's values (flattened, row-major, in visiting order).
@@ -185,21 +193,22 @@ impl<N: Network> DynNetwork for N {
         self.param_names()
     }
 
+    fn trained(&self) -> Vec<bool> {
+        // Read on the autodiff twin: a plain tensor never requires gradients.
+        let mut flags = Tracked::default();
+        tracked(self, &device_of(self)).visit(&mut flags);
+        flags.0
+    }
+
     fn host_params(&self) -> Vec<HostParam> {
-        // Whether a parameter trains is read on its autodiff twin (a plain tensor never
-        // requires gradients).
-        let device = device_of(self);
-        let mut flags = Flatten::default();
-        tracked(self, &device).visit(&mut flags);
         let mut v = Flatten::default();
         self.valid().visit(&mut v);
         v.out
             .into_iter()
             .zip(v.shapes)
-            .zip(flags.tracked)
-            .map(|((t, shape), trained)| {
+            .map(|(t, shape)| {
                 let n = t.shape().num_elements();
-                HostParam { shape, trained, values: to_host(t.reshape([1, n])) }
+                HostParam { shape, values: to_host(t.reshape([1, n])) }
             })
             .collect()
     }

@@ -67,10 +67,13 @@ fn spec(arch: &str, depth: i64, theta: &str, branch: &str, residual_variance: &s
     Ok(spec)
 }
 
+/// See `resgen.ntk` and `resgen.nngp` (`which` is "ntk" or "nngp").
+#[pyfunction]
+#[pyo3(signature = (which, x1, x2, *, arch, depth, theta, branch, residual_variance))]
 #[allow(clippy::too_many_arguments)]
 fn kernel<'py>(
     py: Python<'py>,
-    which: Kernel,
+    which: &str,
     x1: PyReadonlyArray2<'py, f64>,
     x2: Option<PyReadonlyArray2<'py, f64>>,
     arch: &str,
@@ -79,13 +82,15 @@ fn kernel<'py>(
     branch: &str,
     residual_variance: &str,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let which = match which {
+        "ntk" => Kernel::Ntk,
+        "nngp" => Kernel::Nngp,
+        other => return Err(value_error("which", format!("expected \"ntk\" or \"nngp\", got {other:?}"))),
+    };
     let spec = spec(arch, depth, theta, branch, residual_variance)?;
     let (a, n1, d) = inputs("x1", &x1)?;
-    let out = match x2 {
-        None => {
-            let k = py.allow_threads(|| analytic::kernel(which, spec, a, n1, d));
-            (k.data, n1, n1)
-        }
+    let (data, r, c) = match x2 {
+        None => (py.allow_threads(|| analytic::kernel(which, spec, a, n1, d)).data, n1, n1),
         Some(x2) => {
             let (b, n2, d2) = inputs("x2", &x2)?;
             if d2 != d {
@@ -94,42 +99,7 @@ fn kernel<'py>(
             (py.allow_threads(|| analytic::cross(which, spec, a, n1, b, n2, d)), n1, n2)
         }
     };
-    let (data, r, c) = out;
     Ok(numpy::ndarray::Array2::from_shape_vec((r, c), data).expect("r * c values").into_pyarray_bound(py))
-}
-
-/// See `resgen.ntk`.
-#[pyfunction]
-#[pyo3(signature = (x1, x2=None, *, arch="resnet", depth=1, theta="1/L", branch="one-layer", residual_variance="2/m"))]
-#[allow(clippy::too_many_arguments)]
-fn ntk<'py>(
-    py: Python<'py>,
-    x1: PyReadonlyArray2<'py, f64>,
-    x2: Option<PyReadonlyArray2<'py, f64>>,
-    arch: &str,
-    depth: i64,
-    theta: &str,
-    branch: &str,
-    residual_variance: &str,
-) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    kernel(py, Kernel::Ntk, x1, x2, arch, depth, theta, branch, residual_variance)
-}
-
-/// See `resgen.nngp`.
-#[pyfunction]
-#[pyo3(signature = (x1, x2=None, *, arch="resnet", depth=1, theta="1/L", branch="one-layer", residual_variance="2/m"))]
-#[allow(clippy::too_many_arguments)]
-fn nngp<'py>(
-    py: Python<'py>,
-    x1: PyReadonlyArray2<'py, f64>,
-    x2: Option<PyReadonlyArray2<'py, f64>>,
-    arch: &str,
-    depth: i64,
-    theta: &str,
-    branch: &str,
-    residual_variance: &str,
-) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    kernel(py, Kernel::Nngp, x1, x2, arch, depth, theta, branch, residual_variance)
 }
 
 /// See `resgen.kernel_regression`.
@@ -339,8 +309,7 @@ fn bound(
 /// The compiled module.
 #[pymodule]
 fn _resgen(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(ntk, m)?)?;
-    m.add_function(wrap_pyfunction!(nngp, m)?)?;
+    m.add_function(wrap_pyfunction!(kernel, m)?)?;
     m.add_function(wrap_pyfunction!(kernel_regression, m)?)?;
     m.add_function(wrap_pyfunction!(eps_ntrf, m)?)?;
     m.add_function(wrap_pyfunction!(relabeling, m)?)?;

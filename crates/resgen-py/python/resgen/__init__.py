@@ -34,8 +34,7 @@ from ._resgen import bound as _bound
 from ._resgen import eps_ntrf as _eps_ntrf
 from ._resgen import kernel_regression as _kernel_regression
 from ._resgen import relabeling as _relabeling
-from ._resgen import nngp as _nngp
-from ._resgen import ntk as _ntk
+from ._resgen import kernel as _kernel
 
 import gzip as _gzip
 import os as _os
@@ -60,16 +59,18 @@ def ntk(x1, x2=None, *, arch="resnet", depth=1, theta="1/L", branch="one-layer",
     "L^-g" or a number. ``arch`` is "resnet" or "fc" (``theta``, ``branch`` and
     ``residual_variance`` are ignored for "fc").
     """
-    x2 = None if x2 is None else _f64("x2", x2, 2)
-    return _ntk(_f64("x1", x1, 2), x2, arch=arch, depth=int(depth), theta=str(theta), branch=branch,
-                residual_variance=residual_variance)
+    return _kernel_of("ntk", x1, x2, arch, depth, theta, branch, residual_variance)
 
 
 def nngp(x1, x2=None, *, arch="resnet", depth=1, theta="1/L", branch="one-layer", residual_variance="2/m"):
     """The NNGP kernel, lim E f(x) f(x') at initialization, with ``ntk``'s signature."""
+    return _kernel_of("nngp", x1, x2, arch, depth, theta, branch, residual_variance)
+
+
+def _kernel_of(which, x1, x2, arch, depth, theta, branch, residual_variance):
     x2 = None if x2 is None else _f64("x2", x2, 2)
-    return _nngp(_f64("x1", x1, 2), x2, arch=arch, depth=int(depth), theta=str(theta), branch=branch,
-                 residual_variance=residual_variance)
+    return _kernel(which, _f64("x1", x1, 2), x2, arch=arch, depth=int(depth), theta=str(theta), branch=branch,
+                   residual_variance=residual_variance)
 
 
 def kernel_regression(k_train, y, k_test, ridge=0.0):
