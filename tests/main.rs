@@ -7,6 +7,7 @@ mod bounds;
 mod cuda_check;
 mod data;
 mod experiments;
+mod fused;
 mod general;
 mod hygiene;
 mod models;

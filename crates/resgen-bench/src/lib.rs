@@ -44,6 +44,9 @@ pub enum BenchError {
     /// A kernel could not be computed.
     #[error(transparent)]
     Bounds(#[from] resgen_bounds::BoundsError),
+    /// `RESGEN_STEP` names no step.
+    #[error("{0}")]
+    Step(String),
 }
 
 /// The arguments of `resgen bench`.
@@ -610,6 +613,10 @@ pub fn bench(args: BenchArgs) -> Result<(), BenchError> {
     if args.breakdown {
         cols.extend(["gemm_ms", "pct_outside_gemm"]);
     }
+    let fused_on = backend.is_cpu() && resgen_models::fused_step_enabled().map_err(BenchError::Step)?;
+    if fused_on {
+        cols.extend(["tensor_ms_step", "tensor_over_fused"]);
+    }
     if !args.fast_only {
         cols.extend(["autodiff_ms_step", "autodiff_over_fast"]);
     }
@@ -623,26 +630,18 @@ pub fn bench(args: BenchArgs) -> Result<(), BenchError> {
             let mut net = Net::init(&cfg, d, precision, &device)?;
             let x = net.upload(&split.train.x, n, d);
             let eta = 1.0 / m as f64;
-            let step = |net: &mut Net| {
-                let (_, g) = net.loss_grads(x.clone(), &split.train.y);
-                net.step(g, eta);
+            // The step training takes: the fused step on the CPU backends (unless
+            // RESGEN_STEP=tensor), Burn's tensor step elsewhere.
+            let mut fused = fused_on.then(|| resgen_models::FusedNet::new(&net, &split.train.x, n));
+            let secs = match fused.as_mut() {
+                Some(f) => time_steps(args.warmup, args.steps, || {
+                    let _ = f.loss_step(&split.train.y, eta);
+                }),
+                None => time_tensor_steps(&mut net, &x, &split.train.y, eta, args.warmup, args.steps),
             };
-            for _ in 0..args.warmup {
-                step(&mut net);
+            if let Some(f) = fused.as_ref() {
+                f.store(&mut net);
             }
-            let _ = net.host_weights().len(); // synchronize before timing
-            // Each step is timed alone and the median reported: a shared 2-core machine has
-            // bursts of interference that a mean would smear over every figure.
-            let mut times: Vec<f64> = (0..args.steps)
-                .map(|_| {
-                    let t0 = Instant::now();
-                    step(&mut net);
-                    // Reading a value back waits for every queued kernel (GPU backends are async).
-                    let _ = resgen_models::scalar(net.weights[l].val().sum());
-                    t0.elapsed().as_secs_f64()
-                })
-                .collect();
-            let secs = median(&mut times);
             let flops = 6.0 * n as f64 * (d * m + (l - 1) * m * m + m) as f64;
             let peak = peak();
             // The evaluation forward pass alone (no autodiff), a third of the step's FLOPs.
@@ -665,9 +664,20 @@ pub fn bench(args: BenchArgs) -> Result<(), BenchError> {
                 peak_flops.map_or("-".into(), |p| format!("{:.1}", 100.0 * flops / secs / p)),
             ];
             if args.breakdown {
-                let mut gemm_times: Vec<f64> = (0..args.steps).map(|_| step_gemms(&net, &x, n)).collect();
+                let mut gemm_times: Vec<f64> = (0..args.steps)
+                    .map(|_| match fused.as_mut() {
+                        Some(f) => f.time_products(),
+                        None => step_gemms(&net, &x, n),
+                    })
+                    .collect();
                 let gemm = median(&mut gemm_times);
                 row.extend([format!("{:.2}", gemm * 1e3), format!("{:.0}", 100.0 * (secs - gemm) / secs)]);
+            }
+            if fused_on {
+                // Burn's tensor step (the oracle of the fused one), on a fresh network.
+                let mut tnet = Net::init(&cfg, d, precision, &device)?;
+                let tsecs = time_tensor_steps(&mut tnet, &x, &split.train.y, eta, args.warmup, args.steps);
+                row.extend([format!("{:.1}", tsecs * 1e3), format!("{:.2}", tsecs / secs)]);
             }
             if !args.fast_only {
                 // The same step on the general path: the paper network as any Burn module,
@@ -697,6 +707,34 @@ pub fn bench(args: BenchArgs) -> Result<(), BenchError> {
         }
     }
     Ok(())
+}
+
+/// The median of `steps` timed calls of `step` after `warmup` untimed ones (CPU work: it is
+/// done when the call returns). Each step is timed alone: a shared 2-core machine has bursts of
+/// interference that a mean would smear over every figure.
+fn time_steps(warmup: usize, steps: usize, mut step: impl FnMut()) -> f64 {
+    for _ in 0..warmup {
+        step();
+    }
+    let mut times: Vec<f64> = (0..steps)
+        .map(|_| {
+            let t0 = Instant::now();
+            step();
+            t0.elapsed().as_secs_f64()
+        })
+        .collect();
+    median(&mut times)
+}
+
+/// [`time_steps`] for Burn's tensor step ([`Net::loss_grads`] then [`Net::step`]); each timed
+/// step reads a value back, which waits for every queued kernel on a GPU backend.
+fn time_tensor_steps(net: &mut Net, x: &Tensor<2>, y: &[f64], eta: f64, warmup: usize, steps: usize) -> f64 {
+    let l = net.cfg.depth;
+    time_steps(warmup, steps, || {
+        let (_, g) = net.loss_grads(x.clone(), y);
+        net.step(g, eta);
+        let _ = resgen_models::scalar(net.weights[l].val().sum());
+    })
 }
 
 /// Seconds for the GD step's matrix products alone: the products [`Net::loss_grads`] and its

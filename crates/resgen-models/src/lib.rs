@@ -22,6 +22,7 @@ pub mod backend;
 mod config;
 mod error;
 mod export;
+mod fused;
 mod gemm_provider;
 mod learned_scale;
 mod model;
@@ -37,6 +38,9 @@ pub use burn::tensor::{Device, Tensor};
 pub use config::{Arch, BRANCH_OUT_VARIANCE, Branch, ModelConfig, ResidualVariance, Theta};
 pub use error::ModelError;
 pub use export::{NamedTensor, load_burnpack, load_safetensors, save_burnpack, save_safetensors};
+pub use fused::{
+    Float, FusedNet, FusedState, PARALLEL_ENV, PARALLEL_MIN_WORK, STEP_ENV, fused_step_enabled, parallel_min_work,
+};
 #[cfg(feature = "blas")]
 pub use gemm_provider::gemm_crate;
 pub use gemm_provider::{

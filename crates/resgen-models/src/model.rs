@@ -124,6 +124,14 @@ impl Model {
         }
     }
 
+    /// The paper network, mutably, when on the fast path.
+    pub fn as_net_mut(&mut self) -> Option<&mut Net> {
+        match self {
+            Model::Paper(n) => Some(n),
+            Model::General(_) => None,
+        }
+    }
+
     /// The configuration.
     pub fn cfg(&self) -> &ModelConfig {
         match self {

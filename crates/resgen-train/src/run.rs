@@ -92,7 +92,7 @@ pub fn train_run(cfg: &RunConfig, opts: &RunOptions) -> Result<RunOutcome, Train
     write_config(&dir, cfg)?;
 
     let mut trainer = Trainer::new(cfg, split, &device)?;
-    trainer.set_device_loss(!opts.backend.is_cpu());
+    trainer.use_backend(opts.backend);
     let mut meta = serde_json::json!({
         "resgen_version": env!("CARGO_PKG_VERSION"),
         "git_commit": git_commit(),

@@ -2,7 +2,7 @@
 
 use rand::seq::SliceRandom;
 use resgen_data::{SeededRng, Split, Stream, rng};
-use resgen_models::{Device, Model, Tensor, logistic_loss_mean};
+use resgen_models::{BackendKind, Device, FusedNet, Model, Tensor, logistic_coefficients, logistic_loss_mean};
 
 use crate::{Algorithm, RunConfig, StepScale, TrainError};
 
@@ -134,6 +134,11 @@ pub struct Trainer {
     /// The training labels on the device, when the loss coefficients are formed there (see
     /// [`Trainer::set_device_loss`]).
     y_device: Option<Tensor<2>>,
+    /// Whether full-batch GD of a paper network takes the fused CPU step (see
+    /// [`Trainer::set_fused`]).
+    fused_on: bool,
+    /// The fused step's buffers, made at the first training call that uses them.
+    fused: Option<FusedNet>,
 }
 
 impl Trainer {
@@ -157,7 +162,18 @@ impl Trainer {
             }
             eta = cfg.train.nu / mean;
         }
-        Ok(Trainer { cfg: cfg.clone(), w0: net.clone(), net, x_train, x_test, split, eta, y_device: None })
+        Ok(Trainer {
+            cfg: cfg.clone(),
+            w0: net.clone(),
+            net,
+            x_train,
+            x_test,
+            split,
+            eta,
+            y_device: None,
+            fused_on: false,
+            fused: None,
+        })
     }
 
     /// For GPU backends: full-batch GD forms the loss coefficients on the device and reads
@@ -169,6 +185,31 @@ impl Trainer {
     /// tables).
     pub fn set_device_loss(&mut self, on: bool) {
         self.y_device = on.then(|| self.net.upload(&self.split.train.y, self.split.train.n, 1));
+    }
+
+    /// Full-batch GD of a paper network takes the fused CPU step ([`FusedNet`]: host buffers
+    /// kept across steps, the update folded into the weight-gradient GEMM) instead of Burn's
+    /// tensor step. Only for the CPU backends; the network is read and written back at every
+    /// logging step and when training returns, so [`Trainer::net`] is always current between
+    /// calls. Other algorithms and networks keep the tensor step.
+    pub fn set_fused(&mut self, on: bool) {
+        self.fused_on = on;
+        if !on {
+            self.fused = None;
+        }
+    }
+
+    /// The step for `backend`: on a GPU the loss coefficients are formed on the device
+    /// ([`Trainer::set_device_loss`]); on the CPU full-batch GD takes the fused step
+    /// ([`Trainer::set_fused`]) unless `RESGEN_STEP=tensor`.
+    pub fn use_backend(&mut self, backend: BackendKind) {
+        self.set_device_loss(!backend.is_cpu());
+        self.set_fused(backend.is_cpu() && resgen_models::fused_step_enabled().unwrap_or(true));
+    }
+
+    /// Whether the next GD steps take the fused CPU step.
+    pub fn is_fused(&self) -> bool {
+        self.fused_on && self.cfg.train.algorithm == Algorithm::Gd && self.net.is_fast_path()
     }
 
     /// The step size `eta` in use.
@@ -205,7 +246,29 @@ impl Trainer {
     /// Runs the algorithm. `on_log` sees every logged row as it is made (for progress bars
     /// and incremental writes). Returns all logged rows and why it stopped; a diverging run
     /// returns the rows logged before the divergence.
-    pub fn train(&mut self, mut on_log: impl FnMut(&Metrics, usize)) -> (Vec<Metrics>, StopReason) {
+    pub fn train(&mut self, on_log: impl FnMut(&Metrics, usize)) -> (Vec<Metrics>, StopReason) {
+        if self.is_fused() {
+            let net = self.net.as_net().expect("the fused step runs a paper network");
+            match self.fused.as_mut() {
+                Some(f) => f.load(net),
+                None => self.fused = Some(FusedNet::new(net, &self.split.train.x, self.split.train.n)),
+            }
+        } else {
+            self.fused = None;
+        }
+        let out = self.train_loop(on_log);
+        self.store_fused();
+        out
+    }
+
+    /// Writes the fused step's weights into [`Trainer::net`] (nothing without it).
+    fn store_fused(&mut self) {
+        if let (Some(f), Some(net)) = (self.fused.as_ref(), self.net.as_net_mut()) {
+            f.store(net);
+        }
+    }
+
+    fn train_loop(&mut self, mut on_log: impl FnMut(&Metrics, usize)) -> (Vec<Metrics>, StopReason) {
         let k = self.planned_iterations();
         let log_every = self.cfg.train.log_every;
         let target = self.cfg.train.target_loss;
@@ -264,6 +327,9 @@ impl Trainer {
         log: &mut impl FnMut(&mut Vec<Metrics>, Metrics) -> Option<StopReason>,
     ) -> Option<StopReason> {
         let target = self.cfg.train.target_loss;
+        if self.fused.is_some() {
+            return self.fused_gd_iteration(t, is_log, last, rows, log);
+        }
         // The last iteration is always a logging step, so this path always steps.
         if let Some(y) = self.y_device.as_ref().filter(|_| !is_log && target <= 0.0) {
             let grads = self.net.loss_grads_on_device(self.x_train.clone(), y);
@@ -286,6 +352,39 @@ impl Trainer {
         }
         if !last {
             self.net.step(grads, self.eta);
+        }
+        None
+    }
+
+    /// [`Trainer::gd_iteration`] on the fused step: the forward pass, the log (the network
+    /// written back first), then the backward pass with the update folded in.
+    fn fused_gd_iteration(
+        &mut self,
+        t: usize,
+        is_log: bool,
+        last: bool,
+        rows: &mut Vec<Metrics>,
+        log: &mut impl FnMut(&mut Vec<Metrics>, Metrics) -> Option<StopReason>,
+    ) -> Option<StopReason> {
+        let target = self.cfg.train.target_loss;
+        let f = self.fused.as_mut().expect("called with the fused step").forward();
+        if f.iter().any(|v| !v.is_finite()) {
+            if !is_log {
+                self.store_fused();
+                rows.push(self.metrics(t, Some(f)));
+            }
+            return Some(StopReason::Diverged(Divergence { iter: t, what: "the network output".into() }));
+        }
+        let (loss, _, _) = margin_stats(&f, &self.split.train.y);
+        let c = (!last).then(|| logistic_coefficients(&f, &self.split.train.y));
+        if is_log || (target > 0.0 && loss <= target) {
+            self.store_fused();
+            if let Some(stop) = log(rows, self.metrics(t, Some(f))) {
+                return Some(stop);
+            }
+        }
+        if let Some(c) = c {
+            self.fused.as_mut().expect("called with the fused step").backward_step(&c, self.eta);
         }
         None
     }

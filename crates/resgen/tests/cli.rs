@@ -607,8 +607,9 @@ fn list_gives_each_experiments_claim_and_rough_cost() {
 #[test]
 fn bench_plot_and_report_commands_run_as_documented() {
     // `resgen bench --breakdown` on one tiny shape: the header names the CPU, one row per
-    // network, with the step's GEMMs alone timed beside the step and the share outside them,
-    // then the same step on the general (autodiff) path and its ratio to the fast one.
+    // network, with the (fused) step's GEMMs alone timed beside the step and the share outside
+    // them, then Burn's tensor step and the general (autodiff) path, each with its ratio to the
+    // fused step.
     let out = resgen()
         .args(["bench", "--shape", "8/16/2/4", "--steps", "1", "--warmup", "0", "--breakdown"])
         .output()
@@ -616,16 +617,20 @@ fn bench_plot_and_report_commands_run_as_documented() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("CPU: "), "{stdout}");
-    assert!(stdout.contains("| gemm_ms | pct_outside_gemm | autodiff_ms_step | autodiff_over_fast |"), "{stdout}");
+    let cols =
+        "| gemm_ms | pct_outside_gemm | tensor_ms_step | tensor_over_fused | autodiff_ms_step | autodiff_over_fast |";
+    assert!(stdout.contains(cols), "{stdout}");
     for arch in ["resnet", "fc"] {
         let row = stdout.lines().find(|l| l.starts_with(&format!("| {arch} | 8/16/2/4 |"))).expect(&stdout);
         let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
-        assert_eq!(cells.len(), 12, "{row}");
+        assert_eq!(cells.len(), 14, "{row}");
         // Times of a tiny shape may print as 0.0: what is checked is that they are numbers.
         let (step, gemm): (f64, f64) = (cells[2].parse().unwrap(), cells[8].parse().unwrap());
         assert!(step >= 0.0 && gemm >= 0.0 && cells[9].parse::<f64>().is_ok(), "{row}");
-        let general: f64 = cells[10].parse().unwrap();
-        assert!(general >= 0.0 && (cells[11].parse::<f64>().is_ok() || cells[11] == "NaN"), "{row}");
+        for (t, ratio) in [(cells[10], cells[11]), (cells[12], cells[13])] {
+            let t: f64 = t.parse().unwrap();
+            assert!(t >= 0.0 && (ratio.parse::<f64>().is_ok() || ratio == "NaN"), "{row}");
+        }
     }
     // `resgen plot` and `resgen report` from a copy of the committed tables: the figure is
     // drawn again, and the summary is the committed one byte for byte.

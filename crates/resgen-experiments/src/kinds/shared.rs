@@ -86,7 +86,7 @@ pub(crate) fn run_training(
 ) -> Result<(Trainer, Vec<Metrics>, StopReason), ExperimentError> {
     let device = backend.checked_device(cfg.train.precision)?;
     let mut t = Trainer::new(cfg, split, &device)?;
-    t.set_device_loss(!backend.is_cpu());
+    t.use_backend(backend);
     let (rows, stop) = t.train(|_, _| {});
     Ok((t, rows, stop))
 }
@@ -171,7 +171,7 @@ pub(crate) fn train_views(
     let split = load(cfg)?;
     let device = backend.checked_device(cfg.train.precision)?;
     let mut t = Trainer::new(cfg, split.clone(), &device)?;
-    t.set_device_loss(!backend.is_cpu());
+    t.use_backend(backend);
     let k_fixed = if fixed { cfg.train.iterations.min(budget) } else { budget };
     let view = |name, t: &Trainer, last: Metrics, reached: bool| View {
         name,

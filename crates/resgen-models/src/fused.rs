@@ -1,0 +1,589 @@
+//! The fused CPU training step of the two paper networks: full-batch GD on host buffers that
+//! live for the whole run.
+//!
+//! [`Net::backprop`] builds a step from Burn tensor operations, each of which allocates its
+//! output and makes one pass over it. On the CPU the same step is a handful of GEMMs and a few
+//! element-wise passes, and here it is written as exactly that:
+//!
+//! - the forward pass keeps `r_l = relu(z_l)` (whose sign is the relu mask) and, for the ResNet,
+//!   `h_l`, in buffers allocated once;
+//! - the residual block's relu and add are one pass over the activation (`r = max(z, 0)`,
+//!   `h = h_prev + theta r`); the two-layer branch folds its add into the GEMM
+//!   (`h := h_prev + theta r V^T`, `beta = theta`);
+//! - the backward pass runs the relu mask and the residual scale in one pass, and the residual
+//!   gradient's add in the GEMM (`g := g + delta W`);
+//! - each weight update is one GEMM with the weight as its destination:
+//!   `W := W - eta D^T A` (`alpha = 1`, `beta = -eta`), after `W`'s own backward product has
+//!   read the old weights. No weight gradient is ever materialized.
+//!
+//! The products go through `gemm` (the GEMM behind Burn's flex backend; with the `blas`
+//! feature its large products run on MKL). Nothing in the step loop allocates apart from
+//! `gemm`'s own packing buffers. The Burn tensor step stays as the oracle: the tests hold
+//! the two to each other over 100 steps (1e-5 relative in f32, 1e-12 in f64).
+//!
+//! A product runs on rayon's pool (both cores) when it has at least [`parallel_min_work`]
+//! multiply-adds, whether its cell runs alone or beside others; below that threshold a second
+//! thread costs more than it saves (measured, see [`PARALLEL_MIN_WORK`]).
+
+use gemm::Parallelism;
+use rayon::prelude::*;
+
+use crate::config::Arch;
+use crate::{Net, Precision};
+
+/// Selects the training step on the CPU: `fused` (the default) or `tensor` (Burn's tensor
+/// step, [`Net::loss_grads`] then [`Net::step`]).
+pub const STEP_ENV: &str = "RESGEN_STEP";
+
+/// Products of at least this many multiply-adds (`m n k`) run on rayon's pool by default
+/// (see [`parallel_min_work`]): `192^3`, flex's own threshold, which the fused step's
+/// measurement confirmed (`resgen bench` with [`PARALLEL_ENV`] at 0 and at infinity, Intel
+/// Xeon @ 2.50GHz, 2 cores; docs/benchmarks.md): a GD step whose products have 9.8M or more
+/// multiply-adds runs 1.5-1.7x faster on two threads, one whose products have 3.3M or fewer
+/// runs up to 1.7x slower, and around 7M the two are even.
+pub const PARALLEL_MIN_WORK: usize = 192 * 192 * 192;
+
+/// The environment variable that overrides [`PARALLEL_MIN_WORK`] (a number of multiply-adds;
+/// `0` puts every product on the pool).
+pub const PARALLEL_ENV: &str = "RESGEN_PARALLEL_MIN_WORK";
+
+/// Element-wise passes over at least this many entries are split over rayon's pool.
+const PARALLEL_MIN_ELEMS: usize = 1 << 15;
+
+/// Whether the CPU step is the fused one ([`STEP_ENV`] unset or `fused`) or Burn's tensor step
+/// (`tensor`). Any other value is an error naming it.
+pub fn fused_step_enabled() -> Result<bool, String> {
+    match std::env::var(STEP_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(true),
+        Ok(v) if v == "fused" => Ok(true),
+        Ok(v) if v == "tensor" => Ok(false),
+        Ok(v) => Err(format!("{STEP_ENV}={v}: expected fused (the default) or tensor")),
+        Err(e) => Err(format!("{STEP_ENV}: {e}")),
+    }
+}
+
+/// The smallest product that runs on rayon's pool: [`PARALLEL_ENV`] if set to a number, else
+/// [`PARALLEL_MIN_WORK`].
+pub fn parallel_min_work() -> usize {
+    static WORK: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *WORK.get_or_init(|| {
+        std::env::var(PARALLEL_ENV).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(PARALLEL_MIN_WORK)
+    })
+}
+
+/// The float types the fused step runs in.
+pub trait Float:
+    Copy
+    + Send
+    + Sync
+    + PartialOrd
+    + std::fmt::Debug
+    + std::ops::Mul<Output = Self>
+    + std::ops::Add<Output = Self>
+    + 'static
+{
+    /// Zero.
+    const ZERO: Self;
+    /// One.
+    const ONE: Self;
+    /// From f64 (rounded).
+    fn of(v: f64) -> Self;
+    /// To f64.
+    fn f64(self) -> f64;
+    /// `a + b * c`.
+    fn mul_add_to(a: Self, b: Self, c: Self) -> Self;
+}
+
+impl Float for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn of(v: f64) -> Self {
+        v as f32
+    }
+    fn f64(self) -> f64 {
+        self as f64
+    }
+    fn mul_add_to(a: Self, b: Self, c: Self) -> Self {
+        a + b * c
+    }
+}
+
+impl Float for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn of(v: f64) -> Self {
+        v
+    }
+    fn f64(self) -> f64 {
+        self
+    }
+    fn mul_add_to(a: Self, b: Self, c: Self) -> Self {
+        a + b * c
+    }
+}
+
+/// A row-major matrix operand: `rows x cols` with row stride `rs` and column stride `cs`.
+#[derive(Clone, Copy)]
+struct View {
+    rows: usize,
+    cols: usize,
+    rs: isize,
+    cs: isize,
+}
+
+impl View {
+    /// A row-major `rows x cols` matrix.
+    fn plain(rows: usize, cols: usize) -> View {
+        View { rows, cols, rs: cols as isize, cs: 1 }
+    }
+
+    /// The transpose of a row-major `rows x cols` matrix (`cols x rows`).
+    fn t(rows: usize, cols: usize) -> View {
+        View { rows: cols, cols: rows, rs: 1, cs: cols as isize }
+    }
+}
+
+/// Whether a relu output `r = relu(z)` has `z > 0` (the relu's derivative is 1 there).
+fn active<T: Float>(r: T) -> bool {
+    r > T::ZERO
+}
+
+/// `dst := (read ? dst : 0) + beta lhs rhs` on `gemm` (which writes `alpha dst + beta lhs rhs`).
+fn gemm_into<T: Float>(
+    (dst, dv): (&mut [T], View),
+    read: bool,
+    (lhs, lv): (&[T], View),
+    (rhs, rv): (&[T], View),
+    beta: T,
+) {
+    let (m, n, k) = (dv.rows, dv.cols, lv.cols);
+    assert!(lv.rows == m && rv.rows == k && rv.cols == n, "gemm_into: shapes {m}x{k} by {}x{}", rv.rows, rv.cols);
+    assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= k * n, "gemm_into: buffer too small");
+    let par = if m.saturating_mul(n).saturating_mul(k) >= parallel_min_work() {
+        Parallelism::Rayon(0)
+    } else {
+        Parallelism::None
+    };
+    // SAFETY: every buffer holds at least the elements its view addresses (checked above), the
+    // destination is not aliased by either operand (distinct borrows), strides are positive.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            dv.cs,
+            dv.rs,
+            read,
+            lhs.as_ptr(),
+            lv.cs,
+            lv.rs,
+            rhs.as_ptr(),
+            rv.cs,
+            rv.rs,
+            T::ONE,
+            beta,
+            false,
+            false,
+            false,
+            par,
+        );
+    }
+}
+
+/// Runs `f(row_index, row)` over the rows (of width `w`) of `buf`, on rayon's pool when large.
+fn rows_mut<T: Float>(buf: &mut [T], w: usize, f: impl Fn(usize, &mut [T]) + Sync) {
+    if buf.len() >= PARALLEL_MIN_ELEMS {
+        buf.par_chunks_mut(w).enumerate().for_each(|(i, r)| f(i, r));
+    } else {
+        buf.chunks_mut(w).enumerate().for_each(|(i, r)| f(i, r));
+    }
+}
+
+/// The fused step's state in one precision: the weights and every buffer the step uses.
+#[derive(Debug)]
+pub struct FusedState<T: Float> {
+    depth: usize,
+    m: usize,
+    d: usize,
+    n: usize,
+    resnet: bool,
+    two_layer: bool,
+    theta: T,
+    sm: f64,
+    trained: Vec<bool>,
+    /// The weights, in [`Net`]'s order and layout.
+    w: Vec<Vec<T>>,
+    /// The inputs `X` (`n x d`).
+    x: Vec<T>,
+    /// `r_l = relu(z_l)`, `l = 1..L` (`n x m`); for the FC network also `h_l`.
+    r: Vec<Vec<T>>,
+    /// ResNet only: `h_l`, `l = 2..L` (`h[l - 1]`; `h_1 = r_1`).
+    h: Vec<Vec<T>>,
+    /// Backward buffers: `g_l = dF/dh_l`, a second one for the FC network, and `delta_l`.
+    g: Vec<T>,
+    g2: Vec<T>,
+    delta: Vec<T>,
+    /// `c_i sqrt(m)`, the output layer's delta.
+    cs: Vec<T>,
+}
+
+impl<T: Float> FusedState<T> {
+    fn new(net: &Net, x: &[f64], n: usize) -> FusedState<T> {
+        let (depth, m, d) = (net.cfg.depth, net.cfg.width, net.d);
+        assert_eq!(x.len(), n * d, "fused step: {n} x {d} inputs");
+        let resnet = net.cfg.arch == Arch::Resnet;
+        let two_layer = net.cfg.two_layer();
+        let buf = || vec![T::ZERO; n * m];
+        FusedState {
+            depth,
+            m,
+            d,
+            n,
+            resnet,
+            two_layer,
+            theta: T::of(net.theta),
+            sm: (m as f64).sqrt(),
+            trained: (1..=net.num_layers()).map(|k| net.is_trained(k)).collect(),
+            w: net.host_weights().iter().map(|w| w.iter().map(|&v| T::of(v)).collect()).collect(),
+            x: x.iter().map(|&v| T::of(v)).collect(),
+            r: (0..depth).map(|_| buf()).collect(),
+            h: (0..depth).map(|l| if resnet && l >= 1 { buf() } else { Vec::new() }).collect(),
+            g: buf(),
+            g2: if resnet { Vec::new() } else { buf() },
+            delta: if resnet { buf() } else { Vec::new() },
+            cs: vec![T::ZERO; n],
+        }
+    }
+
+    fn fan_in(&self, k: usize) -> usize {
+        if k == 1 { self.d } else { self.m }
+    }
+
+    /// `h_l` (`l >= 1`): `r_l` for the FC network and the ResNet's first layer.
+    fn hidden(&self, l: usize) -> &[T] {
+        if !self.resnet || l == 1 { &self.r[l - 1] } else { &self.h[l - 1] }
+    }
+
+    /// The input of `W_l`: `X` for `l = 1`, else `h_{l-1}`.
+    fn input(&self, l: usize) -> &[T] {
+        if l == 1 { &self.x } else { self.hidden(l - 1) }
+    }
+
+    /// The forward pass at the current weights, keeping what the backward pass needs; returns
+    /// `f(x_i)` in f64.
+    fn forward(&mut self) -> Vec<f64> {
+        let (n, m, depth, theta) = (self.n, self.m, self.depth, self.theta);
+        let nm = View::plain(n, m);
+        for l in 1..=depth {
+            let fan_in = self.fan_in(l);
+            let mut r = std::mem::take(&mut self.r[l - 1]);
+            // z_l = h_{l-1} W_l^T.
+            gemm_into(
+                (&mut r, nm),
+                false,
+                (self.input(l), View::plain(n, fan_in)),
+                (&self.w[l - 1], View::t(m, fan_in)),
+                T::ONE,
+            );
+            let residual = self.resnet && l >= 2;
+            if residual && !self.two_layer {
+                // r = relu(z), h_l = h_{l-1} + theta r: one pass.
+                let mut h = std::mem::take(&mut self.h[l - 1]);
+                let prev = self.hidden(l - 1);
+                let chunk = |(i, (hr, rr)): (usize, (&mut [T], &mut [T]))| {
+                    let pr = &prev[i * m..(i + 1) * m];
+                    for ((hv, rv), &pv) in hr.iter_mut().zip(rr.iter_mut()).zip(pr) {
+                        let z = if *rv < T::ZERO { T::ZERO } else { *rv };
+                        *rv = z;
+                        *hv = T::mul_add_to(pv, theta, z);
+                    }
+                };
+                if h.len() >= PARALLEL_MIN_ELEMS {
+                    h.par_chunks_mut(m).zip(r.par_chunks_mut(m)).enumerate().for_each(chunk);
+                } else {
+                    h.chunks_mut(m).zip(r.chunks_mut(m)).enumerate().for_each(chunk);
+                }
+                self.h[l - 1] = h;
+            } else {
+                // relu in place (a NaN stays NaN, so that divergence shows in the output).
+                rows_mut(&mut r, m, |_, row| {
+                    for v in row {
+                        if *v < T::ZERO {
+                            *v = T::ZERO;
+                        }
+                    }
+                });
+                if residual {
+                    // h_l = h_{l-1} + theta r_l V_l^T: the add folded into the GEMM.
+                    let mut h = std::mem::take(&mut self.h[l - 1]);
+                    h.copy_from_slice(self.hidden(l - 1));
+                    gemm_into((&mut h, nm), true, (&r, nm), (&self.w[depth + l - 1], View::t(m, m)), theta);
+                    self.h[l - 1] = h;
+                }
+            }
+            self.r[l - 1] = r;
+        }
+        // f = sqrt(m) h_L W_{L+1}^T, accumulated in f64.
+        let (hl, wo) = (self.hidden(depth), &self.w[depth]);
+        (0..n)
+            .map(|i| self.sm * hl[i * m..(i + 1) * m].iter().zip(wo).map(|(a, b)| a.f64() * b.f64()).sum::<f64>())
+            .collect()
+    }
+
+    /// The backward pass of `sum_i c_i f(x_i)` from the buffers of the last
+    /// [`FusedState::forward`], and the update `W := W - eta grad` of every trained matrix.
+    fn backward_step(&mut self, c: &[f64], eta: f64) {
+        let (n, m, depth, theta) = (self.n, self.m, self.depth, self.theta);
+        let (nm, mm) = (View::plain(n, m), View::plain(m, m));
+        assert_eq!(c.len(), n, "one coefficient per example");
+        let neg_eta = T::of(-eta);
+        for (ci, &cv) in self.cs.iter_mut().zip(c) {
+            *ci = T::of(cv * self.sm);
+        }
+        // Output layer: g_L = (c sqrt(m)) W_{L+1}, then W_{L+1} -= eta (c sqrt(m))^T h_L.
+        let mut g = std::mem::take(&mut self.g);
+        {
+            let (cs, wo) = (&self.cs, &self.w[depth]);
+            rows_mut(&mut g, m, |i, row| {
+                for (gv, &wv) in row.iter_mut().zip(wo) {
+                    *gv = cs[i] * wv;
+                }
+            });
+        }
+        if self.trained[depth] {
+            let mut wo = std::mem::take(&mut self.w[depth]);
+            gemm_into((&mut wo, View::plain(1, m)), true, (&self.cs, View::t(n, 1)), (self.hidden(depth), nm), neg_eta);
+            self.w[depth] = wo;
+        }
+        let mut g2 = std::mem::take(&mut self.g2);
+        let mut delta = std::mem::take(&mut self.delta);
+        for l in (1..=depth).rev() {
+            let fan_in = self.fan_in(l);
+            let r = &self.r[l - 1];
+            let residual = self.resnet && l >= 2;
+            if residual {
+                if self.two_layer {
+                    // delta = (theta g V_l) o 1{z > 0}; then V_l -= eta theta g^T r_l.
+                    let v = depth + l - 1;
+                    gemm_into((&mut delta, nm), false, (&g, nm), (&self.w[v], mm), theta);
+                    rows_mut(&mut delta, m, |i, row| {
+                        for (dv, &rv) in row.iter_mut().zip(&r[i * m..(i + 1) * m]) {
+                            if !active(rv) {
+                                *dv = T::ZERO;
+                            }
+                        }
+                    });
+                    if self.trained[v] {
+                        let mut wv = std::mem::take(&mut self.w[v]);
+                        gemm_into((&mut wv, mm), true, (&g, View::t(n, m)), (r, nm), T::of(-eta * theta.f64()));
+                        self.w[v] = wv;
+                    }
+                } else {
+                    // delta = theta g o 1{z > 0}: scale and mask in one pass.
+                    let gs = &g;
+                    rows_mut(&mut delta, m, |i, row| {
+                        let (gr, rr) = (&gs[i * m..(i + 1) * m], &r[i * m..(i + 1) * m]);
+                        for ((dv, &gv), &rv) in row.iter_mut().zip(gr).zip(rr) {
+                            *dv = if active(rv) { theta * gv } else { T::ZERO };
+                        }
+                    });
+                }
+                // g_{l-1} = g_l + delta W_l (the old W_l), the add in the GEMM.
+                gemm_into((&mut g, nm), true, (&delta, nm), (&self.w[l - 1], View::plain(m, fan_in)), T::ONE);
+                self.update(l, &delta, neg_eta);
+            } else {
+                // delta = g o 1{z > 0}, in place.
+                rows_mut(&mut g, m, |i, row| {
+                    for (gv, &rv) in row.iter_mut().zip(&r[i * m..(i + 1) * m]) {
+                        if !active(rv) {
+                            *gv = T::ZERO;
+                        }
+                    }
+                });
+                if l > 1 {
+                    let other = if self.resnet { &mut delta } else { &mut g2 };
+                    gemm_into((other, nm), false, (&g, nm), (&self.w[l - 1], View::plain(m, fan_in)), T::ONE);
+                    self.update(l, &g, neg_eta);
+                    std::mem::swap(&mut g, other);
+                } else {
+                    self.update(l, &g, neg_eta);
+                }
+            }
+        }
+        self.g = g;
+        self.g2 = g2;
+        self.delta = delta;
+    }
+
+    /// The step's products alone, in the step's order, shapes and layouts, on the buffers as
+    /// they are (a GEMM's speed does not depend on the values), the updates into `scratch`
+    /// instead of the weights; returns the seconds taken.
+    fn time_products(&mut self, scratch: &mut [T]) -> f64 {
+        let (n, m, depth) = (self.n, self.m, self.depth);
+        let nm = View::plain(n, m);
+        let (mut a, b) = (std::mem::take(&mut self.g), std::mem::take(&mut self.r[0]));
+        let t0 = std::time::Instant::now();
+        for l in 1..=depth {
+            let fan_in = self.fan_in(l);
+            let input = if l == 1 { &self.x } else { &b };
+            gemm_into(
+                (&mut a, nm),
+                false,
+                (input, View::plain(n, fan_in)),
+                (&self.w[l - 1], View::t(m, fan_in)),
+                T::ONE,
+            );
+            if self.two_layer && l >= 2 {
+                gemm_into((&mut a, nm), true, (&b, nm), (&self.w[depth + l - 1], View::t(m, m)), T::ONE);
+            }
+        }
+        let one = View::plain(1, m);
+        gemm_into((&mut scratch[..m], one), true, (&self.cs, View::t(n, 1)), (&b, nm), T::ONE);
+        for l in (1..=depth).rev() {
+            let fan_in = self.fan_in(l);
+            if self.two_layer && l >= 2 {
+                gemm_into((&mut a, nm), false, (&b, nm), (&self.w[depth + l - 1], View::plain(m, m)), T::ONE);
+                gemm_into((&mut scratch[..m * m], View::plain(m, m)), true, (&b, View::t(n, m)), (&a, nm), T::ONE);
+            }
+            if l > 1 {
+                gemm_into((&mut a, nm), true, (&b, nm), (&self.w[l - 1], View::plain(m, fan_in)), T::ONE);
+            }
+            let input = if l == 1 { &self.x } else { &a };
+            let dst = &mut scratch[..m * fan_in];
+            gemm_into(
+                (dst, View::plain(m, fan_in)),
+                true,
+                (&b, View::t(n, m)),
+                (input, View::plain(n, fan_in)),
+                T::ONE,
+            );
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        self.g = a;
+        self.r[0] = b;
+        secs
+    }
+
+    /// `W_l := W_l - eta delta^T A_{l-1}` when `W_l` trains.
+    fn update(&mut self, l: usize, delta: &[T], neg_eta: T) {
+        if !self.trained[l - 1] {
+            return;
+        }
+        let (n, m, fan_in) = (self.n, self.m, self.fan_in(l));
+        let mut w = std::mem::take(&mut self.w[l - 1]);
+        gemm_into(
+            (&mut w, View::plain(m, fan_in)),
+            true,
+            (delta, View::t(n, m)),
+            (self.input(l), View::plain(n, fan_in)),
+            neg_eta,
+        );
+        self.w[l - 1] = w;
+    }
+}
+
+/// The fused CPU step of a paper network, in the network's precision (see the module docs):
+/// load the weights from a [`Net`], run [`FusedNet::forward`] and
+/// [`FusedNet::backward_step`] per GD step, and write the weights back with
+/// [`FusedNet::store`] whenever the network itself is read.
+#[derive(Debug)]
+pub enum FusedNet {
+    /// f32 buffers.
+    F32(FusedState<f32>),
+    /// f64 buffers.
+    F64(FusedState<f64>),
+}
+
+impl FusedNet {
+    /// The step's buffers for `net` on the inputs `x` (`n x d`, row-major), with `net`'s
+    /// weights.
+    pub fn new(net: &Net, x: &[f64], n: usize) -> FusedNet {
+        match net.precision {
+            Precision::F32 => FusedNet::F32(FusedState::new(net, x, n)),
+            Precision::F64 => FusedNet::F64(FusedState::new(net, x, n)),
+        }
+    }
+
+    /// Copies `net`'s weights in (same configuration).
+    pub fn load(&mut self, net: &Net) {
+        let host = net.host_weights();
+        match self {
+            FusedNet::F32(s) => copy_in(&mut s.w, &host),
+            FusedNet::F64(s) => copy_in(&mut s.w, &host),
+        }
+    }
+
+    /// Writes the weights into `net` (same configuration).
+    pub fn store(&self, net: &mut Net) {
+        let host = self.host_weights();
+        let ws = host
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let [r, c] = Net::layer_shape(&net.cfg, net.d, i + 1);
+                net.upload(w, r, c)
+            })
+            .collect();
+        net.set_tensors(ws);
+    }
+
+    /// The weights on the host, f64, in [`Net`]'s order.
+    pub fn host_weights(&self) -> Vec<Vec<f64>> {
+        match self {
+            FusedNet::F32(s) => s.w.iter().map(|w| w.iter().map(|v| v.f64()).collect()).collect(),
+            FusedNet::F64(s) => s.w.clone(),
+        }
+    }
+
+    /// The forward pass at the current weights (kept for [`FusedNet::backward_step`]); returns
+    /// `f(x_i)`.
+    pub fn forward(&mut self) -> Vec<f64> {
+        match self {
+            FusedNet::F32(s) => s.forward(),
+            FusedNet::F64(s) => s.forward(),
+        }
+    }
+
+    /// One GD step `W := W - eta grad` of `sum_i c_i f(x_i)` from the last forward pass.
+    pub fn backward_step(&mut self, c: &[f64], eta: f64) {
+        match self {
+            FusedNet::F32(s) => s.backward_step(c, eta),
+            FusedNet::F64(s) => s.backward_step(c, eta),
+        }
+    }
+
+    /// Seconds for the step's matrix products alone (the same products, shapes and layouts, in
+    /// the same order, on stand-in values): the step's time minus this is what it spends
+    /// outside the GEMMs, for `resgen bench --breakdown`.
+    pub fn time_products(&mut self) -> f64 {
+        match self {
+            FusedNet::F32(s) => {
+                let mut scratch = vec![0.0; s.m * s.m.max(s.d)];
+                s.time_products(&mut scratch)
+            }
+            FusedNet::F64(s) => {
+                let mut scratch = vec![0.0; s.m * s.m.max(s.d)];
+                s.time_products(&mut scratch)
+            }
+        }
+    }
+
+    /// One GD step on the mean logistic loss with labels `y`: the forward pass, then the
+    /// backward pass and update. Returns the outputs before the step.
+    pub fn loss_step(&mut self, y: &[f64], eta: f64) -> Vec<f64> {
+        let f = self.forward();
+        self.backward_step(&crate::logistic_coefficients(&f, y), eta);
+        f
+    }
+}
+
+fn copy_in<T: Float>(w: &mut [Vec<T>], host: &[Vec<f64>]) {
+    assert_eq!(w.len(), host.len(), "one host matrix per weight matrix");
+    for (dst, src) in w.iter_mut().zip(host) {
+        assert_eq!(dst.len(), src.len(), "host matrix of the network's shape");
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = T::of(s);
+        }
+    }
+}
