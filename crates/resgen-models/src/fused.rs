@@ -143,9 +143,18 @@ impl View {
     }
 }
 
-/// Whether a relu output `r = relu(z)` has `z > 0` (the relu's derivative is 1 there).
-fn active<T: Float>(r: T) -> bool {
-    r > T::ZERO
+/// `max(z, 0)`, with a NaN kept (so that divergence shows in the output). Written as a select
+/// with no branch and no conditional store, so that the passes over buffers vectorize.
+#[inline(always)]
+fn relu<T: Float>(z: T) -> T {
+    if z < T::ZERO { T::ZERO } else { z }
+}
+
+/// `g 1{z > 0}` from the relu output `r = relu(z)` (the relu's derivative is 1 where `r > 0`),
+/// as a select like [`relu`].
+#[inline(always)]
+fn masked<T: Float>(g: T, r: T) -> T {
+    if r > T::ZERO { g } else { T::ZERO }
 }
 
 /// `dst := (read ? dst : 0) + beta lhs rhs` on `gemm` (which writes `alpha dst + beta lhs rhs`).
@@ -191,13 +200,18 @@ fn gemm_into<T: Float>(
     }
 }
 
-/// Runs `f(row_index, row)` over the rows (of width `w`) of `buf`, on rayon's pool when large.
-fn rows_mut<T: Float>(buf: &mut [T], w: usize, f: impl Fn(usize, &mut [T]) + Sync) {
-    if buf.len() >= PARALLEL_MIN_ELEMS {
-        buf.par_chunks_mut(w).enumerate().for_each(|(i, r)| f(i, r));
-    } else {
-        buf.chunks_mut(w).enumerate().for_each(|(i, r)| f(i, r));
-    }
+/// The rows per block that splits a `rows x w` buffer over rayon's pool in one block per
+/// thread (all of it in one block when it is small).
+fn block_rows(rows: usize, w: usize) -> usize {
+    if rows * w >= PARALLEL_MIN_ELEMS { rows.div_ceil(rayon::current_num_threads()).max(1) } else { rows.max(1) }
+}
+
+/// Runs `f(offset, block)` over `buf` (rows of width `w`) in blocks of whole rows, one per
+/// thread when large; `offset` is the block's first element, for the same block of buffers of
+/// the same shape.
+fn blocks_mut<T: Float>(buf: &mut [T], w: usize, f: impl Fn(usize, &mut [T]) + Sync) {
+    let size = block_rows(buf.len() / w.max(1), w) * w;
+    buf.par_chunks_mut(size.max(1)).enumerate().for_each(|(i, b)| f(i * size, b));
 }
 
 /// The fused step's state in one precision: the weights and every buffer the step uses.
@@ -291,27 +305,22 @@ impl<T: Float> FusedState<T> {
                 // r = relu(z), h_l = h_{l-1} + theta r: one pass.
                 let mut h = std::mem::take(&mut self.h[l - 1]);
                 let prev = self.hidden(l - 1);
-                let chunk = |(i, (hr, rr)): (usize, (&mut [T], &mut [T]))| {
-                    let pr = &prev[i * m..(i + 1) * m];
-                    for ((hv, rv), &pv) in hr.iter_mut().zip(rr.iter_mut()).zip(pr) {
-                        let z = if *rv < T::ZERO { T::ZERO } else { *rv };
+                let size = block_rows(n, m) * m;
+                let pass = |(i, (hb, rb)): (usize, (&mut [T], &mut [T]))| {
+                    let pb = &prev[i * size..i * size + hb.len()];
+                    for ((hv, rv), &pv) in hb.iter_mut().zip(rb.iter_mut()).zip(pb) {
+                        let z = relu(*rv);
                         *rv = z;
                         *hv = T::mul_add_to(pv, theta, z);
                     }
                 };
-                if h.len() >= PARALLEL_MIN_ELEMS {
-                    h.par_chunks_mut(m).zip(r.par_chunks_mut(m)).enumerate().for_each(chunk);
-                } else {
-                    h.chunks_mut(m).zip(r.chunks_mut(m)).enumerate().for_each(chunk);
-                }
+                h.par_chunks_mut(size).zip(r.par_chunks_mut(size)).enumerate().for_each(pass);
                 self.h[l - 1] = h;
             } else {
                 // relu in place (a NaN stays NaN, so that divergence shows in the output).
-                rows_mut(&mut r, m, |_, row| {
-                    for v in row {
-                        if *v < T::ZERO {
-                            *v = T::ZERO;
-                        }
+                blocks_mut(&mut r, m, |_, block| {
+                    for v in block {
+                        *v = relu(*v);
                     }
                 });
                 if residual {
@@ -345,9 +354,12 @@ impl<T: Float> FusedState<T> {
         let mut g = std::mem::take(&mut self.g);
         {
             let (cs, wo) = (&self.cs, &self.w[depth]);
-            rows_mut(&mut g, m, |i, row| {
-                for (gv, &wv) in row.iter_mut().zip(wo) {
-                    *gv = cs[i] * wv;
+            blocks_mut(&mut g, m, |off, block| {
+                for (k, row) in block.chunks_mut(m).enumerate() {
+                    let ci = cs[off / m + k];
+                    for (gv, &wv) in row.iter_mut().zip(wo) {
+                        *gv = ci * wv;
+                    }
                 }
             });
         }
@@ -367,11 +379,9 @@ impl<T: Float> FusedState<T> {
                     // delta = (theta g V_l) o 1{z > 0}; then V_l -= eta theta g^T r_l.
                     let v = depth + l - 1;
                     gemm_into((&mut delta, nm), false, (&g, nm), (&self.w[v], mm), theta);
-                    rows_mut(&mut delta, m, |i, row| {
-                        for (dv, &rv) in row.iter_mut().zip(&r[i * m..(i + 1) * m]) {
-                            if !active(rv) {
-                                *dv = T::ZERO;
-                            }
+                    blocks_mut(&mut delta, m, |off, block| {
+                        for (dv, &rv) in block.iter_mut().zip(&r[off..]) {
+                            *dv = masked(*dv, rv);
                         }
                     });
                     if self.trained[v] {
@@ -382,10 +392,9 @@ impl<T: Float> FusedState<T> {
                 } else {
                     // delta = theta g o 1{z > 0}: scale and mask in one pass.
                     let gs = &g;
-                    rows_mut(&mut delta, m, |i, row| {
-                        let (gr, rr) = (&gs[i * m..(i + 1) * m], &r[i * m..(i + 1) * m]);
-                        for ((dv, &gv), &rv) in row.iter_mut().zip(gr).zip(rr) {
-                            *dv = if active(rv) { theta * gv } else { T::ZERO };
+                    blocks_mut(&mut delta, m, |off, block| {
+                        for ((dv, &gv), &rv) in block.iter_mut().zip(&gs[off..]).zip(&r[off..]) {
+                            *dv = masked(theta * gv, rv);
                         }
                     });
                 }
@@ -394,11 +403,9 @@ impl<T: Float> FusedState<T> {
                 self.update(l, &delta, neg_eta);
             } else {
                 // delta = g o 1{z > 0}, in place.
-                rows_mut(&mut g, m, |i, row| {
-                    for (gv, &rv) in row.iter_mut().zip(&r[i * m..(i + 1) * m]) {
-                        if !active(rv) {
-                            *gv = T::ZERO;
-                        }
+                blocks_mut(&mut g, m, |off, block| {
+                    for (gv, &rv) in block.iter_mut().zip(&r[off..]) {
+                        *gv = masked(*gv, rv);
                     }
                 });
                 if l > 1 {
