@@ -61,12 +61,18 @@ pub fn blas_min_work() -> Option<usize> {
     }
 }
 
-/// The backend as provenance records it: `flex+mkl` for flex on MKL, else the backend's name.
+/// The backend as provenance records it: `flex+mkl` for flex on MKL, else the backend's name;
+/// with `+tensor-step` when a CPU backend trains with Burn's tensor step (`RESGEN_STEP=tensor`)
+/// instead of the fused one, whose rounding differs, so the two are never merged silently either.
 pub fn backend_identity(kind: BackendKind) -> String {
-    match (kind, gemm_provider()) {
+    let mut id = match (kind, gemm_provider()) {
         (BackendKind::Flex, "mkl") => format!("{}+mkl", kind.name()),
         _ => kind.name().to_string(),
+    };
+    if kind.is_cpu() && !crate::fused_step_enabled().unwrap_or(true) {
+        id.push_str("+tensor-step");
     }
+    id
 }
 
 /// The `gemm` crate behind flex, for the tests of the BLAS route (feature `blas`).

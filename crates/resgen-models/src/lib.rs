@@ -40,6 +40,7 @@ pub use error::ModelError;
 pub use export::{NamedTensor, load_burnpack, load_safetensors, save_burnpack, save_safetensors};
 pub use fused::{
     Float, FusedNet, FusedState, PARALLEL_ENV, PARALLEL_MIN_WORK, STEP_ENV, fused_step_enabled, parallel_min_work,
+    parallel_min_work_setting,
 };
 #[cfg(feature = "blas")]
 pub use gemm_provider::gemm_crate;

@@ -284,6 +284,11 @@ fn main() -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
+    // The CPU step's settings are read deep inside training: a bad value is an error here.
+    if let Err(e) = resgen_models::fused_step_enabled().and(resgen_models::parallel_min_work_setting()) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

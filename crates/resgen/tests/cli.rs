@@ -37,6 +37,31 @@ fn train_on_bundled_mnist_writes_a_run_folder() {
 }
 
 #[test]
+fn the_tensor_step_is_part_of_a_runs_backend_identity() {
+    // The fused CPU step (the default) and Burn's tensor step (RESGEN_STEP=tensor) round
+    // differently, so a run records which one trained it, and sweeps never merge the two.
+    let dir = tempfile::tempdir().unwrap();
+    let backend = |step: Option<&str>, name: &str| {
+        let mut c = resgen();
+        c.args(["train", "--config", "experiments/mnist-3v5.toml", "--quiet", "--out"])
+            .arg(dir.path().join(name))
+            .args(["--set", "model.width=16", "--set", "train.iterations=3", "--set", "data.n_train=20"]);
+        if let Some(step) = step {
+            c.env("RESGEN_STEP", step);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let meta = std::fs::read_to_string(dir.path().join(name).join("meta.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&meta).unwrap();
+        v["backend"].as_str().unwrap().to_string()
+    };
+    let fused = backend(None, "fused");
+    assert!(fused == "flex" || fused == "flex+mkl", "{fused}");
+    assert_eq!(backend(Some("fused"), "fused-named"), fused);
+    assert_eq!(backend(Some("tensor"), "tensor"), format!("{fused}+tensor-step"));
+}
+
+#[test]
 fn without_an_adapter_the_gpu_backend_is_a_clear_error() {
     // `resgen devices` says what each backend is; with every adapter hidden, a compiled wgpu
     // backend is reported unusable and `--device wgpu` fails with a message, not a panic.
@@ -136,6 +161,34 @@ fn an_unknown_gemm_route_is_a_one_line_error_before_any_work() {
     for ok in ["blas", "blas-all", "rust"] {
         let out = resgen().arg("devices").env("RESGEN_GEMM", ok).output().unwrap();
         assert!(out.status.success(), "{ok}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn bad_cpu_step_settings_are_one_line_errors_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value, message) in [
+        ("RESGEN_STEP", "fast", "error: RESGEN_STEP=fast: expected fused (the default) or tensor\n"),
+        (
+            "RESGEN_PARALLEL_MIN_WORK",
+            "1e6",
+            "error: RESGEN_PARALLEL_MIN_WORK=1e6: expected a whole number of multiply-adds (default 7077888)\n",
+        ),
+    ] {
+        let out = resgen()
+            .args(["train", "--config", "experiments/mnist-3v5.toml", "--quiet", "--out"])
+            .arg(dir.path().join("r"))
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{var}={value} was accepted");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), message);
+        assert!(!dir.path().join("r").exists(), "{var}={value}: training started");
+    }
+    // The accepted values pass the check (`devices` does no training).
+    for (var, ok) in [("RESGEN_STEP", "fused"), ("RESGEN_STEP", "tensor"), ("RESGEN_PARALLEL_MIN_WORK", "0")] {
+        let out = resgen().arg("devices").env(var, ok).output().unwrap();
+        assert!(out.status.success(), "{var}={ok}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
 
