@@ -193,3 +193,22 @@ fn fused_gradients_match_finite_differences() {
         assert!(checked >= 12, "{arch}: {checked} entries checked");
     }
 }
+
+#[test]
+fn thin_products_need_four_times_the_work_to_run_on_the_pool() {
+    use resgen_models::runs_on_pool;
+    let w = resgen_models::PARALLEL_MIN_WORK; // 192^3 = 7,077,888 multiply-adds
+    assert_eq!(w, 7_077_888);
+    // Square products: the threshold itself, one row short of it.
+    assert!(runs_on_pool(192, 192, 192, w));
+    assert!(!runs_on_pool(191, 192, 192, w));
+    // 64 examples (not thin): 64 * 512 * 512 = 16.8M >= 7.1M, in every position of the product.
+    assert!(runs_on_pool(64, 512, 512, w) && runs_on_pool(512, 512, 64, w) && runs_on_pool(512, 64, 512, w));
+    // 50 examples (thin): 50 * 512^2 = 13.1M and 50 * 640^2 = 20.5M stay below 4 * 7.1M = 28.3M,
+    // 50 * 768^2 = 29.5M reaches it; the thin side may be any of the three.
+    assert!(!runs_on_pool(50, 512, 512, w) && !runs_on_pool(512, 512, 50, w) && !runs_on_pool(640, 50, 640, w));
+    assert!(runs_on_pool(50, 768, 768, w) && runs_on_pool(768, 768, 50, w));
+    // RESGEN_PARALLEL_MIN_WORK = 0 puts every product on the pool, a huge value none.
+    assert!(runs_on_pool(1, 1, 1, 0));
+    assert!(!runs_on_pool(4096, 4096, 4096, usize::MAX));
+}

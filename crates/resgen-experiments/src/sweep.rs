@@ -139,7 +139,11 @@ pub fn run_sweep(exp: &Experiment, profile: &str, opts: &SweepOptions) -> Result
                 return;
             }
             let cell = todo[i];
-            match run_cell(exp, profile, cell, opts, &backend, stale.contains(&cell.hash)) {
+            // While every core has a cell, the fused step keeps each cell on its own thread.
+            let slot = resgen_models::CellSlot::take();
+            let result = run_cell(exp, profile, cell, opts, &backend, stale.contains(&cell.hash));
+            drop(slot);
+            match result {
                 Ok(Ok(raced)) => {
                     let mut r = report.lock().expect("not poisoned");
                     r.ran += 1;

@@ -21,9 +21,11 @@
 //! `gemm`'s own packing buffers. The Burn tensor step stays as the oracle: the tests hold
 //! the two to each other over 100 steps (2e-5 relative in f32, 1e-12 in f64).
 //!
-//! A product runs on rayon's pool (both cores) when it has at least [`parallel_min_work`]
-//! multiply-adds, whether its cell runs alone or beside others; below that threshold a second
-//! thread costs more than it saves (measured, see [`PARALLEL_MIN_WORK`]).
+//! A product runs on rayon's pool (both cores) when a core is spare (fewer cells of a sweep
+//! compute than the pool has threads, [`CellSlot`]) and it has at least [`parallel_min_work`]
+//! multiply-adds, or [`THIN_WORK_FACTOR`] times that when one of its dimensions is under
+//! [`THIN_DIM`] (the 50 examples of most sweep cells); below that a second thread costs more
+//! than it saves (measured, see [`PARALLEL_MIN_WORK`]).
 
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -38,10 +40,27 @@ pub const STEP_ENV: &str = "RESGEN_STEP";
 /// Products of at least this many multiply-adds (`m n k`) run on rayon's pool by default
 /// (see [`parallel_min_work`]): `192^3`, flex's own threshold, which the fused step's
 /// measurement confirmed (`resgen bench` with [`PARALLEL_ENV`] at 0 and at infinity, Intel
-/// Xeon @ 2.50GHz, 2 cores; docs/benchmarks.md): a GD step whose products have 9.8M or more
-/// multiply-adds runs 1.5-1.7x faster on two threads, one whose products have 3.3M or fewer
-/// runs up to 1.7x slower, and around 7M the two are even.
+/// Xeon @ 2.50GHz, 2 cores; docs/benchmarks.md): with 100 or more examples, a GD step whose
+/// products have 13M or more multiply-adds runs 1.25-1.8x faster on two threads. With 50
+/// examples the split pays later: 13M and 20M ran 1.1-1.3x slower on two threads, 30M and 52M
+/// 1.05-1.1x faster ([`THIN_DIM`], [`THIN_WORK_FACTOR`]); 3.3M or fewer ran up to 5x slower.
 pub const PARALLEL_MIN_WORK: usize = 192 * 192 * 192;
+
+/// A product with a dimension under this is thin: it needs [`THIN_WORK_FACTOR`] times the
+/// work of [`PARALLEL_MIN_WORK`] (or of [`PARALLEL_ENV`]) to run on the pool.
+pub const THIN_DIM: usize = 64;
+
+/// The work factor of thin products: `4 x 192^3` = 28.3M multiply-adds, between the 20M that
+/// ran slower on two threads and the 30M that ran faster (50 examples, m = 640 and 768).
+pub const THIN_WORK_FACTOR: usize = 4;
+
+/// Whether an `m x k` by `k x n` product runs on rayon's pool when products of `min_work`
+/// multiply-adds do (thin ones need [`THIN_WORK_FACTOR`] times that).
+pub fn runs_on_pool(m: usize, n: usize, k: usize, min_work: usize) -> bool {
+    let work = m.saturating_mul(n).saturating_mul(k);
+    let needed = if m.min(n).min(k) < THIN_DIM { min_work.saturating_mul(THIN_WORK_FACTOR) } else { min_work };
+    work >= needed
+}
 
 /// The environment variable that overrides [`PARALLEL_MIN_WORK`] (a number of multiply-adds;
 /// `0` puts every product on the pool).
@@ -179,7 +198,7 @@ fn gemm_into<T: Float>(
     let (m, n, k) = (dv.rows, dv.cols, lv.cols);
     assert!(lv.rows == m && rv.rows == k && rv.cols == n, "gemm_into: shapes {m}x{k} by {}x{}", rv.rows, rv.cols);
     assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= k * n, "gemm_into: buffer too small");
-    let par = if m.saturating_mul(n).saturating_mul(k) >= parallel_min_work() {
+    let par = if spare_cores() && runs_on_pool(m, n, k, parallel_min_work()) {
         Parallelism::Rayon(0)
     } else {
         Parallelism::None
@@ -212,17 +231,56 @@ fn gemm_into<T: Float>(
 }
 
 /// The rows per block that splits a `rows x w` buffer over rayon's pool in one block per
-/// thread (all of it in one block when it is small).
+/// thread (all of it in one block when it is small, or when no core is spare).
 fn block_rows(rows: usize, w: usize) -> usize {
-    if rows * w >= PARALLEL_MIN_ELEMS { rows.div_ceil(rayon::current_num_threads()).max(1) } else { rows.max(1) }
+    if rows * w >= PARALLEL_MIN_ELEMS && spare_cores() {
+        rows.div_ceil(rayon::current_num_threads()).max(1)
+    } else {
+        rows.max(1)
+    }
 }
 
 /// Runs `f(offset, block)` over `buf` (rows of width `w`) in blocks of whole rows, one per
 /// thread when large; `offset` is the block's first element, for the same block of buffers of
-/// the same shape.
+/// the same shape. One block runs on the calling thread: handing it to the pool and waiting
+/// would cost a round trip between threads per pass.
 fn blocks_mut<T: Float>(buf: &mut [T], w: usize, f: impl Fn(usize, &mut [T]) + Sync) {
     let size = block_rows(buf.len() / w.max(1), w) * w;
-    buf.par_chunks_mut(size.max(1)).enumerate().for_each(|(i, b)| f(i * size, b));
+    if size >= buf.len() {
+        f(0, buf);
+    } else {
+        buf.par_chunks_mut(size.max(1)).enumerate().for_each(|(i, b)| f(i * size, b));
+    }
+}
+
+/// How many cells of a sweep are computing now (see [`CellSlot`]).
+static BUSY_CELLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Held by a sweep's worker while it computes one cell. While as many cells run as rayon's pool
+/// has threads, every core already has a cell, and the step's products and passes stay on
+/// their cell's thread (a split would only add hand-offs: a sweep of 50-example cells ran
+/// 1.35x slower with its products split); with fewer (`--jobs 1`, the last cells of a sweep,
+/// or outside a sweep) they use the pool where [`runs_on_pool`] says it pays.
+#[derive(Debug)]
+pub struct CellSlot(());
+
+impl CellSlot {
+    /// Marks one more cell as computing until the slot is dropped.
+    pub fn take() -> Self {
+        BUSY_CELLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        CellSlot(())
+    }
+}
+
+impl Drop for CellSlot {
+    fn drop(&mut self) {
+        BUSY_CELLS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Whether a core is spare: fewer cells compute now than rayon's pool has threads.
+pub fn spare_cores() -> bool {
+    BUSY_CELLS.load(std::sync::atomic::Ordering::SeqCst) < rayon::current_num_threads()
 }
 
 /// The fused step's state in one precision: the weights and every buffer the step uses.

@@ -39,8 +39,8 @@ pub use config::{Arch, BRANCH_OUT_VARIANCE, Branch, ModelConfig, ResidualVarianc
 pub use error::ModelError;
 pub use export::{NamedTensor, load_burnpack, load_safetensors, save_burnpack, save_safetensors};
 pub use fused::{
-    Float, FusedNet, FusedState, PARALLEL_ENV, PARALLEL_MIN_WORK, STEP_ENV, fused_step_enabled, parallel_min_work,
-    parallel_min_work_setting,
+    CellSlot, Float, FusedNet, FusedState, PARALLEL_ENV, PARALLEL_MIN_WORK, STEP_ENV, THIN_DIM, THIN_WORK_FACTOR,
+    fused_step_enabled, parallel_min_work, parallel_min_work_setting, runs_on_pool, spare_cores,
 };
 #[cfg(feature = "blas")]
 pub use gemm_provider::gemm_crate;

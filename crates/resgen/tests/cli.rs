@@ -37,6 +37,29 @@ fn train_on_bundled_mnist_writes_a_run_folder() {
 }
 
 #[test]
+fn cell_slots_take_the_spare_cores() {
+    // Here, not in the suite: this process runs no sweep of its own, so no other test holds a
+    // slot. Outside a sweep every core is spare; with one cell per pool thread none is, and
+    // each slot gives its core back when dropped.
+    use resgen_models::{CellSlot, spare_cores};
+    let mut slots: Vec<CellSlot> = Vec::new();
+    while spare_cores() {
+        slots.push(CellSlot::take());
+        assert!(slots.len() <= 4096, "every slot taken and still a spare core");
+    }
+    // rayon's pool has one thread per core unless RAYON_NUM_THREADS says otherwise.
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        assert_eq!(slots.len(), std::thread::available_parallelism().unwrap().get());
+    }
+    slots.pop();
+    assert!(spare_cores());
+    slots.push(CellSlot::take());
+    assert!(!spare_cores());
+    drop(slots);
+    assert!(spare_cores());
+}
+
+#[test]
 fn the_tensor_step_is_part_of_a_runs_backend_identity() {
     // The fused CPU step (the default) and Burn's tensor step (RESGEN_STEP=tensor) round
     // differently, so a run records which one trained it, and sweeps never merge the two.
