@@ -31,6 +31,19 @@ pub fn rel(a: f64, b: f64, floor: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(floor)
 }
 
+/// The largest difference between two lists of host matrices, relative to each matrix's
+/// largest entry.
+pub fn max_rel(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .flat_map(|(p, q)| {
+            let scale = p.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            p.iter().zip(q).map(move |(x, y)| (x - y).abs() / scale.max(1e-300))
+        })
+        .fold(0.0, f64::max)
+}
+
 /// `n` points uniform on the unit sphere in `R^d` with half-space labels, from `seed`.
 pub fn sphere(n: usize, d: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
     let cfg = resgen_data::DataConfig {

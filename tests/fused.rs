@@ -2,7 +2,7 @@
 //! weight-gradient GEMM) against Burn's tensor step and against finite differences.
 
 use resgen_models::{FusedNet, Net, Precision, logistic_coefficients, logistic_loss_mean};
-use resgen_tests::{cpu_f64, sphere};
+use resgen_tests::{cpu_f64, max_rel, sphere};
 use resgen_train::{RunConfig, StopReason, Trainer};
 
 /// Small cousins of the benchmark's shapes (n/m/L/d 512/512/8/784, 1024/1024/4/784,
@@ -45,19 +45,6 @@ fn run_cfg((n, m, l): (usize, usize, usize), arch: &str, precision: &str, extra:
     );
     let over: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
     RunConfig::from_toml_str(&text, "fused.toml", &over).unwrap()
-}
-
-/// The largest difference between two lists of host matrices, relative to each matrix's
-/// largest entry.
-fn max_rel(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .flat_map(|(p, q)| {
-            let scale = p.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            p.iter().zip(q).map(move |(x, y)| (x - y).abs() / scale.max(1e-300))
-        })
-        .fold(0.0, f64::max)
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use resgen_bounds::ntk;
 use resgen_models::{Arch, Branch, Model, ModelConfig, Net, Network, Precision, Tensor};
-use resgen_tests::{cpu_f64, rel, sphere};
+use resgen_tests::{cpu_f64, max_rel, rel, sphere};
 use resgen_train::{RunConfig, StopReason, Trainer};
 
 /// A small f64 run: n = 12 on the sphere in R^5, m = 16, L = 4, 25 GD steps logged every 5.
@@ -31,18 +31,6 @@ fn run_cfg(arch: &str, extra: &[&str]) -> RunConfig {
     );
     let over: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
     RunConfig::from_toml_str(&text, "general.toml", &over).unwrap()
-}
-
-/// The largest relative difference between two lists of host matrices.
-fn max_rel(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .flat_map(|(p, q)| {
-            let scale = p.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            p.iter().zip(q).map(move |(x, y)| (x - y).abs() / scale.max(1e-300))
-        })
-        .fold(0.0, f64::max)
 }
 
 #[test]

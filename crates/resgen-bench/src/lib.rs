@@ -645,14 +645,9 @@ pub fn bench(args: BenchArgs) -> Result<(), BenchError> {
             let flops = 6.0 * n as f64 * (d * m + (l - 1) * m * m + m) as f64;
             let peak = peak();
             // The evaluation forward pass alone (no autodiff), a third of the step's FLOPs.
-            let mut fwd_times: Vec<f64> = (0..args.steps)
-                .map(|_| {
-                    let t1 = Instant::now();
-                    let _ = net.predict(x.clone());
-                    t1.elapsed().as_secs_f64()
-                })
-                .collect();
-            let fwd = median(&mut fwd_times);
+            let fwd = time_steps(0, args.steps, || {
+                let _ = net.predict(x.clone());
+            });
             let mut row = vec![
                 arch.name().into(),
                 format!("{n}/{m}/{l}/{d}"),
@@ -683,24 +678,13 @@ pub fn bench(args: BenchArgs) -> Result<(), BenchError> {
                 // The same step on the general path: the paper network as any Burn module,
                 // its gradients by Burn's autodiff.
                 let mut general = resgen_models::Model::general(Net::init(&cfg, d, precision, &device)?);
-                let gstep = |g: &mut resgen_models::Model| {
-                    let (_, grads) = g.loss_grads(x.clone(), &split.train.y);
-                    g.step(grads, eta);
-                };
-                for _ in 0..args.warmup {
-                    gstep(&mut general);
-                }
-                let mut times: Vec<f64> = (0..args.steps)
-                    .map(|_| {
-                        let t0 = Instant::now();
-                        gstep(&mut general);
-                        // Waits for the queued kernels: one example's output (a forward pass
-                        // of n-th the step's smallest product).
-                        let _ = general.predict(x.clone().narrow(0, 0, 1));
-                        t0.elapsed().as_secs_f64()
-                    })
-                    .collect();
-                let gsecs = median(&mut times);
+                let gsecs = time_steps(args.warmup, args.steps, || {
+                    let (_, grads) = general.loss_grads(x.clone(), &split.train.y);
+                    general.step(grads, eta);
+                    // Waits for the queued kernels: one example's output (a forward pass of
+                    // n-th the step's smallest product).
+                    let _ = general.predict(x.clone().narrow(0, 0, 1));
+                });
                 row.extend([format!("{:.1}", gsecs * 1e3), format!("{:.2}", gsecs / secs)]);
             }
             fmt.row(&row);
@@ -709,8 +693,8 @@ pub fn bench(args: BenchArgs) -> Result<(), BenchError> {
     Ok(())
 }
 
-/// The median of `steps` timed calls of `step` after `warmup` untimed ones (CPU work: it is
-/// done when the call returns). Each step is timed alone: a shared 2-core machine has bursts of
+/// The median of `steps` timed calls of `step` after `warmup` untimed ones (`step` returns
+/// when its work is done: on a GPU backend it reads a value back). Each step is timed alone: a shared 2-core machine has bursts of
 /// interference that a mean would smear over every figure.
 fn time_steps(warmup: usize, steps: usize, mut step: impl FnMut()) -> f64 {
     for _ in 0..warmup {

@@ -253,6 +253,17 @@ fn blocks_mut<T: Float>(buf: &mut [T], w: usize, f: impl Fn(usize, &mut [T]) + S
     }
 }
 
+/// [`blocks_mut`] over two buffers of the same shape, block by block: `f(offset, a, b)`.
+fn blocks2_mut<T: Float>(a: &mut [T], b: &mut [T], w: usize, f: impl Fn(usize, &mut [T], &mut [T]) + Sync) {
+    assert_eq!(a.len(), b.len(), "buffers of one shape");
+    let size = block_rows(a.len() / w.max(1), w) * w;
+    if size >= a.len() {
+        f(0, a, b);
+    } else {
+        a.par_chunks_mut(size).zip(b.par_chunks_mut(size)).enumerate().for_each(|(i, (x, y))| f(i * size, x, y));
+    }
+}
+
 /// How many cells of a sweep are computing now (see [`CellSlot`]).
 static BUSY_CELLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -374,16 +385,13 @@ impl<T: Float> FusedState<T> {
                 // r = relu(z), h_l = h_{l-1} + theta r: one pass.
                 let mut h = std::mem::take(&mut self.h[l - 1]);
                 let prev = self.hidden(l - 1);
-                let size = block_rows(n, m) * m;
-                let pass = |(i, (hb, rb)): (usize, (&mut [T], &mut [T]))| {
-                    let pb = &prev[i * size..i * size + hb.len()];
-                    for ((hv, rv), &pv) in hb.iter_mut().zip(rb.iter_mut()).zip(pb) {
+                blocks2_mut(&mut h, &mut r, m, |off, hb, rb| {
+                    for ((hv, rv), &pv) in hb.iter_mut().zip(rb.iter_mut()).zip(&prev[off..]) {
                         let z = relu(*rv);
                         *rv = z;
                         *hv = T::mul_add_to(pv, theta, z);
                     }
-                };
-                h.par_chunks_mut(size).zip(r.par_chunks_mut(size)).enumerate().for_each(pass);
+                });
                 self.h[l - 1] = h;
             } else {
                 // relu in place (a NaN stays NaN, so that divergence shows in the output).
@@ -495,8 +503,9 @@ impl<T: Float> FusedState<T> {
     /// The step's products alone, in the step's order, shapes and layouts, on the buffers as
     /// they are (a GEMM's speed does not depend on the values), the updates into `scratch`
     /// instead of the weights; returns the seconds taken.
-    fn time_products(&mut self, scratch: &mut [T]) -> f64 {
+    fn time_products(&mut self) -> f64 {
         let (n, m, depth) = (self.n, self.m, self.depth);
+        let mut scratch = vec![T::ZERO; m * m.max(self.d)];
         let nm = View::plain(n, m);
         let (mut a, b) = (std::mem::take(&mut self.g), std::mem::take(&mut self.r[0]));
         let t0 = std::time::Instant::now();
@@ -634,14 +643,8 @@ impl FusedNet {
     /// outside the GEMMs, for `resgen bench --breakdown`.
     pub fn time_products(&mut self) -> f64 {
         match self {
-            FusedNet::F32(s) => {
-                let mut scratch = vec![0.0; s.m * s.m.max(s.d)];
-                s.time_products(&mut scratch)
-            }
-            FusedNet::F64(s) => {
-                let mut scratch = vec![0.0; s.m * s.m.max(s.d)];
-                s.time_products(&mut scratch)
-            }
+            FusedNet::F32(s) => s.time_products(),
+            FusedNet::F64(s) => s.time_products(),
         }
     }
 

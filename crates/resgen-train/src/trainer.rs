@@ -337,21 +337,37 @@ impl Trainer {
             return None;
         }
         let (f, grads) = self.net.loss_grads(self.x_train.clone(), &self.split.train.y);
+        if let Some(stop) = self.check_and_log(t, f, is_log, rows, log) {
+            return Some(stop);
+        }
+        if !last {
+            self.net.step(grads, self.eta);
+        }
+        None
+    }
+
+    /// The divergence check and the log of GD iteration `t`, whose training outputs are `f`
+    /// (the fused step's weights written back to the network first). `Some` stops.
+    fn check_and_log(
+        &mut self,
+        t: usize,
+        f: Vec<f64>,
+        is_log: bool,
+        rows: &mut Vec<Metrics>,
+        log: &mut impl FnMut(&mut Vec<Metrics>, Metrics) -> Option<StopReason>,
+    ) -> Option<StopReason> {
         if f.iter().any(|v| !v.is_finite()) {
             if !is_log {
+                self.store_fused();
                 rows.push(self.metrics(t, Some(f)));
             }
             return Some(StopReason::Diverged(Divergence { iter: t, what: "the network output".into() }));
         }
+        let target = self.cfg.train.target_loss;
         let (loss, _, _) = margin_stats(&f, &self.split.train.y);
         if is_log || (target > 0.0 && loss <= target) {
-            let m = self.metrics(t, Some(f));
-            if let Some(stop) = log(rows, m) {
-                return Some(stop);
-            }
-        }
-        if !last {
-            self.net.step(grads, self.eta);
+            self.store_fused();
+            return log(rows, self.metrics(t, Some(f)));
         }
         None
     }
@@ -366,22 +382,11 @@ impl Trainer {
         rows: &mut Vec<Metrics>,
         log: &mut impl FnMut(&mut Vec<Metrics>, Metrics) -> Option<StopReason>,
     ) -> Option<StopReason> {
-        let target = self.cfg.train.target_loss;
         let f = self.fused.as_mut().expect("called with the fused step").forward();
-        if f.iter().any(|v| !v.is_finite()) {
-            if !is_log {
-                self.store_fused();
-                rows.push(self.metrics(t, Some(f)));
-            }
-            return Some(StopReason::Diverged(Divergence { iter: t, what: "the network output".into() }));
-        }
-        let (loss, _, _) = margin_stats(&f, &self.split.train.y);
+        // The loss coefficients before `f` goes to the log (unused if the outputs diverged).
         let c = (!last).then(|| logistic_coefficients(&f, &self.split.train.y));
-        if is_log || (target > 0.0 && loss <= target) {
-            self.store_fused();
-            if let Some(stop) = log(rows, self.metrics(t, Some(f))) {
-                return Some(stop);
-            }
+        if let Some(stop) = self.check_and_log(t, f, is_log, rows, log) {
+            return Some(stop);
         }
         if let Some(c) = c {
             self.fused.as_mut().expect("called with the fused step").backward_step(&c, self.eta);
